@@ -1,0 +1,119 @@
+/**
+ * An experiment as bytes and back. Layout: "BNX1", header length (u32 LE), JSON header, zero
+ * padding to 8 bytes, then every tensor as float64 LE in the header's order. The bytes are cut
+ * into pieces of at most `pieceBytes`, so that each fits one Durable Object storage value.
+ */
+
+import type { MnistData } from "./dataset";
+import { Experiment, type Trainee } from "./experiment";
+import type { ExperimentConfig } from "./experiment-config";
+
+const MAGIC = "BNX1";
+/** Largest piece by default: well under the 2 MB limit of a Durable Object storage value. */
+export const DEFAULT_PIECE_BYTES = 1 << 20;
+
+interface Header {
+  config: ExperimentConfig;
+  iteration: number;
+  lists: Experiment["lists"];
+  rng: { key: number[]; pos: number; hasGauss: boolean; gauss: number };
+  optimizerScalars: { batchNorm: number[]; plain: number[] };
+  tensors: { name: string; length: number }[];
+}
+
+/** A checkpoint that cannot be read back, with what is wrong. */
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+}
+
+function traineeTensors(prefix: string, { net, optimizer }: Trainee): [string, Float64Array][] {
+  const out: [string, Float64Array][] = net.params().map((p) => [`${prefix}.${p.name}`, p.value]);
+  net.batchNorms.forEach((bn, i) => {
+    for (const [name, t] of Object.entries(bn.buffers())) out.push([`${prefix}.bn${i + 1}.${name}`, t]);
+  });
+  optimizer.getState().tensors.forEach((t, i) => {
+    out.push([`${prefix}.opt${i}`, t]);
+  });
+  return out;
+}
+
+/** Every tensor of the experiment's state, in checkpoint order. */
+function stateTensors(exp: Experiment): [string, Float64Array][] {
+  return [...traineeTensors("bn", exp.batchNorm), ...traineeTensors("plain", exp.plain)];
+}
+
+/** Serializes the whole state of `exp` into pieces of at most `pieceBytes` bytes. */
+export function saveExperiment(exp: Experiment, pieceBytes = DEFAULT_PIECE_BYTES): Uint8Array[] {
+  const tensors = stateTensors(exp);
+  const rng = exp.rng.getState();
+  const header: Header = {
+    config: exp.config,
+    iteration: exp.iteration,
+    lists: exp.lists,
+    rng: { key: Array.from(rng.key), pos: rng.pos, hasGauss: rng.hasGauss, gauss: rng.gauss },
+    optimizerScalars: { batchNorm: exp.batchNorm.optimizer.getState().scalars, plain: exp.plain.optimizer.getState().scalars },
+    tensors: tensors.map(([name, t]) => ({ name, length: t.length })),
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const dataStart = align8(8 + json.length);
+  const total = dataStart + 8 * tensors.reduce((s, [, t]) => s + t.length, 0);
+  const bytes = new Uint8Array(total);
+  bytes.set(new TextEncoder().encode(MAGIC), 0);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(4, json.length, true);
+  bytes.set(json, 8);
+  let offset = dataStart;
+  for (const [, t] of tensors) {
+    for (let i = 0; i < t.length; i++, offset += 8) view.setFloat64(offset, t[i], true);
+  }
+  const pieces: Uint8Array[] = [];
+  for (let start = 0; start < total; start += pieceBytes) pieces.push(bytes.slice(start, start + pieceBytes));
+  return pieces;
+}
+
+/** Rebuilds an experiment from {@link saveExperiment}'s pieces; it continues exactly where it stopped. */
+export function restoreExperiment(pieces: readonly Uint8Array[], data: MnistData): Experiment {
+  const bytes = concat(pieces);
+  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) {
+    throw new CheckpointError(`checkpoint does not start with ${MAGIC}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const jsonLength = view.getUint32(4, true);
+  if (8 + jsonLength > bytes.length) throw new CheckpointError("checkpoint header is truncated");
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength))) as Header;
+  const exp = new Experiment(header.config, data);
+  const tensors = stateTensors(exp);
+  const expected = tensors.map(([name, t]) => `${name}:${t.length}`).join(",");
+  const found = header.tensors.map(({ name, length }) => `${name}:${length}`).join(",");
+  if (expected !== found) throw new CheckpointError("checkpoint tensors do not fit the network of its config");
+  let offset = align8(8 + jsonLength);
+  if (bytes.length !== offset + 8 * tensors.reduce((s, [, t]) => s + t.length, 0)) {
+    throw new CheckpointError(`checkpoint has ${bytes.length} bytes, its header describes another size`);
+  }
+  for (const [, t] of tensors) {
+    for (let i = 0; i < t.length; i++, offset += 8) t[i] = view.getFloat64(offset, true);
+  }
+  const restoreOptimizer = ({ optimizer }: Trainee, scalars: number[]) =>
+    optimizer.setState({ tensors: optimizer.getState().tensors, scalars });
+  restoreOptimizer(exp.batchNorm, header.optimizerScalars.batchNorm);
+  restoreOptimizer(exp.plain, header.optimizerScalars.plain);
+  exp.rng.setState({ ...header.rng, key: Uint32Array.from(header.rng.key) });
+  exp.iteration = header.iteration;
+  Object.assign(exp.lists, header.lists);
+  return exp;
+}
+
+function align8(n: number): number {
+  return Math.ceil(n / 8) * 8;
+}
+
+function concat(pieces: readonly Uint8Array[]): Uint8Array {
+  if (pieces.length === 1) return pieces[0];
+  const out = new Uint8Array(pieces.reduce((s, p) => s + p.length, 0));
+  let offset = 0;
+  for (const p of pieces) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+/** Labelled images kept as bytes, normalized into float rows only when a batch needs them. */
+
+import { IdxFormatError, type IdxImages } from "./mnist";
+
+/** Images as bytes (one `pixelsPerImage` run each) and one label 0–9 per image. */
+export interface Dataset {
+  count: number;
+  pixelsPerImage: number;
+  images: Uint8Array;
+  labels: Uint8Array;
+}
+
+/** The training and test sets of MNIST. */
+export interface MnistData {
+  train: Dataset;
+  test: Dataset;
+}
+
+/** Byte → `float32(p) / float32(255)` widened to float64, as the reference normalizes. */
+export const PIXEL_VALUES: Float64Array = Float64Array.from({ length: 256 }, (_, p) => Math.fround(p / 255));
+
+/** Pairs parsed images with their labels, checking that the counts agree. */
+export function makeDataset(images: IdxImages, labels: Uint8Array, name: string): Dataset {
+  if (images.count !== labels.length) {
+    throw new IdxFormatError(`${name}: ${images.count} images but ${labels.length} labels`);
+  }
+  return { count: images.count, pixelsPerImage: images.rows * images.cols, images: images.pixels, labels };
+}
+
+/** Writes the normalized pixels of images `indices[0..rows)` into `out`, row after row. */
+export function gatherRows(data: Dataset, indices: Int32Array, rows: number, out: Float64Array): void {
+  const d = data.pixelsPerImage;
+  const images = data.images;
+  for (let r = 0; r < rows; r++) {
+    const src = indices[r] * d;
+    const dst = r * d;
+    for (let p = 0; p < d; p++) out[dst + p] = PIXEL_VALUES[images[src + p]];
+  }
+}
+
+/** Writes the normalized pixels of images `start .. start + rows` into `out`. */
+export function copyRows(data: Dataset, start: number, rows: number, out: Float64Array): void {
+  const n = rows * data.pixelsPerImage;
+  const src = start * data.pixelsPerImage;
+  const images = data.images;
+  for (let i = 0; i < n; i++) out[i] = PIXEL_VALUES[images[src + i]];
+}

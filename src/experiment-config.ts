@@ -1,0 +1,44 @@
+/** What one experiment is: a weight scale, a seed and the training settings (the book's defaults). */
+
+import { logspace } from "./logspace";
+import type { Activation, WeightScale } from "./multi-layer-net";
+import type { OptimizerKind } from "./optimizers/optimizer";
+
+/** Everything that decides an experiment's accuracy lists. */
+export interface ExperimentConfig {
+  weightScale: WeightScale;
+  seed: number;
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  trainSize: number;
+  /** Test images measured at each evaluation; 0 measures none. */
+  testSize: number;
+  hiddenSizes: number[];
+  activation: Activation;
+  optimizer: OptimizerKind;
+  weightDecay: number;
+  dropout: number;
+}
+
+/** The book's settings for everything but the weight scale and the seed. */
+export const EXPERIMENT_DEFAULTS: Omit<ExperimentConfig, "weightScale" | "seed"> = {
+  epochs: 20,
+  learningRate: 0.01,
+  batchSize: 100,
+  trainSize: 1000,
+  testSize: 0,
+  hiddenSizes: [100, 100, 100, 100, 100],
+  activation: "relu",
+  optimizer: "sgd",
+  weightDecay: 0,
+  dropout: 0,
+};
+
+/** The study's 16 weight scales, logspace(0, -4, 16). */
+export const BOOK_WEIGHT_SCALES: readonly number[] = logspace(0, -4, 16);
+
+/** Iterations between evaluations: trainSize / batchSize rounded up, at least 1. */
+export function itersPerEpoch(config: Pick<ExperimentConfig, "trainSize" | "batchSize">): number {
+  return Math.max(Math.ceil(config.trainSize / config.batchSize), 1);
+}

@@ -1,0 +1,166 @@
+/** One weight-scale experiment: the BN and the plain network trained side by side on the same batches. */
+
+import { type Dataset, gatherRows, type MnistData } from "./dataset";
+import { type ExperimentConfig, itersPerEpoch } from "./experiment-config";
+import { MultiLayerNet } from "./multi-layer-net";
+import { NumpyRandom } from "./numpy-random";
+import { createOptimizer } from "./optimizers/create-optimizer";
+import type { Optimizer } from "./optimizers/optimizer";
+
+/** Accuracy lists, one point per evaluation (per epoch). */
+export interface ExperimentResult {
+  weightScale: ExperimentConfig["weightScale"];
+  seed: number;
+  plain: number[];
+  batchNorm: number[];
+  testPlain?: number[];
+  testBatchNorm?: number[];
+}
+
+/** Smallest evaluation chunk, so that a tiny batch size does not make evaluation crawl. */
+const MIN_EVAL_ROWS = 100;
+
+/** One network and its optimizer. */
+export interface Trainee {
+  net: MultiLayerNet;
+  optimizer: Optimizer;
+}
+
+/**
+ * The reference's loop as a state machine: iteration i draws a batch, steps the BN network then
+ * the plain one, and evaluates both when i % itersPerEpoch == 0. {@link advance} runs a bounded
+ * slice, so a caller can checkpoint between slices.
+ */
+export class Experiment {
+  readonly config: Readonly<ExperimentConfig>;
+  readonly rng: NumpyRandom;
+  readonly batchNorm: Trainee;
+  readonly plain: Trainee;
+  /** Iterations done so far. */
+  iteration = 0;
+  readonly lists = { plain: [] as number[], batchNorm: [] as number[], testPlain: [] as number[], testBatchNorm: [] as number[] };
+  private readonly train: Dataset;
+  private readonly test: Dataset;
+  private readonly batchIndices: Int32Array;
+  private readonly batchLabels: Int32Array;
+  private readonly batchX: Float64Array;
+  /** BN first, then plain: the order in which the reference steps them. */
+  private readonly trainees: readonly Trainee[];
+
+  constructor(config: ExperimentConfig, data: MnistData) {
+    checkConfig(config, data);
+    this.config = config;
+    this.train = data.train;
+    this.test = data.test;
+    this.rng = new NumpyRandom(config.seed);
+    const maxRows = Math.max(config.batchSize, MIN_EVAL_ROWS);
+    const makeTrainee = (useBatchNorm: boolean): Trainee => {
+      const net = new MultiLayerNet({
+        inputSize: data.train.pixelsPerImage,
+        hiddenSizes: config.hiddenSizes,
+        outputSize: 10,
+        activation: config.activation,
+        weightScale: config.weightScale,
+        useBatchNorm,
+        weightDecay: config.weightDecay,
+        dropout: config.dropout,
+        maxRows,
+        rng: this.rng,
+      });
+      return { net, optimizer: createOptimizer(config.optimizer, net.params(), config.learningRate) };
+    };
+    this.batchNorm = makeTrainee(true);
+    this.plain = makeTrainee(false);
+    this.trainees = [this.batchNorm, this.plain];
+    this.batchIndices = new Int32Array(config.batchSize);
+    this.batchLabels = new Int32Array(config.batchSize);
+    this.batchX = new Float64Array(config.batchSize * data.train.pixelsPerImage);
+  }
+
+  /** Evaluations done so far. */
+  get epochsDone(): number {
+    return this.lists.plain.length;
+  }
+
+  /** True once `epochs` evaluations are in. */
+  get done(): boolean {
+    return this.epochsDone >= this.config.epochs;
+  }
+
+  /** Iterations the whole run takes: one per batch up to the last evaluation. */
+  get totalIterations(): number {
+    return (this.config.epochs - 1) * itersPerEpoch(this.config) + 1;
+  }
+
+  /** Runs at most `maxIterations` iterations; returns how many evaluations they finished. */
+  advance(maxIterations: number): number {
+    const before = this.epochsDone;
+    for (let n = 0; n < maxIterations && !this.done; n++) this.step();
+    return this.epochsDone - before;
+  }
+
+  /** Runs to the end and returns the lists. */
+  run(): ExperimentResult {
+    while (!this.done) this.step();
+    return this.result();
+  }
+
+  /** One iteration: batch, BN step, plain step, and the evaluation when one is due. */
+  step(): void {
+    if (this.done) return;
+    const { batchSize, trainSize } = this.config;
+    this.rng.fillChoice(trainSize, this.batchIndices);
+    gatherRows(this.train, this.batchIndices, batchSize, this.batchX);
+    for (let r = 0; r < batchSize; r++) this.batchLabels[r] = this.train.labels[this.batchIndices[r]];
+    for (const { net, optimizer } of this.trainees) {
+      net.gradient(this.batchX, this.batchLabels, batchSize);
+      optimizer.update(net.params());
+    }
+    if (this.iteration % itersPerEpoch(this.config) === 0) this.evaluate();
+    this.iteration++;
+  }
+
+  /** The lists so far (complete once {@link done}). */
+  result(): ExperimentResult {
+    const { weightScale, seed, testSize } = this.config;
+    const result: ExperimentResult = { weightScale, seed, plain: [...this.lists.plain], batchNorm: [...this.lists.batchNorm] };
+    if (testSize > 0) {
+      result.testPlain = [...this.lists.testPlain];
+      result.testBatchNorm = [...this.lists.testBatchNorm];
+    }
+    return result;
+  }
+
+  private evaluate(): void {
+    const { trainSize, testSize } = this.config;
+    this.lists.plain.push(this.plain.net.accuracy(this.train, trainSize));
+    this.lists.batchNorm.push(this.batchNorm.net.accuracy(this.train, trainSize));
+    if (testSize > 0) {
+      this.lists.testPlain.push(this.plain.net.accuracy(this.test, testSize));
+      this.lists.testBatchNorm.push(this.batchNorm.net.accuracy(this.test, testSize));
+    }
+  }
+}
+
+/** Throws a RangeError naming the field and the rule when the config cannot run on `data`. */
+export function checkConfig(config: ExperimentConfig, data: MnistData): void {
+  const positiveInt = (name: string, v: number, max: number) => {
+    if (!Number.isInteger(v) || v < 1 || v > max) throw new RangeError(`${name} must be an integer in [1, ${max}], got ${v}`);
+  };
+  positiveInt("epochs", config.epochs, 100000);
+  positiveInt("trainSize", config.trainSize, data.train.count);
+  positiveInt("batchSize", config.batchSize, config.trainSize);
+  config.hiddenSizes.forEach((h, i) => {
+    positiveInt(`hiddenSizes[${i}]`, h, 100000);
+  });
+  if (!Number.isInteger(config.testSize) || config.testSize < 0 || config.testSize > data.test.count) {
+    throw new RangeError(`testSize must be an integer in [0, ${data.test.count}], got ${config.testSize}`);
+  }
+  const finite = (name: string, v: number, lo: number, hi: number) => {
+    if (!Number.isFinite(v) || v < lo || v > hi) throw new RangeError(`${name} must be a number in [${lo}, ${hi}], got ${v}`);
+  };
+  finite("learningRate", config.learningRate, 0, Number.MAX_VALUE);
+  finite("weightDecay", config.weightDecay, 0, Number.MAX_VALUE);
+  finite("dropout", config.dropout, 0, 0.99);
+  if (typeof config.weightScale === "number") finite("weightScale", config.weightScale, 0, Number.MAX_VALUE);
+}

@@ -1,0 +1,135 @@
+/** Batch Normalization (Ioffe & Szegedy 2015) over the rows of a batch. */
+
+import type { Layer, Param } from "./layer";
+
+/** Options of {@link BatchNorm}; defaults are the book's. */
+export interface BatchNormOptions {
+  momentum?: number;
+  epsilon?: number;
+}
+
+/**
+ * Training mode normalizes by the batch mean and biased variance and updates the running
+ * averages; evaluation mode uses the running averages. γ = 1 and β = 0 to start.
+ */
+export class BatchNorm implements Layer {
+  readonly kind = "batchnorm";
+  readonly gamma: Float64Array;
+  readonly beta: Float64Array;
+  readonly dgamma: Float64Array;
+  readonly dbeta: Float64Array;
+  readonly runningMean: Float64Array;
+  readonly runningVar: Float64Array;
+  private readonly momentum: number;
+  private readonly epsilon: number;
+  private readonly mean: Float64Array;
+  private readonly std: Float64Array;
+  private readonly xc: Float64Array;
+  private readonly xn: Float64Array;
+  private readonly out: Float64Array;
+  private readonly dx: Float64Array;
+  private readonly dstd: Float64Array;
+  private readonly dmu: Float64Array;
+
+  constructor(
+    readonly size: number,
+    maxRows: number,
+    { momentum = 0.9, epsilon = 1e-6 }: BatchNormOptions = {},
+  ) {
+    this.momentum = momentum;
+    this.epsilon = epsilon;
+    this.gamma = new Float64Array(size).fill(1);
+    this.beta = new Float64Array(size);
+    this.dgamma = new Float64Array(size);
+    this.dbeta = new Float64Array(size);
+    this.runningMean = new Float64Array(size);
+    this.runningVar = new Float64Array(size);
+    this.mean = new Float64Array(size);
+    this.std = new Float64Array(size);
+    this.dstd = new Float64Array(size);
+    this.dmu = new Float64Array(size);
+    this.xc = new Float64Array(size * maxRows);
+    this.xn = new Float64Array(size * maxRows);
+    this.out = new Float64Array(size * maxRows);
+    this.dx = new Float64Array(size * maxRows);
+  }
+
+  forward(x: Float64Array, rows: number, train: boolean): Float64Array {
+    const { size: d, mean, std, xc, xn, out, gamma, beta } = this;
+    if (train) {
+      mean.fill(0);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j];
+      for (let j = 0; j < d; j++) mean[j] /= rows;
+      std.fill(0);
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < d; j++) {
+          const c = x[i * d + j] - mean[j];
+          xc[i * d + j] = c;
+          std[j] += c * c;
+        }
+      }
+      const m = this.momentum;
+      for (let j = 0; j < d; j++) {
+        const variance = std[j] / rows;
+        std[j] = Math.sqrt(variance + this.epsilon);
+        this.runningMean[j] = m * this.runningMean[j] + (1 - m) * mean[j];
+        this.runningVar[j] = m * this.runningVar[j] + (1 - m) * variance;
+      }
+    } else {
+      for (let j = 0; j < d; j++) {
+        mean[j] = this.runningMean[j];
+        std[j] = Math.sqrt(this.runningVar[j] + this.epsilon);
+      }
+      for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) xc[i * d + j] = x[i * d + j] - mean[j];
+    }
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < d; j++) {
+        const k = i * d + j;
+        xn[k] = xc[k] / std[j];
+        out[k] = gamma[j] * xn[k] + beta[j];
+      }
+    }
+    return out;
+  }
+
+  /** The book's backward: through x̂, the standard deviation and the mean. */
+  backward(dout: Float64Array, rows: number): Float64Array {
+    const { size: d, std, xc, xn, dx, gamma, dgamma, dbeta, dstd, dmu } = this;
+    dgamma.fill(0);
+    dbeta.fill(0);
+    dstd.fill(0);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < d; j++) {
+        const k = i * d + j;
+        dbeta[j] += dout[k];
+        dgamma[j] += xn[k] * dout[k];
+        const dxn = gamma[j] * dout[k];
+        dx[k] = dxn / std[j];
+        dstd[j] -= (dxn * xc[k]) / (std[j] * std[j]);
+      }
+    }
+    dmu.fill(0);
+    const twoOverN = 2.0 / rows;
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < d; j++) {
+        const k = i * d + j;
+        const dvar = (0.5 * dstd[j]) / std[j];
+        dx[k] += twoOverN * xc[k] * dvar;
+        dmu[j] += dx[k];
+      }
+    }
+    for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) dx[i * d + j] -= dmu[j] / rows;
+    return dx;
+  }
+
+  params(): Param[] {
+    return [
+      { name: "gamma", value: this.gamma, grad: this.dgamma },
+      { name: "beta", value: this.beta, grad: this.dbeta },
+    ];
+  }
+
+  buffers(): Record<string, Float64Array> {
+    return { runningMean: this.runningMean, runningVar: this.runningVar };
+  }
+}

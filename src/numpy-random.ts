@@ -1,0 +1,151 @@
+/** A random stream bit-for-bit compatible with numpy's legacy `RandomState` (MT19937). */
+
+import { correctlyRoundedLog } from "./correctly-rounded-log";
+
+const N = 624;
+const M = 397;
+const MATRIX_A = 0x9908b0df;
+const UPPER_MASK = 0x80000000;
+const LOWER_MASK = 0x7fffffff;
+
+/** The whole state of a {@link NumpyRandom}: enough to continue the stream exactly. */
+export interface NumpyRandomState {
+  key: Uint32Array;
+  pos: number;
+  hasGauss: boolean;
+  gauss: number;
+}
+
+/**
+ * numpy's `np.random.seed(seed)` followed by `randn`, `random_sample` and `choice(n, k)` with
+ * replacement, reproduced exactly: same integers, same doubles, same Gaussian cache.
+ */
+export class NumpyRandom {
+  private key = new Uint32Array(N);
+  private pos = N;
+  private hasGauss = false;
+  private gauss = 0;
+
+  /** Seeds like `np.random.seed(seed)` with an integer (MT19937 `init_genrand`). */
+  constructor(seed: number) {
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+      throw new RangeError(`seed must be an integer in [0, 2^32 - 1], got ${seed}`);
+    }
+    let s = seed >>> 0;
+    for (let i = 0; i < N; i++) {
+      this.key[i] = s;
+      s = (Math.imul(1812433253, s ^ (s >>> 30)) + i + 1) >>> 0;
+    }
+  }
+
+  /** Next raw 32-bit output (numpy `legacy` `random_uint32`). */
+  nextUint32(): number {
+    if (this.pos === N) this.twist();
+    let y = this.key[this.pos++];
+    y ^= y >>> 11;
+    y ^= (y << 7) & 0x9d2c5680;
+    y ^= (y << 15) & 0xefc60000;
+    y ^= y >>> 18;
+    return y >>> 0;
+  }
+
+  /** A double in [0, 1) with 53 random bits, as `random_sample()`. */
+  randomSample(): number {
+    const a = this.nextUint32() >>> 5;
+    const b = this.nextUint32() >>> 6;
+    return (a * 67108864.0 + b) / 9007199254740992.0;
+  }
+
+  /** One standard normal draw: polar Box–Muller, second value cached, as `legacy_gauss`. */
+  gaussian(): number {
+    if (this.hasGauss) {
+      this.hasGauss = false;
+      const g = this.gauss;
+      this.gauss = 0;
+      return g;
+    }
+    let x1: number;
+    let x2: number;
+    let r2: number;
+    do {
+      x1 = 2.0 * this.randomSample() - 1.0;
+      x2 = 2.0 * this.randomSample() - 1.0;
+      r2 = x1 * x1 + x2 * x2;
+    } while (r2 >= 1.0 || r2 === 0.0);
+    const f = Math.sqrt((-2.0 * correctlyRoundedLog(r2)) / r2);
+    this.gauss = f * x1;
+    this.hasGauss = true;
+    return f * x2;
+  }
+
+  /** Fills `out` with `randn` draws in order (row-major for a matrix), times `scale`. */
+  fillNormal(out: Float64Array, scale = 1): Float64Array {
+    for (let i = 0; i < out.length; i++) out[i] = scale * this.gaussian();
+    return out;
+  }
+
+  /** Fills `out` with `random_sample` draws in order. */
+  fillUniform(out: Float64Array): Float64Array {
+    for (let i = 0; i < out.length; i++) out[i] = this.randomSample();
+    return out;
+  }
+
+  /** `choice(n, out.length)` with replacement: masked rejection sampling of uint32 draws. */
+  fillChoice(n: number, out: Int32Array): Int32Array {
+    if (!Number.isInteger(n) || n < 1 || n > 0x7fffffff) {
+      throw new RangeError(`choice needs a population size in [1, 2^31 - 1], got ${n}`);
+    }
+    const max = n - 1;
+    let mask = max;
+    mask |= mask >>> 1;
+    mask |= mask >>> 2;
+    mask |= mask >>> 4;
+    mask |= mask >>> 8;
+    mask |= mask >>> 16;
+    for (let i = 0; i < out.length; i++) {
+      if (max === 0) {
+        out[i] = 0;
+        continue;
+      }
+      let v: number;
+      do {
+        v = (this.nextUint32() & mask) >>> 0;
+      } while (v > max);
+      out[i] = v;
+    }
+    return out;
+  }
+
+  /** A copy of the state, safe to keep while the stream goes on. */
+  getState(): NumpyRandomState {
+    return { key: this.key.slice(), pos: this.pos, hasGauss: this.hasGauss, gauss: this.gauss };
+  }
+
+  /** Continues from a state taken with {@link getState}. */
+  setState(state: NumpyRandomState): void {
+    if (state.key.length !== N || state.pos < 0 || state.pos > N) {
+      throw new RangeError(`random state needs ${N} key words and a position in [0, ${N}]`);
+    }
+    this.key.set(state.key);
+    this.pos = state.pos;
+    this.hasGauss = state.hasGauss;
+    this.gauss = state.gauss;
+  }
+
+  private twist(): void {
+    const mt = this.key;
+    let kk = 0;
+    let y: number;
+    for (; kk < N - M; kk++) {
+      y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK);
+      mt[kk] = mt[kk + M] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    }
+    for (; kk < N - 1; kk++) {
+      y = (mt[kk] & UPPER_MASK) | (mt[kk + 1] & LOWER_MASK);
+      mt[kk] = mt[kk + (M - N)] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    }
+    y = (mt[N - 1] & UPPER_MASK) | (mt[0] & LOWER_MASK);
+    mt[N - 1] = mt[M - 1] ^ (y >>> 1) ^ (y & 1 ? MATRIX_A : 0);
+    this.pos = 0;
+  }
+}

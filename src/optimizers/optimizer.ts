@@ -1,0 +1,32 @@
+/** The face of an optimizer: one update over a network's parameters, with saveable state. */
+
+import type { Param } from "../layers/layer";
+
+/** Optimizer state for a checkpoint: per-parameter tensors and scalars such as a step count. */
+export interface OptimizerState {
+  tensors: Float64Array[];
+  scalars: number[];
+}
+
+/** Updates parameters in place from their gradients. */
+export interface Optimizer {
+  readonly kind: OptimizerKind;
+  update(params: Param[]): void;
+  getState(): OptimizerState;
+  setState(state: OptimizerState): void;
+}
+
+/** The optimizers of the book's chapter 6. */
+export const OPTIMIZER_KINDS = ["sgd", "momentum", "adagrad", "adam"] as const;
+/** One of {@link OPTIMIZER_KINDS}. */
+export type OptimizerKind = (typeof OPTIMIZER_KINDS)[number];
+
+/** Restores per-parameter tensors after checking that they fit the network. */
+export function setTensors(target: Float64Array[], source: Float64Array[], kind: string): void {
+  if (target.length !== source.length || target.some((t, i) => t.length !== source[i].length)) {
+    throw new RangeError(`${kind} state does not fit this network's parameters`);
+  }
+  target.forEach((t, i) => {
+    t.set(source[i]);
+  });
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { loadMnist } from "../../scripts/load-mnist";
+import { CheckpointError, restoreExperiment, saveExperiment } from "../../src/checkpoint";
+import { Experiment } from "../../src/experiment";
+import { EXPERIMENT_DEFAULTS, type ExperimentConfig } from "../../src/experiment-config";
+
+const data = loadMnist();
+const SMALL: ExperimentConfig = {
+  ...EXPERIMENT_DEFAULTS,
+  weightScale: 0.05,
+  seed: 11,
+  epochs: 4,
+  trainSize: 200,
+  batchSize: 50,
+  hiddenSizes: [40, 30],
+};
+
+function weights(exp: Experiment): number[] {
+  return [exp.batchNorm, exp.plain].flatMap((t) => t.net.params().flatMap((p) => Array.from(p.value)));
+}
+
+describe("an interrupted experiment", () => {
+  it.each([
+    ["sgd", 0],
+    ["adam", 0.2],
+    ["momentum", 0],
+    ["adagrad", 0.1],
+  ] as const)(
+    "cut, saved and restored at several points ends with the uninterrupted lists (%s, dropout %s)",
+    (optimizer, dropout) => {
+      const config: ExperimentConfig = { ...SMALL, optimizer, dropout, weightDecay: 0.01, testSize: 100 };
+      const whole = new Experiment(config, data);
+      const expected = whole.run();
+      let exp = new Experiment(config, data);
+      for (const cut of [1, 3, 4, 6]) {
+        exp.advance(cut);
+        exp = restoreExperiment(saveExperiment(exp, 4096), data);
+      }
+      const got = exp.run();
+      expect(got).toEqual(expected);
+      expect(got.plain).toHaveLength(4);
+      expect(weights(exp)).toEqual(weights(whole));
+    },
+  );
+
+  it("reports how many evaluations a slice finished", () => {
+    const exp = new Experiment(SMALL, data);
+    expect(exp.totalIterations).toBe(13);
+    expect(exp.advance(1)).toBe(1);
+    expect(exp.advance(3)).toBe(0);
+    expect(exp.advance(1)).toBe(1);
+    expect(exp.advance(100)).toBe(2);
+    expect(exp.done).toBe(true);
+    expect(exp.iteration).toBe(13);
+  });
+});
+
+describe("checkpoint pieces", () => {
+  it("of the default network each stay within the 2 MB storage limit", () => {
+    const exp = new Experiment({ ...EXPERIMENT_DEFAULTS, weightScale: 0.01, seed: 0, optimizer: "adam" }, data);
+    const pieces = saveExperiment(exp);
+    const total = pieces.reduce((s, p) => s + p.length, 0);
+    expect(total).toBeGreaterThan(2 * 2 * 1e6); // weights and Adam moments of two networks
+    for (const p of pieces) expect(p.length).toBeLessThanOrEqual(2 * 1024 * 1024);
+  });
+
+  it("that are damaged are rejected with a CheckpointError", () => {
+    const pieces = saveExperiment(new Experiment(SMALL, data), 1 << 16);
+    expect(() => restoreExperiment(pieces.slice(0, -1), data)).toThrow(CheckpointError);
+    const foreign = new Uint8Array(pieces[0]);
+    foreign[0] = 0x58;
+    expect(() => restoreExperiment([foreign, ...pieces.slice(1)], data)).toThrow("checkpoint does not start with BNX1");
+  });
+});
+
+describe("test accuracy", () => {
+  it("is measured on testSize test images without changing the training lists", () => {
+    const without = new Experiment(SMALL, data).run();
+    const withTest = new Experiment({ ...SMALL, testSize: 300 }, data).run();
+    expect(withTest.plain).toEqual(without.plain);
+    expect(withTest.batchNorm).toEqual(without.batchNorm);
+    expect(withTest.testPlain).toHaveLength(4);
+    expect(withTest.testBatchNorm).toHaveLength(4);
+    for (const v of withTest.testBatchNorm ?? []) expect(Math.round(v * 300)).toBeCloseTo(v * 300, 9);
+    expect(without.testPlain).toBeUndefined();
+  });
+});
+
+describe("the seed document's 201-epoch setting", () => {
+  it("runs to 201 evaluations per network", () => {
+    const result = new Experiment(
+      { ...EXPERIMENT_DEFAULTS, weightScale: 0.01, seed: 0, epochs: 201, trainSize: 200 },
+      data,
+    ).run();
+    expect(result.plain).toHaveLength(201);
+    expect(result.batchNorm).toHaveLength(201);
+    expect(result.batchNorm[200]).toBeGreaterThan(result.batchNorm[0]);
+  });
+});
+
+describe("configuration errors", () => {
+  it.each([
+    [{ batchSize: 300 }, "batchSize must be an integer in [1, 200], got 300"],
+    [{ trainSize: 70000 }, "trainSize must be an integer in [1, 60000], got 70000"],
+    [{ epochs: 0 }, "epochs must be an integer in [1, 100000], got 0"],
+    [{ hiddenSizes: [10, 2.5] }, "hiddenSizes[1] must be an integer in [1, 100000], got 2.5"],
+    [{ learningRate: Number.NaN }, "learningRate must be a number"],
+    [{ dropout: 1 }, "dropout must be a number in [0, 0.99], got 1"],
+  ])("name the field and the rule (%o)", (change, message) => {
+    expect(() => new Experiment({ ...SMALL, ...change } as ExperimentConfig, data)).toThrow(message);
+  });
+});
