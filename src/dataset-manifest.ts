@@ -1,0 +1,30 @@
+/** The compact form of MNIST served as static assets: raw pixel chunks plus a manifest of checksums. */
+
+/** One file of the prepared dataset. */
+export interface DatasetFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** Images of one split, cut into chunks of `imagesPerChunk` images (the last may hold fewer). */
+export interface DatasetSplit {
+  count: number;
+  imagesPerChunk: number;
+  imageChunks: DatasetFile[];
+  labels: DatasetFile;
+}
+
+/** What `scripts/prepare-data.ts` writes to `public/data/manifest.json`. */
+export interface DatasetManifest {
+  version: 1;
+  pixelsPerImage: number;
+  train: DatasetSplit;
+  test: DatasetSplit;
+}
+
+/** 10,000 images (7.8 MB) a chunk: under the 25 MiB limit of a static asset. */
+export const IMAGES_PER_CHUNK = 10000;
+
+/** Folder of the prepared files, under the static assets root. */
+export const DATASET_DIR = "data";

@@ -1,0 +1,30 @@
+/** API errors as values: `{ error: { code, message, field? } }` with the matching status. */
+
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { SweepConfigError } from "../src/sweep-config";
+
+/** The body of every error answer. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+/** Throws an HTTPException whose response is the JSON error body. */
+export function apiError(status: ContentfulStatusCode, code: string, message: string, field?: string): never {
+  const body: ApiErrorBody = { error: field === undefined ? { code, message } : { code, message, field } };
+  throw new HTTPException(status, { res: Response.json(body, { status }) });
+}
+
+/** `app.onError`: HTTPExceptions as they are, config errors as 400, anything else as a logged 500. */
+export function onError(err: Error, c: Context): Response {
+  if (err instanceof HTTPException) return err.getResponse();
+  if (err instanceof SweepConfigError) {
+    return c.json({ error: { code: "invalid_field", message: err.message, field: err.field } } satisfies ApiErrorBody, 400);
+  }
+  console.error(err);
+  return c.json(
+    { error: { code: "internal", message: "internal error; the server log has the details" } } satisfies ApiErrorBody,
+    500,
+  );
+}
