@@ -1,3 +1,4 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -9,6 +10,28 @@ export default defineConfig({
           include: ["test/engine/**/*.test.ts"],
           environment: "node",
           testTimeout: 300_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // Small slices and short watchdog timings, so that faults show within a test.
+            miniflare: {
+              bindings: {
+                SLICE_WORK: "2e8",
+                WATCHDOG_STALL_MS: "300",
+                WATCHDOG_INTERVAL_MS: "150",
+                MAX_SLICE_FAILURES: "3",
+                RETRY_BASE_MS: "10",
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          testTimeout: 120_000,
         },
       },
     ],

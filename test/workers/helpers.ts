@@ -1,0 +1,77 @@
+/** Shared steps of the Worker tests: HTTP through the Worker's own fetch, polling, direct engine runs. */
+
+import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
+import { Experiment, type ExperimentResult } from "../../src/experiment";
+import type { ExperimentConfig } from "../../src/experiment-config";
+import type { SweepRequest } from "../../src/sweep-config";
+import { FINAL_SWEEP_STATUSES, type SweepView } from "../../src/sweep-view";
+import { app } from "../../workers/app";
+import { loadDataset } from "../../workers/dataset-loader";
+import type { Env } from "../../workers/env";
+import { runnerName } from "../../workers/sweep-coordinator";
+
+/** A request to the Worker, as a client would send it. */
+export function api(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(new Request(`http://localhost${path}`, init));
+}
+
+/** A request to the app with some bindings changed (e.g. SWEEP_TOKEN set). */
+export function apiWith(changes: Partial<Env>, path: string, init?: RequestInit): Promise<Response> {
+  return Promise.resolve(app.fetch(new Request(`http://localhost${path}`, init), { ...env, ...changes }));
+}
+
+/** POSTs a sweep and returns its id (asserting 202). */
+export async function startSweep(config: SweepRequest, headers: Record<string, string> = {}): Promise<string> {
+  const res = await api("/api/sweeps", { method: "POST", body: JSON.stringify(config), headers });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/** The sweep as GET /api/sweeps/:id gives it. */
+export async function getSweep(id: string): Promise<SweepView> {
+  const res = await api(`/api/sweeps/${id}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as SweepView;
+}
+
+/** Polls the sweep until `done` holds; fails after `timeoutMs`. */
+export async function waitForSweep(id: string, done: (v: SweepView) => boolean, timeoutMs = 60_000): Promise<SweepView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await getSweep(id);
+    if (done(view)) return view;
+    if (Date.now() > deadline)
+      throw new Error(
+        `sweep ${id} still ${view.status} after ${timeoutMs} ms: ${JSON.stringify(view.experiments.map((e) => [e.status, e.epochsDone, e.error]))}`,
+      );
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** True once the sweep's status is final. */
+export const isFinal = (v: SweepView): boolean => FINAL_SWEEP_STATUSES.includes(v.status);
+
+/** The runner stub of experiment `index` of a sweep. */
+export function runnerStub(sweepId: string, index: number) {
+  return env.RUNNERS.get(env.RUNNERS.idFromName(runnerName(sweepId, index)));
+}
+
+/** The coordinator stub of a sweep. */
+export function coordinatorStub(sweepId: string) {
+  return env.SWEEPS.get(env.SWEEPS.idFromName(sweepId));
+}
+
+/** The same experiment run directly by the engine inside workerd, on the same assets. */
+export async function runEngine(config: ExperimentConfig): Promise<ExperimentResult> {
+  const data = await loadDataset(env.ASSETS, config.trainSize, config.testSize);
+  return new Experiment(config, data).run();
+}
+
+/** The sweep id an Idempotency-Key maps to (as the Worker computes it). */
+export async function idForKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`idempotency:${key}`));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0"))
+    .join("")
+    .slice(0, 32);
+}

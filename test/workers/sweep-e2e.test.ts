@@ -1,0 +1,101 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { CSV_HEADER } from "../../src/report/results-csv";
+import { sweepExperiments } from "../../src/sweep-config";
+import type { SweepSummary } from "../../src/sweep-view";
+import { api, getSweep, isFinal, runEngine, startSweep, waitForSweep } from "./helpers";
+
+const SMALL = { weightScales: [0.05, 0.01], epochs: 3, trainSize: 200, seed: 5, testSize: 100 };
+
+describe("a small sweep over HTTP", () => {
+  it("completes with the lists the engine gives directly, and serves them as JSON, CSV and SVG", async () => {
+    const id = await startSweep(SMALL);
+    const done = await waitForSweep(id, isFinal);
+    expect(done.status).toBe("completed");
+    expect(done.completedAt).toBeTypeOf("string");
+    expect(done.config).toMatchObject({
+      ...SMALL,
+      repeats: 1,
+      batchSize: 100,
+      learningRate: 0.01,
+      hiddenSizes: [100, 100, 100, 100, 100],
+    });
+
+    const expected = sweepExperiments(done.config);
+    expect(done.experiments).toHaveLength(2);
+    for (const e of done.experiments) {
+      const direct = await runEngine(expected[e.index].config);
+      expect(e).toMatchObject({
+        status: "completed",
+        epochsDone: 3,
+        weightScale: SMALL.weightScales[e.index],
+        seed: 5,
+        repeat: 0,
+      });
+      expect(e.plain).toEqual(direct.plain);
+      expect(e.batchNorm).toEqual(direct.batchNorm);
+      expect(e.testPlain).toEqual(direct.testPlain);
+      expect(e.testBatchNorm).toEqual(direct.testBatchNorm);
+    }
+
+    const stored = await env.RESULTS.get(`result:${id}`, "json");
+    expect(stored).toEqual(done);
+
+    const csv = await api(`/api/sweeps/${id}/results.csv`);
+    expect(csv.headers.get("Content-Type")).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).trim().split("\n");
+    expect(lines[0]).toBe(CSV_HEADER);
+    expect(lines).toHaveLength(1 + 2 * 2 * 2 * 3); // experiments × networks × splits × epochs
+    expect(lines[1]).toBe(`0,0.05,5,0,batchnorm,train,0,${done.experiments[0].batchNorm[0]}`);
+
+    const svg = await api(`/api/sweeps/${id}/plot.svg`);
+    expect(svg.headers.get("Content-Type")).toMatch(/^image\/svg\+xml/);
+    const text = await svg.text();
+    expect(text.match(/<g class="panel"/g)).toHaveLength(2);
+    expect(text.match(/<path class="curve"/g)).toHaveLength(4);
+
+    const list = (await (await api("/api/sweeps")).json()) as { sweeps: SweepSummary[] };
+    expect(list.sweeps.find((s) => s.id === id)).toMatchObject({ status: "completed", experiments: 2 });
+  });
+
+  it("reports progress while it runs: the lists grow epoch by epoch", async () => {
+    const id = await startSweep({ weightScales: [0.02], epochs: 6, trainSize: 200, seed: 9 });
+    const seen = new Set<number>();
+    const done = await waitForSweep(id, (v) => {
+      seen.add(v.experiments[0].plain.length);
+      return isFinal(v);
+    });
+    expect(done.status).toBe("completed");
+    expect(Math.max(...seen)).toBe(6);
+    expect(seen.size).toBeGreaterThan(2);
+  });
+
+  it("returns the same sweep for a retried POST with the same Idempotency-Key", async () => {
+    const headers = { "Idempotency-Key": "retry-me-1" };
+    const first = await startSweep({ weightScales: [0.1], epochs: 1, trainSize: 100 }, headers);
+    const second = await startSweep({ weightScales: [0.1], epochs: 1, trainSize: 100 }, headers);
+    expect(second).toBe(first);
+    const other = await startSweep({ weightScales: [0.1], epochs: 1, trainSize: 100 }, { "Idempotency-Key": "retry-me-2" });
+    expect(other).not.toBe(first);
+    await waitForSweep(first, isFinal);
+  });
+
+  it("lists sweeps newest first", async () => {
+    const a = await startSweep({ weightScales: [0.1], epochs: 1, trainSize: 100 });
+    await new Promise((r) => setTimeout(r, 5));
+    const b = await startSweep({ weightScales: [0.1], epochs: 1, trainSize: 100 });
+    const { sweeps } = (await (await api("/api/sweeps")).json()) as { sweeps: SweepSummary[] };
+    const ids = sweeps.map((s) => s.id);
+    expect(ids.indexOf(b)).toBeLessThan(ids.indexOf(a));
+    await waitForSweep(a, isFinal);
+    await waitForSweep(b, isFinal);
+  });
+
+  it("picks and records a seed when none is given", async () => {
+    const id = await startSweep({ weightScales: [0.1], epochs: 1, trainSize: 100 });
+    const view = await getSweep(id);
+    expect(Number.isInteger(view.config.seed)).toBe(true);
+    expect(view.experiments[0].seed).toBe(view.config.seed);
+    await waitForSweep(id, isFinal);
+  });
+});
