@@ -1,0 +1,161 @@
+/**
+ * npm run bench [-- --json] [--runs N] [--scales 0,5,10,15] [--no-sweep]
+ * Our engine against bench/numpy_reference.py (OPENBLAS_NUM_THREADS=1), in one run on this machine:
+ * default experiments per weight scale (median of N runs), the full 16-scale sweep in one process,
+ * kernel GFLOP/s, a 60,000-image experiment's memory, and the peak memory of the process.
+ */
+
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadMnist, mnistDataDir } from "../scripts/load-mnist";
+import { Experiment, type ExperimentResult } from "../src/experiment";
+import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../src/experiment-config";
+import { kernelFigures } from "./kernels";
+
+const { values: flags } = parseArgs({
+  options: {
+    json: { type: "boolean", default: false },
+    runs: { type: "string", default: "3" },
+    scales: { type: "string", default: "0,5,10,15" },
+    "no-sweep": { type: "boolean", default: false },
+  },
+});
+const runs = Math.max(1, Number(flags.runs));
+const scaleIndices = (flags.scales ?? "").split(",").map(Number);
+const SEED = 0;
+
+interface NumpyExperiment {
+  index: number;
+  plain: number[];
+  batchnorm: number[];
+  seconds: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const log = (line: string) => {
+  if (!flags.json) console.log(line);
+};
+
+function runNumpy(indices: number[], repeat: number): { version: string; experiments: NumpyExperiment[] } | { missing: string } {
+  const script = fileURLToPath(new URL("numpy_reference.py", import.meta.url));
+  const res = spawnSync(
+    "python3",
+    [script, "--mnist", mnistDataDir(), "--seed", String(SEED), "--scales", indices.join(","), "--repeat", String(repeat)],
+    {
+      env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
+      encoding: "utf8",
+      maxBuffer: 1 << 26,
+    },
+  );
+  if (res.error) return { missing: `python3 could not be started (${res.error.message})` };
+  if (res.status !== 0) {
+    const reason = /No module named 'numpy'/.test(res.stderr) ? "numpy is not installed" : res.stderr.trim().split("\n").at(-1);
+    return { missing: `the numpy peer did not run: ${reason}` };
+  }
+  const out = JSON.parse(res.stdout) as { numpy: string; experiments: NumpyExperiment[] };
+  return { version: out.numpy, experiments: out.experiments };
+}
+
+function runOurs(data: ReturnType<typeof loadMnist>, index: number): { seconds: number; result: ExperimentResult } {
+  const exp = new Experiment({ ...EXPERIMENT_DEFAULTS, weightScale: BOOK_WEIGHT_SCALES[index], seed: SEED }, data);
+  const start = performance.now();
+  const result = exp.run();
+  return { seconds: (performance.now() - start) / 1000, result };
+}
+
+function sameLists(ours: ExperimentResult, theirs: NumpyExperiment): boolean {
+  const eq = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+  return eq(ours.plain, theirs.plain) && eq(ours.batchNorm, theirs.batchnorm);
+}
+
+const data = loadMnist();
+log(`bench: seed ${SEED}, default experiment (20 epochs, both networks), median of ${runs} runs, one core`);
+
+const perScale = scaleIndices.map((index) => {
+  const times: number[] = [];
+  let result: ExperimentResult | undefined;
+  for (let r = 0; r < runs; r++) {
+    const run = runOurs(data, index);
+    times.push(run.seconds);
+    result = run.result;
+  }
+  return { index, scale: BOOK_WEIGHT_SCALES[index], seconds: median(times), result: result as ExperimentResult };
+});
+const numpy = runNumpy(scaleIndices, runs);
+const experiments = perScale.map((ours) => {
+  const peer = "missing" in numpy ? undefined : numpy.experiments.find((e) => e.index === ours.index);
+  return {
+    index: ours.index,
+    scale: ours.scale,
+    oursSeconds: ours.seconds,
+    numpySeconds: peer?.seconds ?? null,
+    ratio: peer ? ours.seconds / peer.seconds : null,
+    sameLists: peer ? sameLists(ours.result, peer) : null,
+  };
+});
+if ("missing" in numpy) log(`numpy: ${numpy.missing}; measuring our side only`);
+for (const e of experiments) {
+  const peer =
+    e.numpySeconds === null
+      ? ""
+      : `  numpy ${e.numpySeconds.toFixed(3)} s  ratio ${(e.ratio as number).toFixed(2)}×  same lists: ${e.sameLists}`;
+  log(`scale ${String(e.index).padStart(2)} (${e.scale.toExponential(2)})  ours ${e.oursSeconds.toFixed(3)} s${peer}`);
+}
+
+let sweep: { oursSeconds: number; numpySeconds: number | null; ratio: number | null; sameLists: boolean | null } | null = null;
+if (!flags["no-sweep"]) {
+  const all = BOOK_WEIGHT_SCALES.map((_, i) => i);
+  const start = performance.now();
+  const results = all.map((i) => runOurs(data, i).result);
+  const oursSeconds = (performance.now() - start) / 1000;
+  const peer = runNumpy(all, 1);
+  const numpySeconds = "missing" in peer ? null : peer.experiments.reduce((s, e) => s + e.seconds, 0);
+  const same = "missing" in peer ? null : results.every((r, i) => sameLists(r, peer.experiments[i]));
+  sweep = { oursSeconds, numpySeconds, ratio: numpySeconds ? oursSeconds / numpySeconds : null, sameLists: same };
+  log(
+    `full sweep, 16 scales: ours ${oursSeconds.toFixed(2)} s${numpySeconds ? `  numpy ${numpySeconds.toFixed(2)} s  ratio ${(sweep.ratio as number).toFixed(2)}×  same lists: ${same}` : ""}`,
+  );
+}
+
+const kernels = kernelFigures(data.train);
+for (const k of kernels)
+  log(
+    `kernel ${k.shape.padEnd(18)} ${k.gflops.toFixed(2).padStart(6)} GFLOP/s  ${k.microseconds.toFixed(0).padStart(6)} µs  ${k.name}`,
+  );
+
+const before = process.memoryUsage();
+const big = new Experiment({ ...EXPERIMENT_DEFAULTS, weightScale: 0.01, seed: SEED, trainSize: 60000, epochs: 1 }, data);
+big.run();
+const after = process.memoryUsage();
+const memory = {
+  trainSize60000: {
+    heapUsedMB: after.heapUsed / 2 ** 20,
+    arrayBuffersMB: after.arrayBuffers / 2 ** 20,
+    experimentHeapMB: (after.heapUsed - before.heapUsed + after.arrayBuffers - before.arrayBuffers) / 2 ** 20,
+  },
+  peakRssMB: process.resourceUsage().maxRSS / 1024,
+};
+log(
+  `memory: experiment with trainSize 60000 adds ${memory.trainSize60000.experimentHeapMB.toFixed(1)} MB; ` +
+    `heap ${memory.trainSize60000.heapUsedMB.toFixed(1)} MB + array buffers ${memory.trainSize60000.arrayBuffersMB.toFixed(1)} MB ` +
+    `(all of MNIST as bytes); peak RSS ${memory.peakRssMB.toFixed(0)} MB`,
+);
+
+if (flags.json) {
+  console.log(
+    JSON.stringify(
+      {
+        seed: SEED,
+        runs,
+        numpy: "missing" in numpy ? { missing: numpy.missing } : { version: numpy.version },
+        experiments,
+        sweep,
+        kernels,
+        memory,
+      },
+      null,
+      2,
+    ),
+  );
+}
