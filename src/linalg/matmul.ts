@@ -43,7 +43,8 @@ export class MatMul {
     if (k > this.maxInner) throw new RangeError(`inner dimension ${k} exceeds ${this.maxInner}`);
     let nonZeros = 0;
     const len = m * k;
-    for (let i = 0; i < len; i++) if (a[i] !== 0) nonZeros++;
+    // Branch-free: a data-dependent branch mispredicts on every other pixel.
+    for (let i = 0; i < len; i++) nonZeros += a[i] !== 0 ? 1 : 0;
     if (nonZeros < SPARSE_DENSITY * len && allFinite(b, k * n)) this.sparseRows(a, b, out, m, k, n);
     else multiplyDense(a, b, out, m, k, n);
   }
@@ -55,12 +56,12 @@ export class MatMul {
     for (let i = 0; i < m; i++) {
       let nnz = 0;
       const ai = i * k;
+      // Branch-free gather: always write, advance only past a non-zero.
       for (let p = 0; p < k; p++) {
         const v = a[ai + p];
-        if (v !== 0) {
-          idx[nnz] = p * n;
-          val[nnz++] = v;
-        }
+        idx[nnz] = p * n;
+        val[nnz] = v;
+        nnz += v !== 0 ? 1 : 0;
       }
       const o = i * n;
       for (let j = 0; j < n8; j += 8) {
@@ -93,7 +94,27 @@ export class MatMul {
         out[o + j + 6] = c6;
         out[o + j + 7] = c7;
       }
-      for (let j = n8; j < n; j++) {
+      let j = n8;
+      if (n - j >= 4) {
+        let c0 = 0,
+          c1 = 0,
+          c2 = 0,
+          c3 = 0;
+        for (let t = 0; t < nnz; t++) {
+          const v = val[t];
+          const q = idx[t] + j;
+          c0 += v * b[q];
+          c1 += v * b[q + 1];
+          c2 += v * b[q + 2];
+          c3 += v * b[q + 3];
+        }
+        out[o + j] = c0;
+        out[o + j + 1] = c1;
+        out[o + j + 2] = c2;
+        out[o + j + 3] = c3;
+        j += 4;
+      }
+      for (; j < n; j++) {
         let c = 0;
         for (let t = 0; t < nnz; t++) c += val[t] * b[idx[t] + j];
         out[o + j] = c;
