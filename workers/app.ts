@@ -1,9 +1,10 @@
 /** The HTTP API: a Hono app that validates, hands sweeps to coordinators and serves results. */
 
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import { plotSvg } from "../src/report/plot-svg";
 import { resultsCsv } from "../src/report/results-csv";
-import { parseSweepConfig } from "../src/sweep-config";
+import { parseSweepConfig, type SweepConfig, type SweepRequest } from "../src/sweep-config";
 import type { SweepView } from "../src/sweep-view";
 import { apiError, onError } from "./api-error";
 import { requireToken } from "./auth";
@@ -16,6 +17,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 const SWEEP_ID = /^[0-9a-f]{32}$/;
 
 type AppEnv = { Bindings: Env };
+type ConfigEnv = AppEnv & { Variables: { config: SweepConfig } };
 
 function coordinator(env: Env, id: string) {
   return env.SWEEPS.get(env.SWEEPS.idFromName(id));
@@ -66,15 +68,27 @@ function orRefusal(result: SweepView | CoordinatorRefusal): SweepView {
   return result;
 }
 
+/**
+ * Reads, size-checks and validates the sweep config into `c.var.config`. Declaring the JSON input
+ * as {@link SweepRequest} types the body for Hono's client.
+ */
+const sweepConfigBody = createMiddleware<ConfigEnv, string, { in: { json: SweepRequest } }>(async (c, next) => {
+  const body = await readJsonBody(c.req.raw);
+  c.set(
+    "config",
+    parseSweepConfig(body, () => crypto.getRandomValues(new Uint32Array(1))[0]),
+  );
+  await next();
+});
+
 function links(id: string) {
   const base = `/api/sweeps/${id}`;
   return { self: base, csv: `${base}/results.csv`, plot: `${base}/plot.svg` };
 }
 
-const api = new Hono<AppEnv>()
-  .post("/sweeps", requireToken, async (c) => {
-    const body = await readJsonBody(c.req.raw);
-    const config = parseSweepConfig(body, () => crypto.getRandomValues(new Uint32Array(1))[0]);
+const api = new Hono<ConfigEnv>()
+  .post("/sweeps", requireToken, sweepConfigBody, async (c) => {
+    const config = c.var.config;
     const id = await newSweepId(c.req.header("Idempotency-Key"));
     const view = await coordinator(c.env, id).create(id, config, new Date().toISOString());
     return c.json({ id, status: view.status, links: links(id) }, 202);

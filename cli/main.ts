@@ -1,0 +1,157 @@
+/**
+ * bn-sweep: start a sweep against a server (local by default), watch it, save its results.
+ *   bn-sweep run [--epochs 5 --seed 0 …] [--url U] [--out results]
+ *   bn-sweep status <id> | list | cancel <id>
+ */
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { UsageError } from "../scripts/cli-args";
+import { FINAL_SWEEP_STATUSES, type SweepSummary, type SweepView } from "../src/sweep-view";
+import { type SweepClient, sweepClient } from "./client";
+import { ProgressView, progressLines } from "./progress";
+import { SWEEP_FLAGS, sweepRequestFromFlags } from "./sweep-flags";
+
+const USAGE = `usage: bn-sweep <command> [flags]
+  run      start a sweep, show its progress, save results/<id>/{results.json,results.csv,plot.svg}
+           --scales 1,0.1,0.01 | --scale-range 0,-4,16   --epochs N --seed S --repeats R
+           --train-size N --test-size N --batch-size N --lr X --hidden 100,100 --activation relu|sigmoid
+           --optimizer sgd|momentum|adagrad|adam --weight-decay X --dropout X --out DIR
+  status <id>   show a sweep's progress        list   list sweeps, newest first
+  cancel <id>   cancel a running sweep
+common: --url URL (default $BN_SWEEP_URL or http://localhost:8787), --token T (default $SWEEP_TOKEN)`;
+
+/** A failure with its one-line reason and exit code. */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+const OPTIONS = {
+  url: { type: "string" },
+  token: { type: "string" },
+  out: { type: "string" },
+  scales: { type: "string" },
+  "scale-range": { type: "string" },
+  hidden: { type: "string" },
+  help: { type: "boolean" },
+  ...Object.fromEntries(Object.keys(SWEEP_FLAGS).map((f) => [f, { type: "string" as const }])),
+} as const;
+
+/** What every typed client response has; `call` keeps the route's own response type. */
+interface AnyResponse {
+  ok: boolean;
+  status: number;
+  json(): Promise<unknown>;
+}
+
+async function call<R extends AnyResponse>(url: string, request: () => Promise<R>): Promise<R> {
+  let res: R;
+  try {
+    res = await request();
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    throw new CliError(`cannot reach ${url} (${cause}); start a server with npm start or pass --url`);
+  }
+  if (res.ok) return res;
+  const body = (await (res as AnyResponse).json().catch(() => null)) as { error?: { message?: string } } | null;
+  const reason = body?.error?.message ?? `HTTP ${res.status}`;
+  throw new CliError(`server answered ${res.status}: ${reason}`, res.status === 400 ? 2 : 1);
+}
+
+async function getView(client: SweepClient, url: string, id: string): Promise<SweepView> {
+  const res = await call(url, () => client.api.sweeps[":id"].$get({ param: { id } }));
+  return (await res.json()) as unknown as SweepView;
+}
+
+async function saveResults(client: SweepClient, url: string, view: SweepView, outDir: string): Promise<string> {
+  const dir = join(outDir, view.id);
+  mkdirSync(dir, { recursive: true });
+  const csv = await call(url, () => client.api.sweeps[":id"]["results.csv"].$get({ param: { id: view.id } }));
+  const svg = await call(url, () => client.api.sweeps[":id"]["plot.svg"].$get({ param: { id: view.id } }));
+  writeFileSync(join(dir, "results.json"), `${JSON.stringify(view, null, 2)}\n`);
+  writeFileSync(join(dir, "results.csv"), await csv.text());
+  writeFileSync(join(dir, "plot.svg"), await svg.text());
+  return dir;
+}
+
+async function run(client: SweepClient, url: string, flags: Record<string, string | boolean | undefined>): Promise<number> {
+  const request = sweepRequestFromFlags(flags);
+  const res = await call(url, () => client.api.sweeps.$post({ json: request }));
+  const { id } = await res.json();
+  const progress = new ProgressView(process.stdout);
+  if (!process.stdout.isTTY) console.log(`started sweep ${id}`);
+  let view = await getView(client, url, id);
+  while (!FINAL_SWEEP_STATUSES.includes(view.status)) {
+    progress.update(view);
+    await new Promise((r) => setTimeout(r, 1000));
+    view = await getView(client, url, id);
+  }
+  progress.update(view);
+  const dir = await saveResults(client, url, view, typeof flags.out === "string" ? flags.out : "results");
+  console.log(`sweep ${id} ${view.status}; saved ${join(dir, "results.json")}, results.csv and plot.svg`);
+  if (view.status === "completed") return 0;
+  const failed = view.experiments.filter((e) => e.status === "failed");
+  throw new CliError(
+    `sweep ${view.status}: ${failed.length} experiment(s) failed${failed[0]?.error ? `, first: ${failed[0].error}` : ""}`,
+  );
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.split("\n")[0]);
+  }
+  const { values: flags, positionals } = parsed;
+  const [command, id] = positionals;
+  if (flags.help || command === undefined) {
+    console.log(USAGE);
+    return command === undefined && !flags.help ? 2 : 0;
+  }
+  const url = flags.url ?? process.env.BN_SWEEP_URL ?? "http://localhost:8787";
+  const client = sweepClient(url, flags.token ?? process.env.SWEEP_TOKEN);
+  const needId = () => {
+    if (!id) throw new UsageError(`${command} needs a sweep id`);
+    return id;
+  };
+  switch (command) {
+    case "run":
+      return run(client, url, flags);
+    case "status":
+      console.log(progressLines(await getView(client, url, needId())).join("\n"));
+      return 0;
+    case "list": {
+      const res = await call(url, () => client.api.sweeps.$get());
+      const { sweeps } = (await res.json()) as { sweeps: SweepSummary[] };
+      for (const s of sweeps) console.log(`${s.id}  ${s.status.padEnd(9)}  ${s.createdAt}  ${s.experiments} experiments`);
+      if (sweeps.length === 0) console.log("no sweeps yet");
+      return 0;
+    }
+    case "cancel": {
+      const res = await call(url, () => client.api.sweeps[":id"].$delete({ param: { id: needId() } }));
+      console.log(`sweep ${id} ${(await res.json()).status}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"; commands are run, status, list, cancel`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    if (e instanceof UsageError || e instanceof CliError) {
+      console.error(`bn-sweep: ${e.message}`);
+      process.exit(e instanceof UsageError ? 2 : e.exitCode);
+    }
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,55 @@
+/** Shows a sweep's progress: bars redrawn in place on a terminal, plain lines in a log. */
+
+import { scaleTitle } from "../src/report/plot-svg";
+import type { SweepView } from "../src/sweep-view";
+
+const BAR_WIDTH = 24;
+
+function bar(done: number, total: number): string {
+  const filled = total === 0 ? 0 : Math.round((done / total) * BAR_WIDTH);
+  return `${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}`;
+}
+
+/** One line per experiment: index, scale, bar, epochs and status. */
+export function progressLines(view: SweepView): string[] {
+  const epochs = view.config.epochs;
+  const head = `sweep ${view.id}  ${view.status}  seed ${view.config.seed}  ${view.experiments.length} experiments × ${epochs} epochs`;
+  return [
+    head,
+    ...view.experiments.map((e) => {
+      const label = `${String(e.index).padStart(3)} ${scaleTitle(e.weightScale).padEnd(13)}${view.config.repeats > 1 ? ` r${e.repeat}` : ""}`;
+      const last =
+        e.batchNorm.length > 0
+          ? `  BN ${(e.batchNorm.at(-1) as number).toFixed(3)} plain ${(e.plain.at(-1) as number).toFixed(3)}`
+          : "";
+      return `${label} ${bar(e.epochsDone, epochs)} ${String(e.epochsDone).padStart(4)}/${epochs} ${e.status}${last}${e.error ? `  ${e.error}` : ""}`;
+    }),
+  ];
+}
+
+/** Writes progress to a stream: redrawn in place when it is a terminal, else a line per change. */
+export class ProgressView {
+  private drawn = 0;
+  private readonly seen = new Map<number, string>();
+
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  update(view: SweepView): void {
+    if (this.out.isTTY) {
+      const lines = progressLines(view);
+      const width = this.out.columns || 120;
+      const up = this.drawn > 0 ? `\x1b[${this.drawn}A` : "";
+      this.out.write(`${up}${lines.map((l) => `\x1b[2K${l.slice(0, width - 1)}`).join("\n")}\n`);
+      this.drawn = lines.length;
+      return;
+    }
+    for (const e of view.experiments) {
+      const state = `${e.status} ${e.epochsDone}`;
+      if (this.seen.get(e.index) === state) continue;
+      this.seen.set(e.index, state);
+      this.out.write(
+        `experiment ${e.index} (${scaleTitle(e.weightScale)}): ${e.epochsDone}/${view.config.epochs} epochs, ${e.status}${e.error ? `: ${e.error}` : ""}\n`,
+      );
+    }
+  }
+}
