@@ -105,7 +105,8 @@ const api = new Hono<ConfigEnv>()
   })
   .get("/sweeps/:id/plot.svg", async (c) => {
     const view = await findSweep(c.env, c.req.param("id"));
-    return c.body(plotSvg(view), 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
+    const svg = plotSvg(view, { showTest: c.req.query("test") === "1" });
+    return c.body(svg, 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
   })
   .delete("/sweeps/:id", requireToken, async (c) => {
     const id = c.req.param("id");

@@ -8,9 +8,9 @@ export class DatasetError extends Error {
   override name = "DatasetError";
 }
 
-async function fetchAsset(assets: Fetcher, path: string): Promise<Uint8Array> {
+async function fetchAsset(assets: Fetcher, path: string): Promise<Uint8Array<ArrayBuffer>> {
   const res = await assets.fetch(new Request(`https://assets.local/${path}`));
-  if (!res.ok) throw new DatasetError(`dataset asset /${path} answered ${res.status}; run npm run prepare-data and redeploy`);
+  if (!res.ok) throw new DatasetError(`dataset asset /${path} answered ${res.status}; run npm run prepare-assets and redeploy`);
   return new Uint8Array(await res.arrayBuffer());
 }
 
