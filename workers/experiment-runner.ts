@@ -3,7 +3,8 @@
  * - trains both networks in alarm slices sized by work, not by the clock;
  * - checkpoints the whole experiment to its storage after every slice (pieces under 2 MB), so an
  *   evicted or crashed object resumes with exactly the lists of an uninterrupted run;
- * - reports every slice's progress to its sweep's coordinator;
+ * - reports every slice's progress to its sweep's coordinator, and stops (deleting its storage)
+ *   when the coordinator answers that the sweep is cancelled;
  * - after MAX_SLICE_FAILURES failed slices in a row, reports the experiment failed with the error.
  */
 
@@ -93,7 +94,8 @@ export class ExperimentRunner extends DurableObject<Env> {
       this.experiment = undefined;
       report = await this.failedSlice(e);
     }
-    await this.coordinator(spec).report(spec.index, report);
+    const keepGoing = await this.coordinator(spec).report(spec.index, report);
+    if (!keepGoing) await this.cancel();
   }
 
   private async failedSlice(error: unknown): Promise<RunnerReport> {

@@ -117,11 +117,15 @@ export class SweepCoordinator extends DurableObject<Env> {
     return view;
   }
 
-  /** Takes a runner's report of a slice. */
-  async report(index: number, report: RunnerReport): Promise<void> {
+  /**
+   * Takes a runner's report of a slice. Returns false when the runner should stop and delete its
+   * storage: its sweep is gone or cancelled (a cancel can cross a runner's start).
+   */
+  async report(index: number, report: RunnerReport): Promise<boolean> {
     const sweep = this.sweepRow();
     const row = this.experimentRow(index);
-    if (!sweep || !row || FINAL_SWEEP_STATUSES.includes(sweep.status) || FINAL_EXPERIMENT_STATUSES.includes(row.status)) return;
+    if (!sweep || !row || sweep.status === "cancelled") return false;
+    if (FINAL_SWEEP_STATUSES.includes(sweep.status) || FINAL_EXPERIMENT_STATUSES.includes(row.status)) return true;
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       if ("lists" in report) {
@@ -147,6 +151,7 @@ export class SweepCoordinator extends DurableObject<Env> {
     });
     if (sweep.status === "queued") await this.store.putSummary(summaryOf(this.view() as SweepView));
     await this.finishIfDone();
+    return true;
   }
 
   /** Cancels every runner and deletes their storage; refused for a finished sweep. */

@@ -119,3 +119,23 @@ describe("KV", () => {
     expect(stored.experiments[0].batchNorm).toHaveLength(4);
   });
 });
+
+describe("a runner started after its sweep was cancelled", () => {
+  it("stops at its first report and deletes its storage", async () => {
+    const request = { weightScales: [0.05], epochs: 50, trainSize: 200, seed: 6 };
+    const id = await startSweep(request);
+    expect((await api(`/api/sweeps/${id}`, { method: "DELETE" })).status).toBe(200);
+    // The race: a start that reaches the runner after the cancel did.
+    const spec = { sweepId: id, index: 0, config: sweepExperiments(parseSweepConfig(request, () => 6))[0].config };
+    await runnerStub(id, 0).start(spec);
+    const deadline = Date.now() + 30_000;
+    let left = -1;
+    while (Date.now() < deadline) {
+      left = await runInDurableObject(runnerStub(id, 0), async (_, state) => (await state.storage.list()).size);
+      if (left === 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(left).toBe(0);
+    expect((await api(`/api/sweeps/${id}`).then((r) => r.json())) as { status: string }).toMatchObject({ status: "cancelled" });
+  });
+});
