@@ -1,4 +1,4 @@
-/** Starts `wrangler dev` on a free port with its own empty state, for a browser to talk to. */
+/** Starts `wrangler dev` on a free port, for a browser test or a one-shot local sweep. */
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,14 +22,31 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Options of {@link startDevServer}. */
+export interface DevServerOptions {
+  /** Keep state in wrangler's usual folder (.wrangler/state) instead of a fresh temporary one. */
+  persistent?: boolean;
+  timeoutMs?: number;
+}
+
 /** Starts the server and resolves once /healthz answers (or rejects after `timeoutMs`). */
-export async function startDevServer(timeoutMs = 90_000): Promise<DevServer> {
+export async function startDevServer({ persistent = false, timeoutMs = 90_000 }: DevServerOptions = {}): Promise<DevServer> {
   const port = await freePort();
-  const state = mkdtempSync(join(tmpdir(), "bn-sweep-e2e-"));
+  const state = persistent ? undefined : mkdtempSync(join(tmpdir(), "bn-sweep-"));
   let log = "";
   const child: ChildProcess = spawn(
     "npx",
-    ["wrangler", "dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", state, "--inspector-port", "0"],
+    [
+      "wrangler",
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--inspector-port",
+      "0",
+      ...(state ? ["--persist-to", state] : []),
+    ],
     { env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   child.stdout?.on("data", (d) => (log += d));
@@ -38,7 +55,7 @@ export async function startDevServer(timeoutMs = 90_000): Promise<DevServer> {
   const stop = async () => {
     if (child.pid) process.kill(-child.pid, "SIGTERM");
     await new Promise((r) => setTimeout(r, 300));
-    rmSync(state, { recursive: true, force: true });
+    if (state) rmSync(state, { recursive: true, force: true });
   };
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
