@@ -10,6 +10,8 @@
 
 /** Share of non-zeros in a below which the sparse kernel wins (measured by `npm run bench`). */
 const SPARSE_DENSITY = 0.6;
+/** Rows of a sampled to estimate its density. */
+const DENSITY_SAMPLE_ROWS = 4;
 
 /** True when no element is NaN or ±Infinity. */
 export function allFinite(x: Float64Array, length = x.length): boolean {
@@ -41,9 +43,9 @@ export class MatMul {
   /** out[m×n] = a[m×k] · b[k×n], choosing the kernel by the density of a. */
   multiply(a: Float64Array, b: Float64Array, out: Float64Array, m: number, k: number, n: number): void {
     if (k > this.maxInner) throw new RangeError(`inner dimension ${k} exceeds ${this.maxInner}`);
+    // The density of the first rows decides: rows of a batch are alike (pixels, ReLU outputs).
+    const len = Math.min(m, DENSITY_SAMPLE_ROWS) * k;
     let nonZeros = 0;
-    const len = m * k;
-    // Branch-free: a data-dependent branch mispredicts on every other pixel.
     for (let i = 0; i < len; i++) nonZeros += a[i] !== 0 ? 1 : 0;
     if (nonZeros < SPARSE_DENSITY * len && allFinite(b, k * n)) this.sparseRows(a, b, out, m, k, n);
     else multiplyDense(a, b, out, m, k, n);
