@@ -4,14 +4,18 @@
  * - dense: a 4×4 block of accumulators kept in registers;
  * - sparse rows: for inputs with many zeros (MNIST pixels, ReLU outputs), each row's non-zeros
  *   are gathered once and only they are multiplied, 8 output columns at a time.
- * Skipping zeros is exact only while b is finite (0 · ∞ is NaN), so a non-finite b is always
- * multiplied densely, as numpy would.
+ * Skipping zeros is exact only while b is finite (0 · ∞ is NaN). For a non-finite b (a diverged
+ * network) the skipped terms are put back afterwards: a NaN in column j of b makes all of column
+ * j of out NaN, and ±∞ at b[p, j] makes out[i, j] NaN wherever a[i, p] is 0; the other terms were
+ * summed as before, and NaN or ∞ in a sum gives the same result in any order.
  */
 
 /** Share of non-zeros in a below which the sparse kernel wins (measured by `npm run bench`). */
 const SPARSE_DENSITY = 0.6;
 /** Rows of a sampled to estimate its density. */
 const DENSITY_SAMPLE_ROWS = 4;
+/** Most ±∞ entries of b repaired after the sparse kernel; beyond them the dense kernel runs. */
+const MAX_INFINITIES = 4096;
 
 /** True when no element is NaN or ±Infinity. */
 export function allFinite(x: Float64Array, length = x.length): boolean {
@@ -33,11 +37,16 @@ export function transpose(src: Float64Array, dst: Float64Array, rows: number, co
 export class MatMul {
   private readonly idx: Int32Array;
   private readonly val: Float64Array;
+  private readonly nanColumn: Uint8Array;
+  private readonly infinityAt: Int32Array;
+  private infinities = 0;
 
   /** `maxInner`: the largest inner dimension k this instance multiplies. */
   constructor(readonly maxInner: number) {
     this.idx = new Int32Array(maxInner);
     this.val = new Float64Array(maxInner);
+    this.nanColumn = new Uint8Array(maxInner);
+    this.infinityAt = new Int32Array(MAX_INFINITIES);
   }
 
   /** out[m×n] = a[m×k] · b[k×n], choosing the kernel by the density of a. */
@@ -47,8 +56,48 @@ export class MatMul {
     const len = Math.min(m, DENSITY_SAMPLE_ROWS) * k;
     let nonZeros = 0;
     for (let i = 0; i < len; i++) nonZeros += a[i] !== 0 ? 1 : 0;
-    if (nonZeros < SPARSE_DENSITY * len && allFinite(b, k * n)) this.sparseRows(a, b, out, m, k, n);
-    else multiplyDense(a, b, out, m, k, n);
+    if (nonZeros >= SPARSE_DENSITY * len) {
+      multiplyDense(a, b, out, m, k, n);
+    } else if (allFinite(b, k * n)) {
+      this.sparseRows(a, b, out, m, k, n);
+    } else if (n <= this.nanColumn.length && this.findNonFinite(b, k, n)) {
+      this.sparseRows(a, b, out, m, k, n);
+      this.restoreSkippedNonFinite(a, out, m, k, n);
+    } else {
+      multiplyDense(a, b, out, m, k, n);
+    }
+  }
+
+  /** Marks the columns of b holding NaN and lists its ±∞ entries; false when there are too many. */
+  private findNonFinite(b: Float64Array, k: number, n: number): boolean {
+    const { nanColumn, infinityAt } = this;
+    nanColumn.fill(0, 0, n);
+    this.infinities = 0;
+    for (let p = 0; p < k; p++) {
+      for (let j = 0; j < n; j++) {
+        const v = b[p * n + j];
+        if (Number.isNaN(v)) {
+          nanColumn[j] = 1;
+        } else if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) {
+          if (this.infinities === infinityAt.length) return false;
+          infinityAt[this.infinities++] = p * n + j;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Puts back the 0 · NaN and 0 · ±∞ terms that the sparse kernel skipped. */
+  private restoreSkippedNonFinite(a: Float64Array, out: Float64Array, m: number, k: number, n: number): void {
+    for (let j = 0; j < n; j++) {
+      if (this.nanColumn[j] === 0) continue;
+      for (let i = 0; i < m; i++) out[i * n + j] = Number.NaN;
+    }
+    for (let t = 0; t < this.infinities; t++) {
+      const p = Math.floor(this.infinityAt[t] / n);
+      const j = this.infinityAt[t] - p * n;
+      for (let i = 0; i < m; i++) if (a[i * k + p] === 0) out[i * n + j] = Number.NaN;
+    }
   }
 
   /** Kernel for a with many zeros: per row, only the non-zero terms, in order of p. */

@@ -79,6 +79,31 @@ describe("non-finite operands", () => {
     expect(sameValues(got, want)).toBe(true);
   });
 
+  it.each([
+    ["a few NaN", 0.002, 0],
+    ["a few ±Infinity", 0, 0.002],
+    ["NaN and ±Infinity", 0.01, 0.01],
+    ["only NaN", 1, 0],
+    ["only ±Infinity (more than are repaired one by one)", 0, 1],
+  ])("with %s in b give exactly the reference's NaN and values", (_, nanShare, infShare) => {
+    for (const zeros of [0.5, 0.81]) {
+      const [m, k, n] = [20, 300, 30];
+      const a = matrix(m, k, zeros);
+      const b = matrix(k, n);
+      for (let i = 0; i < b.length; i++) {
+        const r = rng.randomSample();
+        if (r < nanShare) b[i] = Number.NaN;
+        else if (r < nanShare + infShare) b[i] = rng.randomSample() < 0.5 ? Infinity : -Infinity;
+      }
+      const want = new Float64Array(m * n);
+      matmulReference(a, b, want, m, k, n);
+      const got = new Float64Array(m * n);
+      new MatMul(k).multiply(a, b, got, m, k, n);
+      expect(sameValues(got, want)).toBe(true);
+      expect(want.some((v) => Number.isNaN(v))).toBe(true);
+    }
+  });
+
   it("are detected by allFinite", () => {
     expect(allFinite(new Float64Array([1, -2, 0]))).toBe(true);
     expect(allFinite(new Float64Array([1, Number.NaN]))).toBe(false);
