@@ -39,8 +39,3 @@ export function intListFlag(name: string, text: string): number[] {
   }
   return parts.map(Number);
 }
-
-/** A uint32 seed drawn from the platform's generator, for runs without one. */
-export function randomSeed(): number {
-  return crypto.getRandomValues(new Uint32Array(1))[0];
-}

@@ -8,7 +8,8 @@ import { Experiment } from "../src/experiment";
 import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS, type ExperimentConfig } from "../src/experiment-config";
 import { ACTIVATIONS } from "../src/multi-layer-net";
 import { OPTIMIZER_KINDS } from "../src/optimizers/optimizer";
-import { choiceFlag, intFlag, intListFlag, numberFlag, randomSeed, UsageError } from "./cli-args";
+import { randomSeed } from "../src/random-seed";
+import { choiceFlag, intFlag, intListFlag, numberFlag, UsageError } from "./cli-args";
 import { loadMnist } from "./load-mnist";
 
 const USAGE = `usage: experiment [--scale X | --scale-index 0-15 | --scale he|xavier] [--seed S] [--epochs N] [--lr X]

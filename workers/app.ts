@@ -2,6 +2,7 @@
 
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
+import { randomSeed } from "../src/random-seed";
 import { plotSvg } from "../src/report/plot-svg";
 import { resultsCsv } from "../src/report/results-csv";
 import { parseSweepConfig, type SweepConfig, type SweepRequest } from "../src/sweep-config";
@@ -11,27 +12,16 @@ import { requireToken } from "./auth";
 import type { Env } from "./env";
 import { ResultsStore } from "./results-store";
 import type { CoordinatorRefusal } from "./sweep-coordinator";
+import { newSweepId, SWEEP_ID } from "./sweep-id";
 
 /** Largest request body accepted. */
 const MAX_BODY_BYTES = 64 * 1024;
-const SWEEP_ID = /^[0-9a-f]{32}$/;
 
 type AppEnv = { Bindings: Env };
 type ConfigEnv = AppEnv & { Variables: { config: SweepConfig } };
 
 function coordinator(env: Env, id: string) {
   return env.SWEEPS.get(env.SWEEPS.idFromName(id));
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** A new sweep id, or the one an Idempotency-Key always maps to. */
-async function newSweepId(idempotencyKey: string | undefined): Promise<string> {
-  if (idempotencyKey) return (await sha256Hex(`idempotency:${idempotencyKey}`)).slice(0, 32);
-  return crypto.randomUUID().replaceAll("-", "");
 }
 
 async function readJsonBody(request: Request): Promise<unknown> {
@@ -74,10 +64,7 @@ function orRefusal(result: SweepView | CoordinatorRefusal): SweepView {
  */
 const sweepConfigBody = createMiddleware<ConfigEnv, string, { in: { json: SweepRequest } }>(async (c, next) => {
   const body = await readJsonBody(c.req.raw);
-  c.set(
-    "config",
-    parseSweepConfig(body, () => crypto.getRandomValues(new Uint32Array(1))[0]),
-  );
+  c.set("config", parseSweepConfig(body, randomSeed));
   await next();
 });
 

@@ -2,6 +2,7 @@
 
 import type { Dataset, MnistData } from "../src/dataset";
 import { DATASET_DIR, type DatasetFile, type DatasetManifest, type DatasetSplit } from "../src/dataset-manifest";
+import { sha256Hex } from "./sha256";
 
 /** The assets are missing or damaged: a deployment problem, not a request problem. */
 export class DatasetError extends Error {
@@ -16,8 +17,7 @@ async function fetchAsset(assets: Fetcher, path: string): Promise<Uint8Array<Arr
 
 async function fetchVerified(assets: Fetcher, file: DatasetFile): Promise<Uint8Array> {
   const bytes = await fetchAsset(assets, file.path);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  const hex = await sha256Hex(bytes);
   if (hex !== file.sha256)
     throw new DatasetError(`dataset asset /${file.path} has SHA-256 ${hex}, the manifest says ${file.sha256}`);
   return bytes;

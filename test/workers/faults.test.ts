@@ -1,7 +1,8 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { parseSweepConfig, sweepExperiments } from "../../src/sweep-config";
-import { api, coordinatorStub, idForKey, isFinal, runEngine, runnerStub, startSweep, waitForSweep } from "./helpers";
+import { sweepIdFor } from "../../workers/sweep-id";
+import { api, coordinatorStub, isFinal, runEngine, runnerStub, startSweep, waitForSweep } from "./helpers";
 
 describe("a runner aborted mid-run", () => {
   it("resumes from its checkpoint and ends with exactly the lists of an uninterrupted run", async () => {
@@ -32,7 +33,7 @@ async function damageCheckpoint(sweepId: string, index: number): Promise<void> {
 describe("a runner whose slices keep throwing", () => {
   it("ends failed with its error after bounded retries while the others finish: the sweep is partial", async () => {
     const key = "faulty-runner-1";
-    const id = await idForKey(key);
+    const id = await sweepIdFor(key);
     await damageCheckpoint(id, 1);
     await startSweep({ weightScales: [0.05, 0.02, 0.01], epochs: 2, trainSize: 100, seed: 1 }, { "Idempotency-Key": key });
     const done = await waitForSweep(id, isFinal);
@@ -65,7 +66,7 @@ describe("a runner whose slices keep throwing", () => {
 describe("the coordinator's watchdog", () => {
   it("restarts a runner that went quiet, and the sweep completes", async () => {
     const key = "quiet-runner-1";
-    const id = await idForKey(key);
+    const id = await sweepIdFor(key);
     const request = { weightScales: [0.05, 0.02], epochs: 2, trainSize: 100, seed: 4 };
     // Runner 0 holds its spec but no alarm: as if its alarm was lost. start() sees the spec and does nothing.
     const spec = { sweepId: id, index: 0, config: sweepExperiments(parseSweepConfig(request, () => 0))[0].config };

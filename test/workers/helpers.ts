@@ -67,11 +67,3 @@ export async function runEngine(config: ExperimentConfig): Promise<ExperimentRes
   const data = await loadDataset(env.ASSETS, config.trainSize, config.testSize);
   return new Experiment(config, data).run();
 }
-
-/** The sweep id an Idempotency-Key maps to (as the Worker computes it). */
-export async function idForKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`idempotency:${key}`));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0"))
-    .join("")
-    .slice(0, 32);
-}
