@@ -20,6 +20,7 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 SLICE_WORK: "2e8",
+                MAX_PARALLEL_RUNNERS: "2",
                 WATCHDOG_STALL_MS: "300",
                 WATCHDOG_INTERVAL_MS: "150",
                 MAX_SLICE_FAILURES: "3",

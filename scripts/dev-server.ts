@@ -6,6 +6,12 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+/**
+ * One experiment at a time: workerd runs every Durable Object on one thread, and slices of many
+ * runners back to back leave HTTP requests waiting for minutes.
+ */
+export const LOCAL_VARS = ["--var", "MAX_PARALLEL_RUNNERS:1"];
+
 /** A running local server and how to stop it. */
 export interface DevServer {
   url: string;
@@ -45,6 +51,7 @@ export async function startDevServer({ persistent = false, timeoutMs = 90_000 }:
       "127.0.0.1",
       "--inspector-port",
       "0",
+      ...LOCAL_VARS,
       ...(state ? ["--persist-to", state] : []),
     ],
     { env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, stdio: ["ignore", "pipe", "pipe"], detached: true },

@@ -13,6 +13,11 @@ export interface Env {
   SWEEP_TOKEN?: string;
   /** Multiply-adds a runner does per alarm slice. */
   SLICE_WORK?: string;
+  /**
+   * Experiments a sweep runs at once. All of them on Cloudflare; 1 under `wrangler dev`, where one
+   * thread runs every Durable Object and back-to-back slices of many runners starve HTTP requests.
+   */
+  MAX_PARALLEL_RUNNERS?: string;
   /** A runner silent this long is restarted by the coordinator's watchdog. */
   WATCHDOG_STALL_MS?: string;
   /** How often the coordinator's watchdog looks. */
@@ -26,6 +31,7 @@ export interface Env {
 /** Tuning defaults, for when `[vars]` leaves a value out. */
 export const TUNING_DEFAULTS = {
   SLICE_WORK: 1.5e9,
+  MAX_PARALLEL_RUNNERS: 256,
   WATCHDOG_STALL_MS: 120_000,
   WATCHDOG_INTERVAL_MS: 30_000,
   MAX_SLICE_FAILURES: 5,

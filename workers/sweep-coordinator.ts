@@ -1,7 +1,8 @@
 /**
  * SweepCoordinator: one Durable Object per sweep.
  * - keeps the sweep and its experiments in SQLite storage, written in transactions;
- * - fans the experiments out to ExperimentRunners from its alarm, and receives their reports;
+ * - fans the experiments out to ExperimentRunners from its alarm, at most MAX_PARALLEL_RUNNERS at
+ *   a time, and receives their reports;
  * - runs a watchdog on the same alarm that wakes runners gone quiet;
  * - when every experiment is final, writes the results, then the index entry, to KV, and only
  *   then marks the sweep final, so a crash in between is finished by the next alarm.
@@ -150,6 +151,11 @@ export class SweepCoordinator extends DurableObject<Env> {
       if (sweep.status === "queued") this.sql.exec("UPDATE sweep SET status = 'running'");
     });
     if (sweep.status === "queued") await this.store.putSummary(summaryOf(this.view() as SweepView));
+    const freedARunner = report.status === "completed" || report.status === "failed";
+    // A runner's place is free: the alarm starts the next queued experiment now.
+    if (freedARunner && this.sql.exec("SELECT idx FROM experiment WHERE status = 'queued' LIMIT 1").toArray().length > 0) {
+      await this.ctx.storage.setAlarm(Date.now());
+    }
     await this.finishIfDone();
     return true;
   }
@@ -207,7 +213,11 @@ export class SweepCoordinator extends DurableObject<Env> {
     const config = JSON.parse(sweep.config) as SweepConfig;
     const byIndex = new Map(sweepExperiments(config).map((e) => [e.index, e]));
     const now = Date.now();
-    const queued = this.sql.exec<ExperimentRow>("SELECT * FROM experiment WHERE status = 'queued'").toArray();
+    const running = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM experiment WHERE status = 'running'").one().n;
+    const free = Math.max(0, tuning(this.env, "MAX_PARALLEL_RUNNERS") - running);
+    const queued = this.sql
+      .exec<ExperimentRow>("SELECT * FROM experiment WHERE status = 'queued' ORDER BY idx LIMIT ?", free)
+      .toArray();
     await Promise.all(
       queued.map(async (row) => {
         const e = byIndex.get(row.idx);

@@ -99,3 +99,19 @@ describe("a small sweep over HTTP", () => {
     await waitForSweep(id, isFinal);
   });
 });
+
+describe("MAX_PARALLEL_RUNNERS (2 in these tests)", () => {
+  it("keeps the other experiments queued until a runner's place is free, and the sweep completes", async () => {
+    const id = await startSweep({ weightScales: [0.1, 0.05, 0.02, 0.01, 0.005], epochs: 2, trainSize: 100, seed: 3 });
+    let mostRunning = 0;
+    let sawQueued = false;
+    const done = await waitForSweep(id, (v) => {
+      mostRunning = Math.max(mostRunning, v.experiments.filter((e) => e.status === "running").length);
+      sawQueued ||= v.experiments.some((e) => e.status === "queued") && v.experiments.some((e) => e.status !== "queued");
+      return isFinal(v);
+    });
+    expect(done.status).toBe("completed");
+    expect(mostRunning).toBeLessThanOrEqual(2);
+    expect(sawQueued).toBe(true);
+  });
+});
