@@ -1,7 +1,7 @@
 /** GFLOP/s of the matrix products of a training step, on a real MNIST batch and on dense data. */
 
 import { copyRows, type Dataset } from "../src/dataset";
-import { MatMul, transpose } from "../src/linalg/matmul";
+import { matmul, matmulTransA, matmulTransB } from "../src/linalg/matmul";
 import { NumpyRandom } from "../src/numpy-random";
 
 /** One measured product. */
@@ -23,10 +23,20 @@ function timeIt(run: () => void, minMs = 300): number {
   return (performance.now() - start) / reps;
 }
 
-function measure(name: string, m: number, k: number, n: number, a: Float64Array, b: Float64Array): KernelFigure {
+type Product = (a: Float64Array, b: Float64Array, out: Float64Array, d0: number, d1: number, d2: number) => void;
+
+/** Times `product(a, b, out, d0, d1, d2)`, an m×k by k×n product in whichever argument order it takes. */
+function measure(
+  name: string,
+  [m, k, n]: number[],
+  product: Product,
+  a: Float64Array,
+  b: Float64Array,
+  dims: number[],
+): KernelFigure {
   const out = new Float64Array(m * n);
-  const mm = new MatMul(Math.max(m, k, n));
-  const ms = timeIt(() => mm.multiply(a, b, out, m, k, n));
+  const [d0, d1, d2] = dims;
+  const ms = timeIt(() => product(a, b, out, d0, d1, d2));
   return { name, shape: `${m}×${k}·${k}×${n}`, gflops: (2 * m * k * n) / (ms * 1e6), microseconds: ms * 1000 };
 }
 
@@ -35,11 +45,7 @@ export function kernelFigures(train: Dataset): KernelFigure[] {
   const rng = new NumpyRandom(1);
   const batch = new Float64Array(100 * 784);
   copyRows(train, 0, 100, batch);
-  const batchT = new Float64Array(784 * 100);
-  transpose(batch, batchT, 100, 784);
   const w1 = rng.fillNormal(new Float64Array(784 * 100), 0.01);
-  const w1T = new Float64Array(100 * 784);
-  transpose(w1, w1T, 784, 100);
   const dout = rng.fillNormal(new Float64Array(100 * 100));
   const hidden = rng.fillNormal(new Float64Array(100 * 100));
   const w = rng.fillNormal(new Float64Array(100 * 100));
@@ -47,16 +53,17 @@ export function kernelFigures(train: Dataset): KernelFigure[] {
   const evalInput = new Float64Array(1000 * 784);
   copyRows(train, 0, 1000, evalInput);
   const figures = [
-    measure("forward, first layer (MNIST batch)", 100, 784, 100, batch, w1),
-    measure("dW, first layer: xᵀ·dout", 784, 100, 100, batchT, dout),
-    measure("dx, first layer: dout·Wᵀ (not needed)", 100, 100, 784, dout, w1T),
-    measure("hidden layer, dense input", 100, 100, 100, hidden, w),
-    measure("hidden layer, ReLU input (half zeros)", 100, 100, 100, relu, w),
+    measure("forward, first layer (MNIST batch)", [100, 784, 100], matmul, batch, w1, [100, 784, 100]),
+    measure("dW, first layer: xᵀ·dout", [784, 100, 100], matmulTransA, batch, dout, [100, 784, 100]),
+    measure("dx, first layer: dout·Wᵀ (not needed)", [100, 100, 784], matmulTransB, dout, w1, [100, 100, 784]),
+    measure("hidden layer, dense input", [100, 100, 100], matmul, hidden, w, [100, 100, 100]),
+    measure("hidden layer, ReLU input (half zeros)", [100, 100, 100], matmul, relu, w, [100, 100, 100]),
+    measure("dW, hidden layer: ReLU outputᵀ·dout", [100, 100, 100], matmulTransA, relu, dout, [100, 100, 100]),
+    measure("dx, hidden layer: dout·Wᵀ", [100, 100, 100], matmulTransB, dout, w, [100, 100, 100]),
   ];
   const out = new Float64Array(100 * 100);
-  const mm = new MatMul(784);
   const ms = timeIt(() => {
-    for (let c = 0; c < 10; c++) mm.multiply(evalInput.subarray(c * 78400, (c + 1) * 78400), w1, out, 100, 784, 100);
+    for (let c = 0; c < 10; c++) matmul(evalInput.subarray(c * 78400, (c + 1) * 78400), w1, out, 100, 784, 100);
   });
   figures.push({
     name: "evaluation, first layer, 1000 images in chunks of 100",

@@ -1,21 +1,43 @@
 /**
- * The matrix product of the engine, out[m×n] = a[m×k] · b[k×n], in two kernels that sum every
- * element in the same order as the plain triple loop (p = 0 … k−1), so all give equal results:
- * - dense: a 4×4 block of accumulators kept in registers;
- * - sparse rows: for inputs with many zeros (MNIST pixels, ReLU outputs), each row's non-zeros
- *   are gathered once and only they are multiplied, 8 output columns at a time.
+ * The matrix products of the engine: out[m×n] = a[m×k] · b[k×n], with either operand allowed to
+ * be stored transposed. Every element is summed in the order of the plain triple loop
+ * (p = 0 … k−1), so the results equal the reference loops exactly; only the terms whose a is 0 are
+ * skipped (MNIST pixels are ~81% zero, ReLU outputs about half).
+ *
+ * How: a's non-zeros are gathered row by row (CSR), b is packed into blocks of 4 columns stored
+ * p-major, and each block of 4 outputs is summed in registers over the row's non-zeros.
+ *
+ * Why module-level scratch: V8 compiles loads from a typed array held in a module constant without
+ * the map check, base reload and length load it repeats on every iteration for an array passed as
+ * an argument. Packing into such constants made the products 1.3–1.6× faster (`npm run bench`).
+ * Each product fills the scratch before reading it and runs synchronously, so nothing carries
+ * over from one call to the next.
+ *
  * Skipping zeros is exact only while b is finite (0 · ∞ is NaN). For a non-finite b (a diverged
  * network) the skipped terms are put back afterwards: a NaN in column j of b makes all of column
  * j of out NaN, and ±∞ at b[p, j] makes out[i, j] NaN wherever a[i, p] is 0; the other terms were
  * summed as before, and NaN or ∞ in a sum gives the same result in any order.
  */
 
-/** Share of non-zeros in a below which the sparse kernel wins (measured by `npm run bench`). */
-const SPARSE_DENSITY = 0.6;
-/** Rows of a sampled to estimate its density. */
-const DENSITY_SAMPLE_ROWS = 4;
-/** Most ±∞ entries of b repaired after the sparse kernel; beyond them the dense kernel runs. */
+/** Output columns per packed block of b. */
+const WIDTH = 4;
+/** Doubles of packed b: a whole default-sized b (784×100) is packed once per product. */
+const PACK_CAPACITY = 1 << 18;
+/** The largest inner dimension: one packed block (k×WIDTH) must fit. */
+export const MAX_INNER = PACK_CAPACITY / WIDTH;
+/** Non-zeros of a gathered at once; rows beyond them are multiplied in further chunks. */
+const NONZERO_CAPACITY = 1 << 18;
+/** Rows of a gathered at once. */
+const ROW_CAPACITY = 1 << 14;
+/** Most ±∞ entries of b repaired after the sparse kernel; beyond them no zero is skipped. */
 const MAX_INFINITIES = 4096;
+
+const PACKED_B = new Float64Array(PACK_CAPACITY);
+const NONZERO_OFFSET = new Int32Array(NONZERO_CAPACITY);
+const NONZERO_VALUE = new Float64Array(NONZERO_CAPACITY);
+const ROW_END = new Int32Array(ROW_CAPACITY);
+const NAN_COLUMN = new Uint8Array(MAX_INNER);
+const INFINITY_AT = new Int32Array(MAX_INFINITIES);
 
 /** True when no element is NaN or ±Infinity. */
 export function allFinite(x: Float64Array, length = x.length): boolean {
@@ -25,248 +47,181 @@ export function allFinite(x: Float64Array, length = x.length): boolean {
   return true;
 }
 
-/** dst[cols×rows] = src[rows×cols]ᵀ */
-export function transpose(src: Float64Array, dst: Float64Array, rows: number, cols: number): void {
-  for (let i = 0; i < rows; i++) {
-    const s = i * cols;
-    for (let j = 0; j < cols; j++) dst[j * rows + i] = src[s + j];
-  }
+/** out[m×n] = a[m×k] · b[k×n] */
+export function matmul(a: Float64Array, b: Float64Array, out: Float64Array, m: number, k: number, n: number): void {
+  product(a, false, b, false, out, m, k, n);
 }
 
-/** A matrix product with its scratch space, so that multiplying allocates nothing. */
-export class MatMul {
-  private readonly idx: Int32Array;
-  private readonly val: Float64Array;
-  private readonly nanColumn: Uint8Array;
-  private readonly infinityAt: Int32Array;
-  private infinities = 0;
-
-  /** `maxInner`: the largest inner dimension k this instance multiplies. */
-  constructor(readonly maxInner: number) {
-    this.idx = new Int32Array(maxInner);
-    this.val = new Float64Array(maxInner);
-    this.nanColumn = new Uint8Array(maxInner);
-    this.infinityAt = new Int32Array(MAX_INFINITIES);
-  }
-
-  /** out[m×n] = a[m×k] · b[k×n], choosing the kernel by the density of a. */
-  multiply(a: Float64Array, b: Float64Array, out: Float64Array, m: number, k: number, n: number): void {
-    if (k > this.maxInner) throw new RangeError(`inner dimension ${k} exceeds ${this.maxInner}`);
-    // The density of the first rows decides: rows of a batch are alike (pixels, ReLU outputs).
-    const len = Math.min(m, DENSITY_SAMPLE_ROWS) * k;
-    let nonZeros = 0;
-    for (let i = 0; i < len; i++) nonZeros += a[i] !== 0 ? 1 : 0;
-    if (nonZeros >= SPARSE_DENSITY * len) {
-      multiplyDense(a, b, out, m, k, n);
-    } else if (allFinite(b, k * n)) {
-      this.sparseRows(a, b, out, m, k, n);
-    } else if (n <= this.nanColumn.length && this.findNonFinite(b, k, n)) {
-      this.sparseRows(a, b, out, m, k, n);
-      this.restoreSkippedNonFinite(a, out, m, k, n);
-    } else {
-      multiplyDense(a, b, out, m, k, n);
-    }
-  }
-
-  /** Marks the columns of b holding NaN and lists its ±∞ entries; false when there are too many. */
-  private findNonFinite(b: Float64Array, k: number, n: number): boolean {
-    const { nanColumn, infinityAt } = this;
-    nanColumn.fill(0, 0, n);
-    this.infinities = 0;
-    for (let p = 0; p < k; p++) {
-      for (let j = 0; j < n; j++) {
-        const v = b[p * n + j];
-        if (Number.isNaN(v)) {
-          nanColumn[j] = 1;
-        } else if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) {
-          if (this.infinities === infinityAt.length) return false;
-          infinityAt[this.infinities++] = p * n + j;
-        }
-      }
-    }
-    return true;
-  }
-
-  /** Puts back the 0 · NaN and 0 · ±∞ terms that the sparse kernel skipped. */
-  private restoreSkippedNonFinite(a: Float64Array, out: Float64Array, m: number, k: number, n: number): void {
-    for (let j = 0; j < n; j++) {
-      if (this.nanColumn[j] === 0) continue;
-      for (let i = 0; i < m; i++) out[i * n + j] = Number.NaN;
-    }
-    for (let t = 0; t < this.infinities; t++) {
-      const p = Math.floor(this.infinityAt[t] / n);
-      const j = this.infinityAt[t] - p * n;
-      for (let i = 0; i < m; i++) if (a[i * k + p] === 0) out[i * n + j] = Number.NaN;
-    }
-  }
-
-  /** Kernel for a with many zeros: per row, only the non-zero terms, in order of p. */
-  sparseRows(a: Float64Array, b: Float64Array, out: Float64Array, m: number, k: number, n: number): void {
-    const { idx, val } = this;
-    const n8 = n - (n % 8);
-    for (let i = 0; i < m; i++) {
-      let nnz = 0;
-      const ai = i * k;
-      // Branch-free gather: always write, advance only past a non-zero.
-      for (let p = 0; p < k; p++) {
-        const v = a[ai + p];
-        idx[nnz] = p * n;
-        val[nnz] = v;
-        nnz += v !== 0 ? 1 : 0;
-      }
-      const o = i * n;
-      for (let j = 0; j < n8; j += 8) {
-        let c0 = 0,
-          c1 = 0,
-          c2 = 0,
-          c3 = 0,
-          c4 = 0,
-          c5 = 0,
-          c6 = 0,
-          c7 = 0;
-        for (let t = 0; t < nnz; t++) {
-          const v = val[t];
-          const q = idx[t] + j;
-          c0 += v * b[q];
-          c1 += v * b[q + 1];
-          c2 += v * b[q + 2];
-          c3 += v * b[q + 3];
-          c4 += v * b[q + 4];
-          c5 += v * b[q + 5];
-          c6 += v * b[q + 6];
-          c7 += v * b[q + 7];
-        }
-        out[o + j] = c0;
-        out[o + j + 1] = c1;
-        out[o + j + 2] = c2;
-        out[o + j + 3] = c3;
-        out[o + j + 4] = c4;
-        out[o + j + 5] = c5;
-        out[o + j + 6] = c6;
-        out[o + j + 7] = c7;
-      }
-      let j = n8;
-      if (n - j >= 4) {
-        let c0 = 0,
-          c1 = 0,
-          c2 = 0,
-          c3 = 0;
-        for (let t = 0; t < nnz; t++) {
-          const v = val[t];
-          const q = idx[t] + j;
-          c0 += v * b[q];
-          c1 += v * b[q + 1];
-          c2 += v * b[q + 2];
-          c3 += v * b[q + 3];
-        }
-        out[o + j] = c0;
-        out[o + j + 1] = c1;
-        out[o + j + 2] = c2;
-        out[o + j + 3] = c3;
-        j += 4;
-      }
-      for (; j < n; j++) {
-        let c = 0;
-        for (let t = 0; t < nnz; t++) c += val[t] * b[idx[t] + j];
-        out[o + j] = c;
-      }
-    }
-  }
+/** out[m×n] = aᵀ · b, with a stored as k×m and b as k×n (a layer's dW = xᵀ · dout). */
+export function matmulTransA(a: Float64Array, b: Float64Array, out: Float64Array, k: number, m: number, n: number): void {
+  product(a, true, b, false, out, m, k, n);
 }
 
-/** Kernel for dense a: 4×4 output blocks accumulated in registers; edges by plain dot products. */
-export function multiplyDense(a: Float64Array, b: Float64Array, out: Float64Array, m: number, k: number, n: number): void {
-  const m4 = m - (m % 4);
-  const n4 = n - (n % 4);
-  for (let i = 0; i < m4; i += 4) {
-    const a0 = i * k;
-    const a1 = a0 + k;
-    const a2 = a1 + k;
-    const a3 = a2 + k;
-    for (let j = 0; j < n4; j += 4) {
-      let c00 = 0,
-        c01 = 0,
-        c02 = 0,
-        c03 = 0;
-      let c10 = 0,
-        c11 = 0,
-        c12 = 0,
-        c13 = 0;
-      let c20 = 0,
-        c21 = 0,
-        c22 = 0,
-        c23 = 0;
-      let c30 = 0,
-        c31 = 0,
-        c32 = 0,
-        c33 = 0;
-      for (let p = 0, q = j; p < k; p++, q += n) {
-        const b0 = b[q];
-        const b1 = b[q + 1];
-        const b2 = b[q + 2];
-        const b3 = b[q + 3];
-        let x = a[a0 + p];
-        c00 += x * b0;
-        c01 += x * b1;
-        c02 += x * b2;
-        c03 += x * b3;
-        x = a[a1 + p];
-        c10 += x * b0;
-        c11 += x * b1;
-        c12 += x * b2;
-        c13 += x * b3;
-        x = a[a2 + p];
-        c20 += x * b0;
-        c21 += x * b1;
-        c22 += x * b2;
-        c23 += x * b3;
-        x = a[a3 + p];
-        c30 += x * b0;
-        c31 += x * b1;
-        c32 += x * b2;
-        c33 += x * b3;
-      }
-      let o = i * n + j;
-      out[o] = c00;
-      out[o + 1] = c01;
-      out[o + 2] = c02;
-      out[o + 3] = c03;
-      o += n;
-      out[o] = c10;
-      out[o + 1] = c11;
-      out[o + 2] = c12;
-      out[o + 3] = c13;
-      o += n;
-      out[o] = c20;
-      out[o + 1] = c21;
-      out[o + 2] = c22;
-      out[o + 3] = c23;
-      o += n;
-      out[o] = c30;
-      out[o + 1] = c31;
-      out[o + 2] = c32;
-      out[o + 3] = c33;
-    }
-    for (let r = i; r < i + 4; r++) dotRange(a, b, out, r, k, n, n4, n);
-  }
-  for (let r = m4; r < m; r++) dotRange(a, b, out, r, k, n, 0, n);
+/** out[m×n] = a · bᵀ, with a stored as m×k and b as n×k (a layer's dx = dout · Wᵀ). */
+export function matmulTransB(a: Float64Array, b: Float64Array, out: Float64Array, m: number, k: number, n: number): void {
+  product(a, false, b, true, out, m, k, n);
 }
 
-/** out[r, j0..j1) by plain dot products. */
-function dotRange(
+function product(
   a: Float64Array,
+  aT: boolean,
   b: Float64Array,
+  bT: boolean,
   out: Float64Array,
-  r: number,
+  m: number,
   k: number,
   n: number,
-  j0: number,
-  j1: number,
 ): void {
-  const ar = r * k;
-  for (let j = j0; j < j1; j++) {
-    let c = 0;
-    for (let p = 0, q = j; p < k; p++, q += n) c += a[ar + p] * b[q];
-    out[r * n + j] = c;
+  if (k > MAX_INNER) throw new RangeError(`inner dimension ${k} exceeds ${MAX_INNER}`);
+  if (allFinite(b, k * n)) {
+    multiplyPacked(a, aT, b, bT, out, m, k, n, true);
+  } else if (n <= NAN_COLUMN.length && findNonFinite(b, bT, k, n)) {
+    multiplyPacked(a, aT, b, bT, out, m, k, n, true);
+    restoreSkippedNonFinite(a, aT, out, m, k, n);
+  } else {
+    multiplyPacked(a, aT, b, bT, out, m, k, n, false);
+  }
+}
+
+/** Row chunks of a gathered, each multiplied by every packed block of b. */
+function multiplyPacked(
+  a: Float64Array,
+  aT: boolean,
+  b: Float64Array,
+  bT: boolean,
+  out: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+  skipZeros: boolean,
+): void {
+  const blocks = Math.ceil(n / WIDTH);
+  const packedOnce = blocks * WIDTH * k <= PACK_CAPACITY;
+  if (packedOnce) for (let block = 0; block < blocks; block++) packBlock(b, bT, k, n, block, block * WIDTH * k);
+  for (let first = 0; first < m; ) {
+    const end = gatherRows(a, aT, m, k, first, skipZeros);
+    for (let block = 0; block < blocks; block++) {
+      if (!packedOnce) packBlock(b, bT, k, n, block, 0);
+      multiplyBlock(out, first, end, n, block * WIDTH, packedOnce ? block * WIDTH * k : 0);
+    }
+    first = end;
+  }
+}
+
+/** Columns 4·block … 4·block+3 of b into PACKED_B from `base`, p-major, zero-padded past n. */
+function packBlock(b: Float64Array, bT: boolean, k: number, n: number, block: number, base: number): void {
+  const packed = PACKED_B;
+  const j = block * WIDTH;
+  const width = Math.min(WIDTH, n - j);
+  // b[p, j] is at p·n + j, or at j·k + p when b is stored transposed.
+  const pStep = bT ? 1 : n;
+  const jStep = bT ? k : 1;
+  const start = bT ? j * k : j;
+  if (width === WIDTH) {
+    for (let p = 0, s = start, d = base; p < k; p++, s += pStep, d += WIDTH) {
+      packed[d] = b[s];
+      packed[d + 1] = b[s + jStep];
+      packed[d + 2] = b[s + 2 * jStep];
+      packed[d + 3] = b[s + 3 * jStep];
+    }
+    return;
+  }
+  for (let p = 0, s = start, d = base; p < k; p++, s += pStep, d += WIDTH) {
+    for (let c = 0; c < WIDTH; c++) packed[d + c] = c < width ? b[s + c * jStep] : 0;
+  }
+}
+
+/**
+ * The non-zeros of rows first … of a (all elements when `skipZeros` is false) into NONZERO_*,
+ * each as its value and its offset WIDTH·p in a packed block; ROW_END[r] ends row first + r.
+ * Returns the row after the last one gathered.
+ */
+function gatherRows(a: Float64Array, aT: boolean, m: number, k: number, first: number, skipZeros: boolean): number {
+  const offsets = NONZERO_OFFSET;
+  const values = NONZERO_VALUE;
+  const rowEnd = ROW_END;
+  // a[i, p] is at i·k + p, or at p·m + i when a is stored transposed.
+  const pStep = aT ? m : 1;
+  const keepZeros = skipZeros ? 0 : 1;
+  let t = 0;
+  let i = first;
+  for (; i < m && i - first < ROW_CAPACITY && t + k <= NONZERO_CAPACITY; i++) {
+    // Branch-free: always write, advance only past a kept element.
+    for (let p = 0, s = aT ? i : i * k; p < k; p++, s += pStep) {
+      const v = a[s];
+      offsets[t] = WIDTH * p;
+      values[t] = v;
+      t += v !== 0 ? 1 : keepZeros;
+    }
+    rowEnd[i - first] = t;
+  }
+  return i;
+}
+
+/** out[first … end−1, j … j+3] from the gathered rows and the packed block at `base`. */
+function multiplyBlock(out: Float64Array, first: number, end: number, n: number, j: number, base: number): void {
+  const packed = PACKED_B;
+  const offsets = NONZERO_OFFSET;
+  const values = NONZERO_VALUE;
+  const rowEnd = ROW_END;
+  const full = j + WIDTH <= n;
+  let t = 0;
+  for (let i = first; i < end; i++) {
+    const e = rowEnd[i - first];
+    let c0 = 0;
+    let c1 = 0;
+    let c2 = 0;
+    let c3 = 0;
+    for (; t < e; t++) {
+      const v = values[t];
+      const q = base + offsets[t];
+      c0 += v * packed[q];
+      c1 += v * packed[q + 1];
+      c2 += v * packed[q + 2];
+      c3 += v * packed[q + 3];
+    }
+    const o = i * n + j;
+    if (full) {
+      out[o] = c0;
+      out[o + 1] = c1;
+      out[o + 2] = c2;
+      out[o + 3] = c3;
+    } else {
+      out[o] = c0;
+      if (j + 1 < n) out[o + 1] = c1;
+      if (j + 2 < n) out[o + 2] = c2;
+    }
+  }
+}
+
+/** Marks the columns of b holding NaN and lists its ±∞ entries as p·n + j; false when too many. */
+function findNonFinite(b: Float64Array, bT: boolean, k: number, n: number): boolean {
+  NAN_COLUMN.fill(0, 0, n);
+  let infinities = 0;
+  for (let p = 0; p < k; p++) {
+    for (let j = 0; j < n; j++) {
+      const v = b[bT ? j * k + p : p * n + j];
+      if (Number.isNaN(v)) {
+        NAN_COLUMN[j] = 1;
+      } else if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) {
+        if (infinities === MAX_INFINITIES - 1) return false;
+        INFINITY_AT[infinities++] = p * n + j;
+      }
+    }
+  }
+  INFINITY_AT[infinities] = -1;
+  return true;
+}
+
+/** Puts back the 0 · NaN and 0 · ±∞ terms that the sparse kernel skipped. */
+function restoreSkippedNonFinite(a: Float64Array, aT: boolean, out: Float64Array, m: number, k: number, n: number): void {
+  for (let j = 0; j < n; j++) {
+    if (NAN_COLUMN[j] === 0) continue;
+    for (let i = 0; i < m; i++) out[i * n + j] = Number.NaN;
+  }
+  for (let t = 0; INFINITY_AT[t] >= 0; t++) {
+    const p = Math.floor(INFINITY_AT[t] / n);
+    const j = INFINITY_AT[t] - p * n;
+    for (let i = 0; i < m; i++) if (a[aT ? p * m + i : i * k + p] === 0) out[i * n + j] = Number.NaN;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allFinite, MatMul, multiplyDense, transpose } from "../../src/linalg/matmul";
+import { allFinite, MAX_INNER, matmul, matmulTransA, matmulTransB } from "../../src/linalg/matmul";
 import { matmulReference, matmulTransAReference, matmulTransBReference } from "../../src/linalg/reference-gemm";
 import { NumpyRandom } from "../../src/numpy-random";
 
@@ -24,46 +24,40 @@ const SHAPES: [number, number, number][] = [
   [7, 13, 5],
   [1, 1, 1],
   [5, 3, 9],
+  // b too large to pack at once, and a's non-zeros gathered in several chunks.
+  [300, 1000, 300],
+  // More rows than are gathered at once.
+  [20000, 3, 2],
 ];
 
 describe.each(SHAPES)("product of %i×%i and %i-column matrices", (m, k, n) => {
-  it.each([0, 0.5, 0.81, 0.99])("equals the reference triple loop exactly with %s zeros", (zeros) => {
+  it.each([0, 0.5, 0.81, 0.99])("equals the reference triple loops exactly with %s zeros", (zeros) => {
     const a = matrix(m, k, zeros);
     const b = matrix(k, n);
     const want = new Float64Array(m * n);
     matmulReference(a, b, want, m, k, n);
-    const mm = new MatMul(k);
     const got = new Float64Array(m * n);
-    mm.multiply(a, b, got, m, k, n);
+    matmul(a, b, got, m, k, n);
     expect(sameValues(got, want)).toBe(true);
-    const dense = new Float64Array(m * n);
-    multiplyDense(a, b, dense, m, k, n);
-    expect(sameValues(dense, want)).toBe(true);
-    const sparse = new Float64Array(m * n);
-    mm.sparseRows(a, b, sparse, m, k, n);
-    expect(sameValues(sparse, want)).toBe(true);
-  });
 
-  it("gives the transposed products of the reference through transpose", () => {
-    const x = matrix(m, k, 0.6);
-    const dout = matrix(m, n, 0.5);
-    const mm = new MatMul(Math.max(m, k, n));
-    const xT = new Float64Array(k * m);
-    transpose(x, xT, m, k);
-    const dW = new Float64Array(k * n);
-    mm.multiply(xT, dout, dW, k, m, n);
-    const wantDW = new Float64Array(k * n);
-    matmulTransAReference(x, dout, wantDW, m, k, n);
-    expect(sameValues(dW, wantDW)).toBe(true);
+    // The same product with a stored transposed (k×m), then with b stored transposed (n×k).
+    const aT = new Float64Array(k * m);
+    for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) aT[p * m + i] = a[i * k + p];
+    const gotTransA = new Float64Array(m * n);
+    matmulTransA(aT, b, gotTransA, k, m, n);
+    const wantTransA = new Float64Array(m * n);
+    matmulTransAReference(aT, b, wantTransA, k, m, n);
+    expect(sameValues(wantTransA, want)).toBe(true);
+    expect(sameValues(gotTransA, want)).toBe(true);
 
-    const W = matrix(k, n);
-    const WT = new Float64Array(n * k);
-    transpose(W, WT, k, n);
-    const dx = new Float64Array(m * k);
-    mm.multiply(dout, WT, dx, m, n, k);
-    const wantDx = new Float64Array(m * k);
-    matmulTransBReference(dout, W, wantDx, m, n, k);
-    expect(sameValues(dx, wantDx)).toBe(true);
+    const bT = new Float64Array(n * k);
+    for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) bT[j * k + p] = b[p * n + j];
+    const gotTransB = new Float64Array(m * n);
+    matmulTransB(a, bT, gotTransB, m, k, n);
+    const wantTransB = new Float64Array(m * n);
+    matmulTransBReference(a, bT, wantTransB, m, k, n);
+    expect(sameValues(wantTransB, want)).toBe(true);
+    expect(sameValues(gotTransB, want)).toBe(true);
   });
 });
 
@@ -72,7 +66,7 @@ describe("non-finite operands", () => {
     const a = new Float64Array([0, 1, 0, 0, 0, 0]);
     const b = new Float64Array([Infinity, 1, 2, 3, 4, 5]);
     const got = new Float64Array(4);
-    new MatMul(3).multiply(a, b, got, 2, 3, 2);
+    matmul(a, b, got, 2, 3, 2);
     const want = new Float64Array(4);
     matmulReference(a, b, want, 2, 3, 2);
     expect(Array.from(got)).toEqual([Number.NaN, 3, Number.NaN, 0]);
@@ -98,10 +92,30 @@ describe("non-finite operands", () => {
       const want = new Float64Array(m * n);
       matmulReference(a, b, want, m, k, n);
       const got = new Float64Array(m * n);
-      new MatMul(k).multiply(a, b, got, m, k, n);
+      matmul(a, b, got, m, k, n);
       expect(sameValues(got, want)).toBe(true);
       expect(want.some((v) => Number.isNaN(v))).toBe(true);
+
+      // As a layer's backward pass uses them: dW = xᵀ · dout with a non-finite dout, and
+      // dx = dout · Wᵀ with a non-finite W.
+      const aT = new Float64Array(k * m);
+      for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) aT[p * m + i] = a[i * k + p];
+      const gotTransA = new Float64Array(m * n);
+      matmulTransA(aT, b, gotTransA, k, m, n);
+      expect(sameValues(gotTransA, want)).toBe(true);
+      const bT = new Float64Array(n * k);
+      for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) bT[j * k + p] = b[p * n + j];
+      const gotTransB = new Float64Array(m * n);
+      matmulTransB(a, bT, gotTransB, m, k, n);
+      expect(sameValues(gotTransB, want)).toBe(true);
     }
+  });
+
+  it("refuses an inner dimension above MAX_INNER instead of overrunning its scratch", () => {
+    const k = MAX_INNER + 1;
+    expect(() => matmul(new Float64Array(k), new Float64Array(k), new Float64Array(1), 1, k, 1)).toThrow(
+      `inner dimension ${k} exceeds ${MAX_INNER}`,
+    );
   });
 
   it("are detected by allFinite", () => {
