@@ -58,7 +58,11 @@ export class MultiLayerNet {
     const { inputSize, hiddenSizes, outputSize, maxRows, rng } = options;
     const sizes = [inputSize, ...hiddenSizes, outputSize];
     for (let l = 0; l < sizes.length - 1; l++) {
-      const affine = new Affine(sizes[l], sizes[l + 1], maxRows, l > 0);
+      // The ReLU before a layer zeroes its input gradient wherever its output (the layer's
+      // input) is 0; a dropout between them would let NaN · 0 through, so it opts out.
+      const inputGrad =
+        l === 0 ? "none" : options.activation === "relu" && options.dropout === 0 ? "where-input-non-zero" : "full";
+      const affine = new Affine(sizes[l], sizes[l + 1], maxRows, inputGrad);
       rng.fillNormal(affine.W, layerScale(options.weightScale, sizes[l]));
       this.affines.push(affine);
       this.layers.push(affine);

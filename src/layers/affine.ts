@@ -1,7 +1,14 @@
 /** Affine layer: out = x · W + b. */
 
-import { matmul, matmulTransA, matmulTransB } from "../linalg/matmul";
+import { matmul, matmulTransA, matmulTransB, matmulTransBMasked } from "../linalg/matmul";
 import type { Layer, Param } from "./layer";
+
+/**
+ * Which input gradient the layer computes: none (the first layer: nobody reads it), all of it,
+ * or only where the input is not 0 (after a ReLU, which zeroes the rest, as the mask of its
+ * forward pass is exactly the zeros of its output).
+ */
+export type InputGrad = "none" | "full" | "where-input-non-zero";
 
 /** Fully connected layer with weights `inSize × outSize` (row-major) and a bias row. */
 export class Affine implements Layer {
@@ -14,19 +21,18 @@ export class Affine implements Layer {
   private readonly out: Float64Array;
   private readonly dx: Float64Array;
 
-  /** `needsInputGrad: false` for the first layer, whose input gradient nobody reads. */
   constructor(
     readonly inSize: number,
     readonly outSize: number,
     maxRows: number,
-    private readonly needsInputGrad = true,
+    private readonly inputGrad: InputGrad = "full",
   ) {
     this.W = new Float64Array(inSize * outSize);
     this.b = new Float64Array(outSize);
     this.dW = new Float64Array(inSize * outSize);
     this.db = new Float64Array(outSize);
     this.out = new Float64Array(maxRows * outSize);
-    this.dx = new Float64Array(needsInputGrad ? maxRows * inSize : 0);
+    this.dx = new Float64Array(inputGrad === "none" ? 0 : maxRows * inSize);
   }
 
   forward(x: Float64Array, rows: number): Float64Array {
@@ -46,8 +52,10 @@ export class Affine implements Layer {
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < n; j++) this.db[j] += dout[i * n + j];
     }
-    if (this.needsInputGrad) {
+    if (this.inputGrad === "full") {
       matmulTransB(dout, this.W, this.dx, rows, n, this.inSize);
+    } else if (this.inputGrad === "where-input-non-zero") {
+      matmulTransBMasked(dout, this.W, this.x, this.dx, rows, n, this.inSize);
     }
     return this.dx;
   }

@@ -37,6 +37,7 @@ const NONZERO_OFFSET = new Int32Array(NONZERO_CAPACITY);
 const NONZERO_VALUE = new Float64Array(NONZERO_CAPACITY);
 const ROW_END = new Int32Array(ROW_CAPACITY);
 const NAN_COLUMN = new Uint8Array(MAX_INNER);
+const PICKED_ROW = new Int32Array(PACK_CAPACITY);
 const INFINITY_AT = new Int32Array(MAX_INFINITIES);
 
 /** True when no element is NaN or ±Infinity. */
@@ -60,6 +61,32 @@ export function matmulTransA(a: Float64Array, b: Float64Array, out: Float64Array
 /** out[m×n] = a · bᵀ, with a stored as m×k and b as n×k (a layer's dx = dout · Wᵀ). */
 export function matmulTransB(a: Float64Array, b: Float64Array, out: Float64Array, m: number, k: number, n: number): void {
   product(a, false, b, true, out, m, k, n);
+}
+
+/**
+ * out[m×n] = a · bᵀ where mask[m×n] is not 0, and 0 elsewhere; b stored as n×k. For the input
+ * gradient of a layer after a ReLU: the ReLU zeroes it wherever the layer's input is 0, about
+ * half the products, which are not computed.
+ */
+export function matmulTransBMasked(
+  a: Float64Array,
+  b: Float64Array,
+  mask: Float64Array,
+  out: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+): void {
+  if (k > MAX_INNER || n * k > PACK_CAPACITY || !copyFinite(b, n * k)) {
+    product(a, false, b, true, out, m, k, n);
+    for (let i = 0; i < m * n; i++) if (mask[i] === 0) out[i] = 0;
+    return;
+  }
+  for (let first = 0; first < m; ) {
+    const end = gatherRows(a, false, m, k, first, true, 1);
+    multiplyMasked(mask, out, first, end, k, n);
+    first = end;
+  }
 }
 
 function product(
@@ -99,7 +126,7 @@ function multiplyPacked(
   const packedOnce = blocks * WIDTH * k <= PACK_CAPACITY;
   if (packedOnce) for (let block = 0; block < blocks; block++) packBlock(b, bT, k, n, block, block * WIDTH * k);
   for (let first = 0; first < m; ) {
-    const end = gatherRows(a, aT, m, k, first, skipZeros);
+    const end = gatherRows(a, aT, m, k, first, skipZeros, WIDTH);
     for (let block = 0; block < blocks; block++) {
       if (!packedOnce) packBlock(b, bT, k, n, block, 0);
       multiplyBlock(out, first, end, n, block * WIDTH, packedOnce ? block * WIDTH * k : 0);
@@ -133,25 +160,33 @@ function packBlock(b: Float64Array, bT: boolean, k: number, n: number, block: nu
 
 /**
  * The non-zeros of rows first … of a (all elements when `skipZeros` is false) into NONZERO_*,
- * each as its value and its offset WIDTH·p in a packed block; ROW_END[r] ends row first + r.
+ * each as its value and its offset `stride`·p; ROW_END[r] ends row first + r.
  * Returns the row after the last one gathered.
  */
-function gatherRows(a: Float64Array, aT: boolean, m: number, k: number, first: number, skipZeros: boolean): number {
+function gatherRows(
+  a: Float64Array,
+  aT: boolean,
+  m: number,
+  k: number,
+  first: number,
+  skipZeros: boolean,
+  stride: number,
+): number {
   const offsets = NONZERO_OFFSET;
   const values = NONZERO_VALUE;
   const rowEnd = ROW_END;
   // a[i, p] is at i·k + p, or at p·m + i when a is stored transposed.
   const pStep = aT ? m : 1;
-  const keepZeros = skipZeros ? 0 : 1;
   let t = 0;
   let i = first;
   for (; i < m && i - first < ROW_CAPACITY && t + k <= NONZERO_CAPACITY; i++) {
-    // Branch-free: always write, advance only past a kept element.
     for (let p = 0, s = aT ? i : i * k; p < k; p++, s += pStep) {
       const v = a[s];
-      offsets[t] = WIDTH * p;
-      values[t] = v;
-      t += v !== 0 ? 1 : keepZeros;
+      if (v !== 0 || !skipZeros) {
+        offsets[t] = stride * p;
+        values[t] = v;
+        t++;
+      }
     }
     rowEnd[i - first] = t;
   }
@@ -172,13 +207,30 @@ function multiplyBlock(out: Float64Array, first: number, end: number, n: number,
     let c1 = 0;
     let c2 = 0;
     let c3 = 0;
-    for (; t < e; t++) {
+    // Two non-zeros per pass (measured 6–20% faster than one; four was slower).
+    const pairsEnd = e - ((e - t) & 1);
+    for (; t < pairsEnd; t += 2) {
+      const v = values[t];
+      const q = base + offsets[t];
+      const w = values[t + 1];
+      const r = base + offsets[t + 1];
+      c0 += v * packed[q];
+      c1 += v * packed[q + 1];
+      c2 += v * packed[q + 2];
+      c3 += v * packed[q + 3];
+      c0 += w * packed[r];
+      c1 += w * packed[r + 1];
+      c2 += w * packed[r + 2];
+      c3 += w * packed[r + 3];
+    }
+    if (t < e) {
       const v = values[t];
       const q = base + offsets[t];
       c0 += v * packed[q];
       c1 += v * packed[q + 1];
       c2 += v * packed[q + 2];
       c3 += v * packed[q + 3];
+      t++;
     }
     const o = i * n + j;
     if (full) {
@@ -191,6 +243,77 @@ function multiplyBlock(out: Float64Array, first: number, end: number, n: number,
       if (j + 1 < n) out[o + 1] = c1;
       if (j + 2 < n) out[o + 2] = c2;
     }
+  }
+}
+
+/** Copies b[0 … length) into PACKED_B; false (copy unfinished) at its first NaN or ±∞. */
+function copyFinite(b: Float64Array, length: number): boolean {
+  const packed = PACKED_B;
+  for (let i = 0; i < length; i++) {
+    const v = b[i];
+    if (v - v !== 0) return false;
+    packed[i] = v;
+  }
+  return true;
+}
+
+/**
+ * out[i, p] for the gathered rows of a, only where mask[i, p] is not 0, four p at a time:
+ * the dot product of a's row (its non-zeros) with row p of b (copied whole into PACKED_B).
+ */
+function multiplyMasked(mask: Float64Array, out: Float64Array, first: number, end: number, k: number, n: number): void {
+  const bRows = PACKED_B;
+  const offsets = NONZERO_OFFSET;
+  const values = NONZERO_VALUE;
+  const rowEnd = ROW_END;
+  const picked = PICKED_ROW;
+  let start = 0;
+  for (let i = first; i < end; i++) {
+    const e = rowEnd[i - first];
+    const o = i * n;
+    let count = 0;
+    for (let p = 0; p < n; p++) {
+      if (mask[o + p] === 0) {
+        out[o + p] = 0;
+      } else {
+        picked[count++] = p;
+      }
+    }
+    let g = 0;
+    for (; g + 4 <= count; g += 4) {
+      const p0 = picked[g];
+      const p1 = picked[g + 1];
+      const p2 = picked[g + 2];
+      const p3 = picked[g + 3];
+      const r0 = p0 * k;
+      const r1 = p1 * k;
+      const r2 = p2 * k;
+      const r3 = p3 * k;
+      let c0 = 0;
+      let c1 = 0;
+      let c2 = 0;
+      let c3 = 0;
+      for (let t = start; t < e; t++) {
+        const v = values[t];
+        const j = offsets[t];
+        c0 += v * bRows[r0 + j];
+        c1 += v * bRows[r1 + j];
+        c2 += v * bRows[r2 + j];
+        c3 += v * bRows[r3 + j];
+      }
+      out[o + p0] = c0;
+      out[o + p1] = c1;
+      out[o + p2] = c2;
+      out[o + p3] = c3;
+    }
+    for (; g < count; g++) {
+      const p = picked[g];
+      const r = p * k;
+      let c = 0;
+      for (let t = start; t < e; t++) c += values[t] * bRows[r + offsets[t]];
+      out[o + p] = c;
+    }
+    start = e;
   }
 }
 

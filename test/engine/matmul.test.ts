@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allFinite, MAX_INNER, matmul, matmulTransA, matmulTransB } from "../../src/linalg/matmul";
+import { allFinite, MAX_INNER, matmul, matmulTransA, matmulTransB, matmulTransBMasked } from "../../src/linalg/matmul";
 import { matmulReference, matmulTransAReference, matmulTransBReference } from "../../src/linalg/reference-gemm";
 import { NumpyRandom } from "../../src/numpy-random";
 
@@ -58,6 +58,44 @@ describe.each(SHAPES)("product of %i×%i and %i-column matrices", (m, k, n) => {
     matmulTransBReference(a, bT, wantTransB, m, k, n);
     expect(sameValues(wantTransB, want)).toBe(true);
     expect(sameValues(gotTransB, want)).toBe(true);
+  });
+});
+
+describe("the input gradient masked by the layer's input", () => {
+  /** The reference a · bᵀ with 0 wherever mask is 0. */
+  function maskedReference(a: Float64Array, bT: Float64Array, mask: Float64Array, m: number, k: number, n: number) {
+    const want = new Float64Array(m * n);
+    matmulTransBReference(a, bT, want, m, k, n);
+    return want.map((v, i) => (mask[i] === 0 ? 0 : v));
+  }
+
+  it.each([
+    [100, 100, 100, 0.5],
+    [100, 100, 100, 0],
+    [7, 13, 5, 0.7],
+    [3, 1, 9, 1],
+    [100, 10, 100, 0.5],
+  ])("equals the reference exactly where the %i×%i·(%i) mask is set, 0 elsewhere (%s zeros)", (m, k, n, zeros) => {
+    const a = matrix(m, k, 0.5);
+    const bT = matrix(n, k);
+    const mask = matrix(m, n, zeros);
+    const got = new Float64Array(m * n).fill(7);
+    matmulTransBMasked(a, bT, mask, got, m, k, n);
+    expect(sameValues(got, maskedReference(a, bT, mask, m, k, n))).toBe(true);
+  });
+
+  it("gives the reference's NaN where b is not finite, and still 0 where masked", () => {
+    const [m, k, n] = [20, 30, 40];
+    const a = matrix(m, k, 0.5);
+    const bT = matrix(n, k);
+    bT[5] = Number.NaN;
+    bT[77] = Infinity;
+    const mask = matrix(m, n, 0.5);
+    const got = new Float64Array(m * n);
+    matmulTransBMasked(a, bT, mask, got, m, k, n);
+    const want = maskedReference(a, bT, mask, m, k, n);
+    expect(want.some((v) => Number.isNaN(v))).toBe(true);
+    expect(sameValues(got, want)).toBe(true);
   });
 });
 
