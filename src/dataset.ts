@@ -1,5 +1,6 @@
 /** Labelled images kept as bytes, normalized into float rows only when a batch needs them. */
 
+import type { SparseRows } from "./linalg/sparse-rows";
 import { IdxFormatError, type IdxImages } from "./mnist";
 
 /** Images as bytes (one `pixelsPerImage` run each) and one label 0–9 per image. */
@@ -27,21 +28,23 @@ export function makeDataset(images: IdxImages, labels: Uint8Array, name: string)
   return { count: images.count, pixelsPerImage: images.rows * images.cols, images: images.pixels, labels };
 }
 
-/** Writes the normalized pixels of images `indices[0..rows)` into `out`, row after row. */
-export function gatherRows(data: Dataset, indices: Int32Array, rows: number, out: Float64Array): void {
+/** Fills `out` with the normalized non-zero pixels of images `indices[0..rows)`, row after row. */
+export function gatherSparseRows(data: Dataset, indices: Int32Array, rows: number, out: SparseRows): void {
   const d = data.pixelsPerImage;
-  const images = data.images;
+  const { images } = data;
+  const { columns, values, rowEnd } = out;
+  let t = 0;
   for (let r = 0; r < rows; r++) {
     const src = indices[r] * d;
-    const dst = r * d;
-    for (let p = 0; p < d; p++) out[dst + p] = PIXEL_VALUES[images[src + p]];
+    for (let p = 0; p < d; p++) {
+      const byte = images[src + p];
+      if (byte !== 0) {
+        columns[t] = p;
+        values[t] = PIXEL_VALUES[byte];
+        t++;
+      }
+    }
+    rowEnd[r] = t;
   }
-}
-
-/** Writes the normalized pixels of images `start .. start + rows` into `out`. */
-export function copyRows(data: Dataset, start: number, rows: number, out: Float64Array): void {
-  const n = rows * data.pixelsPerImage;
-  const src = start * data.pixelsPerImage;
-  const images = data.images;
-  for (let i = 0; i < n; i++) out[i] = PIXEL_VALUES[images[src + i]];
+  out.rows = rows;
 }

@@ -1,7 +1,8 @@
 /** One weight-scale experiment: the BN and the plain network trained side by side on the same batches. */
 
-import { type Dataset, gatherRows, type MnistData } from "./dataset";
+import { type Dataset, gatherSparseRows, type MnistData } from "./dataset";
 import { type ExperimentConfig, itersPerEpoch } from "./experiment-config";
+import { SparseRows } from "./linalg/sparse-rows";
 import { MultiLayerNet } from "./multi-layer-net";
 import { NumpyRandom } from "./numpy-random";
 import { createOptimizer } from "./optimizers/create-optimizer";
@@ -43,7 +44,7 @@ export class Experiment {
   private readonly test: Dataset;
   private readonly batchIndices: Int32Array;
   private readonly batchLabels: Int32Array;
-  private readonly batchX: Float64Array;
+  private readonly batchX: SparseRows;
   /** BN first, then plain: the order in which the reference steps them. */
   private readonly trainees: readonly Trainee[];
 
@@ -74,7 +75,7 @@ export class Experiment {
     this.trainees = [this.batchNorm, this.plain];
     this.batchIndices = new Int32Array(config.batchSize);
     this.batchLabels = new Int32Array(config.batchSize);
-    this.batchX = new Float64Array(config.batchSize * data.train.pixelsPerImage);
+    this.batchX = new SparseRows(data.train.pixelsPerImage, config.batchSize);
   }
 
   /** Evaluations done so far. */
@@ -110,7 +111,7 @@ export class Experiment {
     if (this.done) return;
     const { batchSize, trainSize } = this.config;
     this.rng.fillChoice(trainSize, this.batchIndices);
-    gatherRows(this.train, this.batchIndices, batchSize, this.batchX);
+    gatherSparseRows(this.train, this.batchIndices, batchSize, this.batchX);
     for (let r = 0; r < batchSize; r++) this.batchLabels[r] = this.train.labels[this.batchIndices[r]];
     for (const { net, optimizer } of this.trainees) {
       net.gradient(this.batchX, this.batchLabels, batchSize);

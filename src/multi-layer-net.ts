@@ -1,12 +1,13 @@
 /** The book's `MultiLayerNetExtend`: Affine → [BatchNorm] → activation → [Dropout], then softmax. */
 
-import { copyRows, type Dataset } from "./dataset";
+import { type Dataset, gatherSparseRows } from "./dataset";
 import { Relu, Sigmoid } from "./layers/activations";
 import { Affine } from "./layers/affine";
 import { BatchNorm } from "./layers/batch-norm";
 import { Dropout } from "./layers/dropout";
 import type { Layer, Param } from "./layers/layer";
 import { argmaxRow, SoftmaxWithLoss } from "./layers/softmax-with-loss";
+import { SparseRows } from "./linalg/sparse-rows";
 import type { NumpyRandom } from "./numpy-random";
 
 /** A weight scale: a number, or `he` = √(2/in) and `xavier` = √(1/in) per layer. */
@@ -50,7 +51,8 @@ export class MultiLayerNet {
   private readonly layers: Layer[] = [];
   private readonly lastLayer: SoftmaxWithLoss;
   private readonly allParams: Param[] = [];
-  private readonly input: Float64Array;
+  private readonly input: SparseRows;
+  private readonly inputIndices: Int32Array;
   readonly options: Readonly<MultiLayerNetOptions>;
 
   constructor(options: MultiLayerNetOptions) {
@@ -79,7 +81,8 @@ export class MultiLayerNet {
       if (options.dropout > 0) this.layers.push(new Dropout(size, maxRows, options.dropout, rng));
     }
     this.lastLayer = new SoftmaxWithLoss(outputSize, maxRows, options.logEpsilon);
-    this.input = new Float64Array(maxRows * inputSize);
+    this.input = new SparseRows(inputSize, maxRows);
+    this.inputIndices = new Int32Array(maxRows);
   }
 
   /** Parameters in the book's order (W1, b1, gamma1, beta1, W2, …) with their gradients. */
@@ -87,21 +90,23 @@ export class MultiLayerNet {
     return this.allParams;
   }
 
-  /** Logits of `rows` input rows. */
-  predict(x: Float64Array, rows: number, train: boolean): Float64Array {
-    let out = x;
-    for (const layer of this.layers) out = layer.forward(out, rows, train);
+  /** Logits of `rows` input rows, given dense or as their non-zeros. */
+  predict(x: Float64Array | SparseRows, rows: number, train: boolean): Float64Array {
+    const layers = this.layers;
+    // The first layer is the first affine, the only one that takes sparse rows.
+    let out = this.affines[0].forward(x, rows);
+    for (let l = 1; l < layers.length; l++) out = layers[l].forward(out, rows, train);
     return out;
   }
 
   /** Training-mode loss, weight decay included. */
-  loss(x: Float64Array, labels: Uint8Array | Int32Array, rows: number): number {
+  loss(x: Float64Array | SparseRows, labels: Uint8Array | Int32Array, rows: number): number {
     const logits = this.predict(x, rows, true);
     return this.lastLayer.forward(logits, labels, rows) + this.weightDecayLoss();
   }
 
   /** Forward and backward on a batch: fills every parameter's gradient, returns the loss. */
-  gradient(x: Float64Array, labels: Uint8Array | Int32Array, rows: number): number {
+  gradient(x: Float64Array | SparseRows, labels: Uint8Array | Int32Array, rows: number): number {
     const loss = this.loss(x, labels, rows);
     let dout = this.lastLayer.backward(rows);
     for (let l = this.layers.length - 1; l >= 0; l--) dout = this.layers[l].backward(dout, rows);
@@ -119,7 +124,8 @@ export class MultiLayerNet {
     let correct = 0;
     for (let start = 0; start < count; start += rowsPerChunk) {
       const rows = Math.min(rowsPerChunk, count - start);
-      copyRows(data, start, rows, this.input);
+      for (let r = 0; r < rows; r++) this.inputIndices[r] = start + r;
+      gatherSparseRows(data, this.inputIndices, rows, this.input);
       const logits = this.predict(this.input, rows, false);
       for (let r = 0; r < rows; r++) {
         if (argmaxRow(logits, r * classes, classes) === data.labels[start + r]) correct++;

@@ -1,6 +1,7 @@
 /** Affine layer: out = x · W + b. */
 
-import { matmul, matmulTransA, matmulTransB, matmulTransBMasked } from "../linalg/matmul";
+import { matmul, matmulSparse, matmulSparseTransA, matmulTransA, matmulTransB, matmulTransBMasked } from "../linalg/matmul";
+import { SparseRows } from "../linalg/sparse-rows";
 import type { Layer, Param } from "./layer";
 
 /**
@@ -17,7 +18,7 @@ export class Affine implements Layer {
   readonly b: Float64Array;
   readonly dW: Float64Array;
   readonly db: Float64Array;
-  private x: Float64Array = new Float64Array(0);
+  private x: Float64Array | SparseRows = new Float64Array(0);
   private readonly out: Float64Array;
   private readonly dx: Float64Array;
 
@@ -35,10 +36,15 @@ export class Affine implements Layer {
     this.dx = new Float64Array(inputGrad === "none" ? 0 : maxRows * inSize);
   }
 
-  forward(x: Float64Array, rows: number): Float64Array {
+  /** `x` as its non-zeros for a network's input (pixels), dense otherwise. */
+  forward(x: Float64Array | SparseRows, rows: number): Float64Array {
     this.x = x;
     const { out, b, outSize: n } = this;
-    matmul(x, this.W, out, rows, this.inSize, n);
+    if (x instanceof SparseRows) {
+      matmulSparse(x, this.W, out, n);
+    } else {
+      matmul(x, this.W, out, rows, this.inSize, n);
+    }
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < n; j++) out[i * n + j] += b[j];
     }
@@ -46,8 +52,12 @@ export class Affine implements Layer {
   }
 
   backward(dout: Float64Array, rows: number): Float64Array {
-    const n = this.outSize;
-    matmulTransA(this.x, dout, this.dW, rows, this.inSize, n);
+    const { x, outSize: n } = this;
+    if (x instanceof SparseRows) {
+      matmulSparseTransA(x, dout, this.dW, n);
+    } else {
+      matmulTransA(x, dout, this.dW, rows, this.inSize, n);
+    }
     this.db.fill(0);
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < n; j++) this.db[j] += dout[i * n + j];
@@ -55,7 +65,7 @@ export class Affine implements Layer {
     if (this.inputGrad === "full") {
       matmulTransB(dout, this.W, this.dx, rows, n, this.inSize);
     } else if (this.inputGrad === "where-input-non-zero") {
-      matmulTransBMasked(dout, this.W, this.x, this.dx, rows, n, this.inSize);
+      matmulTransBMasked(dout, this.W, x instanceof SparseRows ? x.toDense() : x, this.dx, rows, n, this.inSize);
     }
     return this.dx;
   }

@@ -19,6 +19,8 @@
  * summed as before, and NaN or ∞ in a sum gives the same result in any order.
  */
 
+import { SparseRows } from "./sparse-rows";
+
 /** Output columns per packed block of b. */
 const WIDTH = 4;
 /** Doubles of packed b: a whole default-sized b (784×100) is packed once per product. */
@@ -63,6 +65,16 @@ export function matmulTransB(a: Float64Array, b: Float64Array, out: Float64Array
   product(a, false, b, true, out, m, k, n);
 }
 
+/** out[rows×n] = a · b for a network input held as its non-zeros; b is a.cols×n. */
+export function matmulSparse(a: SparseRows, b: Float64Array, out: Float64Array, n: number): void {
+  product(a, false, b, false, out, a.rows, a.cols, n);
+}
+
+/** out[cols×n] = aᵀ · b for a network input held as its non-zeros; b is a.rows×n (dW = xᵀ · dout). */
+export function matmulSparseTransA(a: SparseRows, b: Float64Array, out: Float64Array, n: number): void {
+  product(a, true, b, false, out, a.cols, a.rows, n);
+}
+
 /**
  * out[m×n] = a · bᵀ where mask[m×n] is not 0, and 0 elsewhere; b stored as n×k. For the input
  * gradient of a layer after a ReLU: the ReLU zeroes it wherever the layer's input is 0, about
@@ -90,7 +102,7 @@ export function matmulTransBMasked(
 }
 
 function product(
-  a: Float64Array,
+  a: Float64Array | SparseRows,
   aT: boolean,
   b: Float64Array,
   bT: boolean,
@@ -102,17 +114,21 @@ function product(
   if (k > MAX_INNER) throw new RangeError(`inner dimension ${k} exceeds ${MAX_INNER}`);
   if (allFinite(b, k * n)) {
     multiplyPacked(a, aT, b, bT, out, m, k, n, true);
-  } else if (n <= NAN_COLUMN.length && findNonFinite(b, bT, k, n)) {
-    multiplyPacked(a, aT, b, bT, out, m, k, n, true);
-    restoreSkippedNonFinite(a, aT, out, m, k, n);
+    return;
+  }
+  // A non-finite b needs the zeros of a: the rare case of a diverged network takes a dense copy.
+  const dense = a instanceof SparseRows ? a.toDense() : a;
+  if (n <= NAN_COLUMN.length && findNonFinite(b, bT, k, n)) {
+    multiplyPacked(dense, aT, b, bT, out, m, k, n, true);
+    restoreSkippedNonFinite(dense, aT, out, m, k, n);
   } else {
-    multiplyPacked(a, aT, b, bT, out, m, k, n, false);
+    multiplyPacked(dense, aT, b, bT, out, m, k, n, false);
   }
 }
 
 /** Row chunks of a gathered, each multiplied by every packed block of b. */
 function multiplyPacked(
-  a: Float64Array,
+  a: Float64Array | SparseRows,
   aT: boolean,
   b: Float64Array,
   bT: boolean,
@@ -126,7 +142,12 @@ function multiplyPacked(
   const packedOnce = blocks * WIDTH * k <= PACK_CAPACITY;
   if (packedOnce) for (let block = 0; block < blocks; block++) packBlock(b, bT, k, n, block, block * WIDTH * k);
   for (let first = 0; first < m; ) {
-    const end = gatherRows(a, aT, m, k, first, skipZeros, WIDTH);
+    const end =
+      a instanceof SparseRows
+        ? aT
+          ? gatherSparseColumns(a, first, WIDTH)
+          : copySparseRows(a, first, WIDTH)
+        : gatherRows(a, aT, m, k, first, skipZeros, WIDTH);
     for (let block = 0; block < blocks; block++) {
       if (!packedOnce) packBlock(b, bT, k, n, block, 0);
       multiplyBlock(out, first, end, n, block * WIDTH, packedOnce ? block * WIDTH * k : 0);
@@ -191,6 +212,62 @@ function gatherRows(
     rowEnd[i - first] = t;
   }
   return i;
+}
+
+/** As {@link gatherRows}, rows first … of a held as its non-zeros. */
+function copySparseRows(a: SparseRows, first: number, stride: number): number {
+  const offsets = NONZERO_OFFSET;
+  const values = NONZERO_VALUE;
+  const rowEnd = ROW_END;
+  const { columns, values: from, rowEnd: fromEnd } = a;
+  const start = first === 0 ? 0 : fromEnd[first - 1];
+  let i = first;
+  for (; i < a.rows && i - first < ROW_CAPACITY && fromEnd[i] - start <= NONZERO_CAPACITY; i++) {
+    rowEnd[i - first] = fromEnd[i] - start;
+  }
+  const end = i === first ? start : fromEnd[i - 1];
+  for (let t = start; t < end; t++) {
+    offsets[t - start] = stride * columns[t];
+    values[t - start] = from[t];
+  }
+  return i;
+}
+
+/**
+ * As {@link gatherRows} for aᵀ: columns first … of a held as its non-zeros, each gathered as a row
+ * (by counting sort, so each keeps a's row order, the order of the sum).
+ */
+function gatherSparseColumns(a: SparseRows, first: number, stride: number): number {
+  const offsets = NONZERO_OFFSET;
+  const values = NONZERO_VALUE;
+  const rowEnd = ROW_END;
+  const { columns, values: from, rowEnd: fromEnd, cols } = a;
+  const total = a.nonZeros;
+  rowEnd.fill(0, 0, Math.min(cols - first, ROW_CAPACITY));
+  for (let t = 0; t < total; t++) {
+    const c = columns[t] - first;
+    if (c >= 0 && c < ROW_CAPACITY) rowEnd[c]++;
+  }
+  // Columns first … end−1 fit: their counts become the ends of their rows.
+  let end = first;
+  let sum = 0;
+  for (; end < cols && end - first < ROW_CAPACITY && sum + rowEnd[end - first] <= NONZERO_CAPACITY; end++) {
+    sum += rowEnd[end - first];
+    rowEnd[end - first] = sum;
+  }
+  // Fill each gathered row from its end backwards, walking a's rows from the last.
+  for (let r = a.rows - 1; r >= 0; r--) {
+    for (let t = fromEnd[r] - 1, stop = r === 0 ? 0 : fromEnd[r - 1]; t >= stop; t--) {
+      const c = columns[t];
+      if (c < first || c >= end) continue;
+      const at = --rowEnd[c - first];
+      offsets[at] = stride * r;
+      values[at] = from[t];
+    }
+  }
+  // The backward fill left each row's start; shift to ends.
+  for (let c = first; c < end; c++) rowEnd[c - first] = c + 1 < end ? rowEnd[c + 1 - first] : sum;
+  return end;
 }
 
 /** out[first … end−1, j … j+3] from the gathered rows and the packed block at `base`. */

@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import { type Dataset, gatherSparseRows, PIXEL_VALUES } from "../../src/dataset";
+import { matmulSparse, matmulSparseTransA } from "../../src/linalg/matmul";
+import { matmulReference, matmulTransAReference } from "../../src/linalg/reference-gemm";
+import { SparseRows } from "../../src/linalg/sparse-rows";
+import { NumpyRandom } from "../../src/numpy-random";
+
+const rng = new NumpyRandom(7);
+
+/** `count` random images of `pixels` bytes, `zeroShare` of them 0, as a dataset. */
+function images(count: number, pixels: number, zeroShare: number): Dataset {
+  const bytes = new Uint8Array(count * pixels);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = rng.randomSample() < zeroShare ? 0 : 1 + Math.floor(rng.randomSample() * 255);
+  return { count, pixelsPerImage: pixels, images: bytes, labels: new Uint8Array(count) };
+}
+
+/** The images `indices` as a batch of non-zeros. */
+function batchOf(data: Dataset, indices: number[]): SparseRows {
+  const rows = new SparseRows(data.pixelsPerImage, indices.length);
+  gatherSparseRows(data, Int32Array.from(indices), indices.length, rows);
+  return rows;
+}
+
+/** Same values, +0 and −0 counted equal, NaN equal to NaN. */
+function sameValues(got: Float64Array, want: Float64Array): boolean {
+  return got.length === want.length && got.every((v, i) => v === want[i] || (Number.isNaN(v) && Number.isNaN(want[i])));
+}
+
+describe("a batch gathered from image bytes", () => {
+  it("holds exactly the normalized non-zero pixels of the chosen images, in column order", () => {
+    const data = images(5, 12, 0.6);
+    const batch = batchOf(data, [3, 0, 3]);
+    expect(batch.rows).toBe(3);
+    const dense = batch.toDense();
+    [3, 0, 3].forEach((image, r) => {
+      for (let p = 0; p < 12; p++) expect(dense[r * 12 + p]).toBe(PIXEL_VALUES[data.images[image * 12 + p]]);
+    });
+    const nonZeroBytes = [3, 0, 3].reduce(
+      (n, image) => n + data.images.subarray(image * 12, image * 12 + 12).filter((b) => b !== 0).length,
+      0,
+    );
+    expect(batch.nonZeros).toBe(nonZeroBytes);
+    for (let r = 0, t = 0; r < 3; r++) {
+      for (let last = -1; t < batch.rowEnd[r]; t++) {
+        expect(batch.columns[t]).toBeGreaterThan(last);
+        last = batch.columns[t];
+      }
+    }
+  });
+
+  it("zeroes the dense copy of rows a previous, longer batch had filled", () => {
+    const data = images(4, 10, 0);
+    const batch = new SparseRows(10, 3);
+    gatherSparseRows(data, Int32Array.from([0, 1, 2]), 3, batch);
+    batch.toDense();
+    gatherSparseRows(data, Int32Array.from([3]), 1, batch);
+    expect(Array.from(batch.toDense().subarray(0, 10))).toEqual(Array.from(data.images.subarray(30, 40), (b) => PIXEL_VALUES[b]));
+  });
+});
+
+// [images, pixels, columns of b]; the last two need several gathers (non-zeros, then rows).
+const SHAPES: [number, number, number][] = [
+  [100, 784, 100],
+  [7, 13, 5],
+  [1, 1, 1],
+  [300, 1000, 300],
+  [20000, 3, 2],
+  [3, 20000, 2],
+];
+
+describe.each(SHAPES)("products of a %i×%i batch of non-zeros with %i columns", (m, k, n) => {
+  it.each([0, 0.81, 1])("equal the reference triple loops exactly with %s zero pixels", (zeros) => {
+    const batch = batchOf(
+      images(m, k, zeros),
+      Array.from({ length: m }, (_, i) => i),
+    );
+    const x = batch.toDense().slice(0, m * k);
+    const w = rng.fillNormal(new Float64Array(k * n));
+    const got = new Float64Array(m * n);
+    matmulSparse(batch, w, got, n);
+    const want = new Float64Array(m * n);
+    matmulReference(x, w, want, m, k, n);
+    expect(sameValues(got, want)).toBe(true);
+
+    const dout = rng.fillNormal(new Float64Array(m * n));
+    const gotDW = new Float64Array(k * n);
+    matmulSparseTransA(batch, dout, gotDW, n);
+    const wantDW = new Float64Array(k * n);
+    matmulTransAReference(x, dout, wantDW, m, k, n);
+    expect(sameValues(gotDW, wantDW)).toBe(true);
+  });
+});
+
+describe("products of a batch of non-zeros with a non-finite operand", () => {
+  it("give the reference's NaN from 0 · NaN and 0 · ∞, as numpy does", () => {
+    const [m, k, n] = [30, 50, 20];
+    const batch = batchOf(
+      images(m, k, 0.8),
+      Array.from({ length: m }, (_, i) => i),
+    );
+    const x = batch.toDense().slice(0, m * k);
+    const w = rng.fillNormal(new Float64Array(k * n));
+    w[3] = Number.NaN;
+    w[k * n - 7] = Infinity;
+    const got = new Float64Array(m * n);
+    matmulSparse(batch, w, got, n);
+    const want = new Float64Array(m * n);
+    matmulReference(x, w, want, m, k, n);
+    expect(want.some((v) => Number.isNaN(v))).toBe(true);
+    expect(sameValues(got, want)).toBe(true);
+
+    const dout = rng.fillNormal(new Float64Array(m * n));
+    dout[5] = -Infinity;
+    const gotDW = new Float64Array(k * n);
+    matmulSparseTransA(batch, dout, gotDW, n);
+    const wantDW = new Float64Array(k * n);
+    matmulTransAReference(x, dout, wantDW, m, k, n);
+    expect(wantDW.some((v) => Number.isNaN(v))).toBe(true);
+    expect(sameValues(gotDW, wantDW)).toBe(true);
+  });
+});
