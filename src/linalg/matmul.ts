@@ -112,21 +112,30 @@ function product(
   n: number,
 ): void {
   if (k > MAX_INNER) throw new RangeError(`inner dimension ${k} exceeds ${MAX_INNER}`);
-  if (allFinite(b, k * n)) {
-    multiplyPacked(a, aT, b, bT, out, m, k, n, true);
+  const blocks = Math.ceil(n / WIDTH);
+  const packedOnce = blocks * WIDTH * k <= PACK_CAPACITY;
+  // Packing reads every element of b, so it also tells whether b is finite.
+  let finite = true;
+  if (packedOnce) {
+    for (let block = 0; block < blocks; block++) finite = packBlock(b, bT, k, n, block, block * WIDTH * k) && finite;
+  } else {
+    finite = allFinite(b, k * n);
+  }
+  if (finite) {
+    multiplyPacked(a, aT, b, bT, out, m, k, n, true, packedOnce);
     return;
   }
   // A non-finite b needs the zeros of a: the rare case of a diverged network takes a dense copy.
   const dense = a instanceof SparseRows ? a.toDense() : a;
   if (n <= NAN_COLUMN.length && findNonFinite(b, bT, k, n)) {
-    multiplyPacked(dense, aT, b, bT, out, m, k, n, true);
+    multiplyPacked(dense, aT, b, bT, out, m, k, n, true, packedOnce);
     restoreSkippedNonFinite(dense, aT, out, m, k, n);
   } else {
-    multiplyPacked(dense, aT, b, bT, out, m, k, n, false);
+    multiplyPacked(dense, aT, b, bT, out, m, k, n, false, packedOnce);
   }
 }
 
-/** Row chunks of a gathered, each multiplied by every packed block of b. */
+/** Row chunks of a gathered, each multiplied by every block of b (packed already if `packedOnce`). */
 function multiplyPacked(
   a: Float64Array | SparseRows,
   aT: boolean,
@@ -137,10 +146,9 @@ function multiplyPacked(
   k: number,
   n: number,
   skipZeros: boolean,
+  packedOnce: boolean,
 ): void {
   const blocks = Math.ceil(n / WIDTH);
-  const packedOnce = blocks * WIDTH * k <= PACK_CAPACITY;
-  if (packedOnce) for (let block = 0; block < blocks; block++) packBlock(b, bT, k, n, block, block * WIDTH * k);
   for (let first = 0; first < m; ) {
     const end =
       a instanceof SparseRows
@@ -156,8 +164,11 @@ function multiplyPacked(
   }
 }
 
-/** Columns 4·block … 4·block+3 of b into PACKED_B from `base`, p-major, zero-padded past n. */
-function packBlock(b: Float64Array, bT: boolean, k: number, n: number, block: number, base: number): void {
+/**
+ * Columns 4·block … 4·block+3 of b into PACKED_B from `base`, p-major, zero-padded past n.
+ * Returns whether they were all finite (a sum of v − v is 0 unless some v is NaN or ±∞).
+ */
+function packBlock(b: Float64Array, bT: boolean, k: number, n: number, block: number, base: number): boolean {
   const packed = PACKED_B;
   const j = block * WIDTH;
   const width = Math.min(WIDTH, n - j);
@@ -165,18 +176,29 @@ function packBlock(b: Float64Array, bT: boolean, k: number, n: number, block: nu
   const pStep = bT ? 1 : n;
   const jStep = bT ? k : 1;
   const start = bT ? j * k : j;
+  let check = 0;
   if (width === WIDTH) {
     for (let p = 0, s = start, d = base; p < k; p++, s += pStep, d += WIDTH) {
-      packed[d] = b[s];
-      packed[d + 1] = b[s + jStep];
-      packed[d + 2] = b[s + 2 * jStep];
-      packed[d + 3] = b[s + 3 * jStep];
+      const v0 = b[s];
+      const v1 = b[s + jStep];
+      const v2 = b[s + 2 * jStep];
+      const v3 = b[s + 3 * jStep];
+      packed[d] = v0;
+      packed[d + 1] = v1;
+      packed[d + 2] = v2;
+      packed[d + 3] = v3;
+      check += v0 - v0 + (v1 - v1) + (v2 - v2) + (v3 - v3);
     }
-    return;
+    return check === 0;
   }
   for (let p = 0, s = start, d = base; p < k; p++, s += pStep, d += WIDTH) {
-    for (let c = 0; c < WIDTH; c++) packed[d + c] = c < width ? b[s + c * jStep] : 0;
+    for (let c = 0; c < WIDTH; c++) {
+      const v = c < width ? b[s + c * jStep] : 0;
+      packed[d + c] = v;
+      check += v - v;
+    }
   }
+  return check === 0;
 }
 
 /**
