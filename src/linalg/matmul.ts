@@ -125,14 +125,26 @@ function product(
     multiplyPacked(a, aT, b, bT, out, m, k, n, true, packedOnce);
     return;
   }
-  // A non-finite b needs the zeros of a: the rare case of a diverged network takes a dense copy.
-  const dense = a instanceof SparseRows ? a.toDense() : a;
+  // A diverged network: its NaN columns of b make whole columns of out NaN, and only ±∞ in b
+  // needs to know where a is 0 (0 · ∞ is NaN), for which a held sparse is copied dense.
   if (n <= NAN_COLUMN.length && findNonFinite(b, bT, k, n)) {
-    multiplyPacked(dense, aT, b, bT, out, m, k, n, true, packedOnce);
-    restoreSkippedNonFinite(dense, aT, out, m, k, n);
-  } else {
-    multiplyPacked(dense, aT, b, bT, out, m, k, n, false, packedOnce);
+    let nanColumns = 0;
+    for (let j = 0; j < n; j++) nanColumns += NAN_COLUMN[j];
+    if (nanColumns === n) {
+      out.fill(Number.NaN, 0, m * n);
+      return;
+    }
+    if (INFINITY_AT[0] < 0) {
+      multiplyPacked(a, aT, b, bT, out, m, k, n, true, packedOnce);
+    } else {
+      const dense = a instanceof SparseRows ? a.toDense() : a;
+      multiplyPacked(dense, aT, b, bT, out, m, k, n, true, packedOnce);
+      restoreSkippedInfinities(dense, aT, out, m, k, n);
+    }
+    for (let j = 0; j < n; j++) if (NAN_COLUMN[j] === 1) for (let i = 0; i < m; i++) out[i * n + j] = Number.NaN;
+    return;
   }
+  multiplyPacked(a instanceof SparseRows ? a.toDense() : a, aT, b, bT, out, m, k, n, false, packedOnce);
 }
 
 /** Row chunks of a gathered, each multiplied by every block of b (packed already if `packedOnce`). */
@@ -435,12 +447,8 @@ function findNonFinite(b: Float64Array, bT: boolean, k: number, n: number): bool
   return true;
 }
 
-/** Puts back the 0 · NaN and 0 · ±∞ terms that the sparse kernel skipped. */
-function restoreSkippedNonFinite(a: Float64Array, aT: boolean, out: Float64Array, m: number, k: number, n: number): void {
-  for (let j = 0; j < n; j++) {
-    if (NAN_COLUMN[j] === 0) continue;
-    for (let i = 0; i < m; i++) out[i * n + j] = Number.NaN;
-  }
+/** Puts back the 0 · ±∞ terms that the sparse kernel skipped: NaN wherever a is 0. */
+function restoreSkippedInfinities(a: Float64Array, aT: boolean, out: Float64Array, m: number, k: number, n: number): void {
   for (let t = 0; INFINITY_AT[t] >= 0; t++) {
     const p = Math.floor(INFINITY_AT[t] / n);
     const j = INFINITY_AT[t] - p * n;
