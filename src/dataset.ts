@@ -36,13 +36,12 @@ export function gatherSparseRows(data: Dataset, indices: Int32Array, rows: numbe
   let t = 0;
   for (let r = 0; r < rows; r++) {
     const src = indices[r] * d;
+    // Always write, advance only past a non-zero pixel, without a branch to mispredict.
     for (let p = 0; p < d; p++) {
       const byte = images[src + p];
-      if (byte !== 0) {
-        columns[t] = p;
-        values[t] = PIXEL_VALUES[byte];
-        t++;
-      }
+      columns[t] = p;
+      values[t] = PIXEL_VALUES[byte];
+      t += +(byte !== 0);
     }
     rowEnd[r] = t;
   }

@@ -232,16 +232,17 @@ function gatherRows(
   const rowEnd = ROW_END;
   // a[i, p] is at i·k + p, or at p·m + i when a is stored transposed.
   const pStep = aT ? m : 1;
+  const keepZeros = skipZeros ? 0 : 1;
   let t = 0;
   let i = first;
   for (; i < m && i - first < ROW_CAPACITY && t + k <= NONZERO_CAPACITY; i++) {
+    // Always write, advance only past a kept element: `+(v !== 0)` compiles without a branch,
+    // which ReLU outputs' random zeros would mispredict half the time (5 ns against 1 ns).
     for (let p = 0, s = aT ? i : i * k; p < k; p++, s += pStep) {
       const v = a[s];
-      if (v !== 0 || !skipZeros) {
-        offsets[t] = stride * p;
-        values[t] = v;
-        t++;
-      }
+      offsets[t] = stride * p;
+      values[t] = v;
+      t += +(v !== 0) | keepZeros;
     }
     rowEnd[i - first] = t;
   }
@@ -383,12 +384,11 @@ function multiplyMasked(mask: Float64Array, out: Float64Array, first: number, en
     const e = rowEnd[i - first];
     const o = i * n;
     let count = 0;
+    // Without a branch, as in gatherRows: the mask's zeros are random.
     for (let p = 0; p < n; p++) {
-      if (mask[o + p] === 0) {
-        out[o + p] = 0;
-      } else {
-        picked[count++] = p;
-      }
+      out[o + p] = 0;
+      picked[count] = p;
+      count += +(mask[o + p] !== 0);
     }
     let g = 0;
     for (; g + 4 <= count; g += 4) {
