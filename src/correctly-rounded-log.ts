@@ -1,7 +1,9 @@
 /**
  * Natural logarithm rounded correctly, as glibc's `log` that numpy calls. V8's `Math.log` can be
- * an ulp off, which would shift numpy's Gaussian draws. Evaluated in double-double arithmetic
- * (about 106 bits) and rounded once. Only weight initialization calls it, not training.
+ * an ulp off, which would shift numpy's Gaussian draws. Weight initialization calls it for every
+ * pair of Gaussians, so it runs in two phases (Ziv's strategy): a fast one, accurate to about
+ * 2^-66, whose rounding is kept when it is provably the correctly rounded result, and otherwise
+ * (about one call in a thousand) an accurate one in double-double arithmetic (about 106 bits).
  */
 
 /** A double-double value hi + lo with |lo| ≤ ulp(hi) / 2. */
@@ -24,6 +26,18 @@ function twoSum(a: number, b: number): DD {
 function quickTwoSum(a: number, b: number): DD {
   const s = a + b;
   return { hi: s, lo: b - (s - a) };
+}
+
+/** a · b − fl(a · b), exactly (Dekker). */
+function productError(a: number, b: number): number {
+  const p = a * b;
+  const ta = SPLITTER * a;
+  const ah = ta - (ta - a);
+  const al = a - ah;
+  const tb = SPLITTER * b;
+  const bh = tb - (tb - b);
+  const bl = b - bh;
+  return ah * bh - p + ah * bl + al * bh + al * bl;
 }
 
 function twoProd(a: number, b: number): DD {
@@ -68,6 +82,60 @@ const RECIPROCALS: readonly DD[] = Array.from({ length: SERIES_TERMS }, (_, n) =
 /** ln x for positive finite x; other inputs fall back to Math.log (NaN, ±∞, 0). */
 export function correctlyRoundedLog(x: number): number {
   if (!(x > 0) || x === Infinity) return Math.log(x);
+  let m = x;
+  let k = 0;
+  while (m < Math.SQRT1_2) {
+    m *= 2;
+    k--;
+  }
+  while (m >= Math.SQRT2) {
+    m /= 2;
+    k++;
+  }
+  // ln m = ln c + 2 atanh(s), c = j/64 nearest m, s = (m − c) / (m + c), |s| < 0.0056.
+  const j = Math.round(m * TABLE_STEPS);
+  const c = j / TABLE_STEPS;
+  const d = m - c; // exact (Sterbenz)
+  // u = m + c exactly as uHi + uLo, then s = d / u as sHi + sLo.
+  const uHi = m + c;
+  const uB = uHi - m;
+  const uLo = m - (uHi - uB) + (c - uB);
+  const sHi = d / uHi;
+  const sLo = (d - sHi * uHi - productError(sHi, uHi) - sHi * uLo) / uHi;
+  // 2 atanh(s) − 2s = 2s (z/3 + z²/5 + z³/7 + z⁴/9 + …), z = s²; the rest is below 2^-78.
+  const z = sHi * sHi;
+  const tail = 2 * sHi * z * (1 / 3 + z * (1 / 5 + z * (1 / 7 + z / 9)));
+  // k ln 2 + ln c + 2s + tail as double-doubles (k ln 2 exactly: kHi + its product error).
+  const kHi = k * LN2.hi;
+  const kLo = productError(k, LN2.hi) + k * LN2.lo;
+  const aHi = kHi + LN_C_HI[j];
+  const aB = aHi - kHi;
+  const aLo = kHi - (aHi - aB) + (LN_C_HI[j] - aB) + kLo + LN_C_LO[j];
+  const bHi = aHi + aLo;
+  const bLo = aLo - (bHi - aHi);
+  const eHi = bHi + 2 * sHi;
+  const eB = eHi - bHi;
+  const eLo = bHi - (eHi - eB) + (2 * sHi - eB) + bLo + 2 * sLo + tail;
+  const rHi = eHi + eLo;
+  const rLo = eLo - (rHi - eHi);
+  // r.hi is the correctly rounded result unless r.hi + r.lo lies within the error of a midpoint.
+  if (rHi === rHi + rLo * ROUNDING_TEST) return rHi;
+  return accurateLog(x);
+}
+
+/** Table points per unit: c = j / 64 for j = 45 … 91 covers [√½, √2). */
+const TABLE_STEPS = 64;
+/** 1 + 2^-10: lo scaled by it must still round away, which covers the fast phase's 2^-66 error. */
+const ROUNDING_TEST = 1 + 2 ** -10;
+
+/** ln x in double-double arithmetic, rounded once. */
+export function accurateLog(x: number): number {
+  const ln = accurateLogParts(x);
+  return ln.hi + ln.lo;
+}
+
+/** ln x for positive finite x as a double-double (about 106 bits). */
+function accurateLogParts(x: number): DD {
   // x = m · 2^k with m in [√½, √2): scaling by 2 is exact.
   let m = x;
   let k = 0;
@@ -86,6 +154,14 @@ export function correctlyRoundedLog(x: number): number {
   for (let n = SERIES_TERMS - 2; n >= 0; n--) series = add(RECIPROCALS[n], mul(s2, series));
   const lnM = mul({ hi: 2 * s.hi, lo: 2 * s.lo }, series);
   const kLn2 = add(twoProd(k, LN2.hi), { hi: k * LN2.lo, lo: 0 });
-  const sum = add(kLn2, lnM);
-  return sum.hi + sum.lo;
+  return add(kLn2, lnM);
+}
+
+/** ln(j / 64) for j = 0 … 91 as hi + lo (only 45 … 91 are used). */
+const LN_C_HI = new Float64Array(92);
+const LN_C_LO = new Float64Array(92);
+for (let j = 45; j <= 91; j++) {
+  const ln = accurateLogParts(j / TABLE_STEPS);
+  LN_C_HI[j] = ln.hi;
+  LN_C_LO[j] = ln.lo;
 }
