@@ -125,14 +125,19 @@ for (const k of kernels)
     `kernel ${k.shape.padEnd(18)} ${k.gflops.toFixed(2).padStart(6)} GFLOP/s  ${k.microseconds.toFixed(0).padStart(6)} µs  ${k.name}`,
   );
 
-// Collected before and after (node --expose-gc), so that the difference is what the experiment holds.
-const collect = () => (globalThis as { gc?: () => void }).gc?.();
-collect();
-const before = process.memoryUsage();
+// Collected before and after (node --expose-gc), so that the difference is what the experiment
+// holds; array buffers are released by a background sweeper, hence the pauses.
+const settle = async () => {
+  for (let i = 0; i < 3; i++) {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return process.memoryUsage();
+};
+const before = await settle();
 const big = new Experiment({ ...EXPERIMENT_DEFAULTS, weightScale: 0.01, seed: SEED, trainSize: 60000, epochs: 1 }, data);
 big.run();
-collect();
-const after = process.memoryUsage();
+const after = await settle();
 if (big.epochsDone !== 1) throw new Error("the 60,000-image experiment did not finish its epoch");
 const memory = {
   trainSize60000: {
