@@ -47,7 +47,8 @@ export class Relu extends Elementwise {
       out[i] = v * +(v > 0) + 0;
       check += v - v;
     }
-    if (check !== 0) for (let i = 0; i < len; i++) out[i] = x[i] <= 0 ? 0 : x[i];
+    // Math.max keeps NaN and gives +0 for −0 and −∞, as numpy's mask `x <= 0` does.
+    if (check !== 0) for (let i = 0; i < len; i++) out[i] = Math.max(x[i], 0);
     return out;
   }
 
