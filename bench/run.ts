@@ -1,8 +1,9 @@
 /**
- * npm run bench [-- --json] [--runs N] [--scales 0,5,10,15] [--no-sweep]
+ * npm run bench [-- --json] [--runs N] [--scales 0,5,10,15] [--no-sweep] [--no-workerd]
  * Our engine against bench/numpy_reference.py (OPENBLAS_NUM_THREADS=1), in one run on this machine:
- * default experiments per weight scale (median of N runs), the full 16-scale sweep in one process,
- * kernel GFLOP/s, a 60,000-image experiment's memory, and the peak memory of the process.
+ * default experiments per weight scale (median of N runs) in Node and inside workerd, the full
+ * 16-scale sweep in one process, kernel GFLOP/s, a 60,000-image experiment's memory, and the peak
+ * memory of the process.
  */
 
 import { spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { loadMnist, mnistDataDir } from "../scripts/load-mnist";
 import { Experiment, type ExperimentResult } from "../src/experiment";
 import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../src/experiment-config";
 import { kernelFigures } from "./kernels";
+import { timeInWorkerd, type WorkerdTiming } from "./workerd/run-in-workerd";
 
 const { values: flags } = parseArgs({
   options: {
@@ -19,6 +21,7 @@ const { values: flags } = parseArgs({
     runs: { type: "string", default: "3" },
     scales: { type: "string", default: "0,5,10,15" },
     "no-sweep": { type: "boolean", default: false },
+    "no-workerd": { type: "boolean", default: false },
   },
 });
 const runs = Math.max(1, Number(flags.runs));
@@ -83,9 +86,18 @@ const perScale = scaleIndices.map((index) => {
   }
   return { index, scale: BOOK_WEIGHT_SCALES[index], seconds: median(times), result: result as ExperimentResult };
 });
+let workerd: WorkerdTiming[] | { missing: string } = { missing: "skipped (--no-workerd)" };
+if (!flags["no-workerd"]) {
+  try {
+    workerd = await timeInWorkerd(data, scaleIndices, runs, SEED);
+  } catch (e) {
+    workerd = { missing: `workerd did not run: ${(e as Error).message.split("\n")[0]}` };
+  }
+}
 const numpy = runNumpy(scaleIndices, runs);
 const experiments = perScale.map((ours) => {
   const peer = "missing" in numpy ? undefined : numpy.experiments.find((e) => e.index === ours.index);
+  const inWorkerd = "missing" in workerd ? undefined : workerd.find((w) => w.index === ours.index);
   return {
     index: ours.index,
     scale: ours.scale,
@@ -93,15 +105,23 @@ const experiments = perScale.map((ours) => {
     numpySeconds: peer?.seconds ?? null,
     ratio: peer ? ours.seconds / peer.seconds : null,
     sameLists: peer ? sameLists(ours.result, peer) : null,
+    workerdSeconds: inWorkerd?.seconds ?? null,
+    workerdRatio: inWorkerd && peer ? inWorkerd.seconds / peer.seconds : null,
+    workerdSameLists: inWorkerd && peer ? sameLists(inWorkerd.result, peer) : null,
   };
 });
 if ("missing" in numpy) log(`numpy: ${numpy.missing}; measuring our side only`);
+if ("missing" in workerd) log(`workerd: ${workerd.missing}`);
 for (const e of experiments) {
   const peer =
     e.numpySeconds === null
       ? ""
       : `  numpy ${e.numpySeconds.toFixed(3)} s  ratio ${(e.ratio as number).toFixed(2)}×  same lists: ${e.sameLists}`;
   log(`scale ${String(e.index).padStart(2)} (${e.scale.toExponential(2)})  ours ${e.oursSeconds.toFixed(3)} s${peer}`);
+  if (e.workerdSeconds !== null) {
+    const ratio = e.workerdRatio === null ? "" : `  ratio ${e.workerdRatio.toFixed(2)}×  same lists: ${e.workerdSameLists}`;
+    log(`          in workerd   ${e.workerdSeconds.toFixed(3)} s${ratio}`);
+  }
 }
 
 let sweep: { oursSeconds: number; numpySeconds: number | null; ratio: number | null; sameLists: boolean | null } | null = null;
@@ -160,6 +180,7 @@ if (flags.json) {
         seed: SEED,
         runs,
         numpy: "missing" in numpy ? { missing: numpy.missing } : { version: numpy.version },
+        workerd: "missing" in workerd ? { missing: workerd.missing } : { runs },
         experiments,
         sweep,
         kernels,
