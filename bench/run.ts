@@ -13,7 +13,7 @@ import { loadMnist, mnistDataDir } from "../scripts/load-mnist";
 import { Experiment, type ExperimentResult } from "../src/experiment";
 import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../src/experiment-config";
 import { kernelFigures } from "./kernels";
-import { timeInWorkerd, type WorkerdTiming } from "./workerd/run-in-workerd";
+import type { WorkerdTiming } from "./workerd/run-in-workerd";
 
 const { values: flags } = parseArgs({
   options: {
@@ -86,14 +86,19 @@ const perScale = scaleIndices.map((index) => {
   }
   return { index, scale: BOOK_WEIGHT_SCALES[index], seconds: median(times), result: result as ExperimentResult };
 });
-let workerd: WorkerdTiming[] | { missing: string } = { missing: "skipped (--no-workerd)" };
-if (!flags["no-workerd"]) {
-  try {
-    workerd = await timeInWorkerd(data, scaleIndices, runs, SEED);
-  } catch (e) {
-    workerd = { missing: `workerd did not run: ${(e as Error).message.split("\n")[0]}` };
-  }
+function runWorkerd(indices: number[], repeat: number): WorkerdTiming[] | { missing: string } {
+  const script = fileURLToPath(new URL("workerd/main.ts", import.meta.url));
+  const res = spawnSync(
+    process.execPath,
+    ["--import", "tsx", script, "--scales", indices.join(","), "--runs", String(repeat), "--seed", String(SEED)],
+    { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  );
+  if (res.status !== 0)
+    return { missing: `workerd did not run: ${(res.error?.message ?? res.stderr.trim().split("\n").at(-1)) || "no output"}` };
+  return JSON.parse(res.stdout) as WorkerdTiming[];
 }
+
+const workerd = flags["no-workerd"] ? { missing: "skipped (--no-workerd)" } : runWorkerd(scaleIndices, runs);
 const numpy = runNumpy(scaleIndices, runs);
 const experiments = perScale.map((ours) => {
   const peer = "missing" in numpy ? undefined : numpy.experiments.find((e) => e.index === ours.index);
