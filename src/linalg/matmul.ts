@@ -34,10 +34,28 @@ const ROW_CAPACITY = 1 << 14;
 /** Most ±∞ entries of b repaired after the sparse kernel; beyond them no zero is skipped. */
 const MAX_INFINITIES = 4096;
 
-const PACKED_B = new Float64Array(PACK_CAPACITY);
-const NONZERO_OFFSET = new Int32Array(NONZERO_CAPACITY);
-const NONZERO_VALUE = new Float64Array(NONZERO_CAPACITY);
-const ROW_END = new Int32Array(ROW_CAPACITY);
+/**
+ * Inside Cloudflare Workers the scratch is plain arrays, elsewhere typed arrays. Once any array
+ * buffer of an isolate has been detached, V8 checks every typed-array access for it, and workerd
+ * detaches buffers of its own: there plain arrays made an experiment 23% faster, while in Node
+ * they made it 37% slower (`npm run bench`). The values and the order of the sums are the same.
+ */
+const PLAIN_SCRATCH = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
+
+/** Zeroed scratch for doubles: a plain array holds them unboxed once it has held one. */
+function doubleScratch(length: number): Float64Array | number[] {
+  return PLAIN_SCRATCH ? new Array<number>(length).fill(0.5).fill(0) : new Float64Array(length);
+}
+
+/** Zeroed scratch for integers below 2^31 (small integers in a plain array). */
+function integerScratch(length: number): Int32Array | number[] {
+  return PLAIN_SCRATCH ? new Array<number>(length).fill(0) : new Int32Array(length);
+}
+
+const PACKED_B = doubleScratch(PACK_CAPACITY);
+const NONZERO_OFFSET = integerScratch(NONZERO_CAPACITY);
+const NONZERO_VALUE = doubleScratch(NONZERO_CAPACITY);
+const ROW_END = integerScratch(ROW_CAPACITY);
 const NAN_COLUMN = new Uint8Array(MAX_INNER);
 const PICKED_ROW = new Int32Array(PACK_CAPACITY);
 const INFINITY_AT = new Int32Array(MAX_INFINITIES);
