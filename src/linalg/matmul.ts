@@ -1,72 +1,25 @@
 /**
  * The matrix products of the engine: out[m×n] = a[m×k] · b[k×n], with either operand allowed to
- * be stored transposed. Every element is summed in the order of the plain triple loop
- * (p = 0 … k−1), so the results equal the reference loops exactly; only the terms whose a is 0 are
- * skipped (MNIST pixels are ~81% zero, ReLU outputs about half).
- *
- * How: a's non-zeros are gathered row by row (CSR), b is packed into blocks of 4 columns stored
- * p-major, and each block of 4 outputs is summed in registers over the row's non-zeros.
- *
- * Why module-level scratch: V8 compiles loads from a typed array held in a module constant without
- * the map check, base reload and length load it repeats on every iteration for an array passed as
- * an argument. Packing into such constants made the products 1.3–1.6× faster (`npm run bench`).
- * Each product fills the scratch before reading it and runs synchronously, so nothing carries
- * over from one call to the next.
- *
- * Skipping zeros is exact only while b is finite (0 · ∞ is NaN). For a non-finite b (a diverged
- * network) the skipped terms are put back afterwards: a NaN in column j of b makes all of column
- * j of out NaN, and ±∞ at b[p, j] makes out[i, j] NaN wherever a[i, p] is 0; the other terms were
- * summed as before, and NaN or ∞ in a sum gives the same result in any order.
+ * be stored transposed, or a held as its non-zeros. Every element is summed in the order of the
+ * plain triple loop (p = 0 … k−1), so the results equal the reference loops exactly; only the
+ * terms whose a is 0 are skipped (MNIST pixels are ~81% zero, ReLU outputs about half). The kernel
+ * is in packed-kernel.ts, the handling of NaN and ±∞ in non-finite.ts.
  */
 
+import {
+  allFinite,
+  fillNanColumns,
+  findNonFinite,
+  hasInfinities,
+  MAX_NAN_COLUMNS,
+  nanColumnCount,
+  restoreSkippedInfinities,
+} from "./non-finite";
+import { MAX_INNER, multiplyMaskedRows, multiplyPacked, PACK_CAPACITY, packBlock, WIDTH } from "./packed-kernel";
 import { SparseRows } from "./sparse-rows";
 
-/** Output columns per packed block of b. */
-const WIDTH = 4;
-/** Doubles of packed b: a whole default-sized b (784×100) is packed once per product. */
-const PACK_CAPACITY = 1 << 18;
-/** The largest inner dimension: one packed block (k×WIDTH) must fit. */
-export const MAX_INNER = PACK_CAPACITY / WIDTH;
-/** Non-zeros of a gathered at once; rows beyond them are multiplied in further chunks. */
-const NONZERO_CAPACITY = 1 << 18;
-/** Rows of a gathered at once. */
-const ROW_CAPACITY = 1 << 14;
-/** Most ±∞ entries of b repaired after the sparse kernel; beyond them no zero is skipped. */
-const MAX_INFINITIES = 4096;
-
-/**
- * Inside Cloudflare Workers the scratch is plain arrays, elsewhere typed arrays. Once any array
- * buffer of an isolate has been detached, V8 checks every typed-array access for it, and workerd
- * detaches buffers of its own: there plain arrays made an experiment 23% faster, while in Node
- * they made it 37% slower (`npm run bench`). The values and the order of the sums are the same.
- */
-const PLAIN_SCRATCH = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
-
-/** Zeroed scratch for doubles: a plain array holds them unboxed once it has held one. */
-function doubleScratch(length: number): Float64Array | number[] {
-  return PLAIN_SCRATCH ? new Array<number>(length).fill(0.5).fill(0) : new Float64Array(length);
-}
-
-/** Zeroed scratch for integers below 2^31 (small integers in a plain array). */
-function integerScratch(length: number): Int32Array | number[] {
-  return PLAIN_SCRATCH ? new Array<number>(length).fill(0) : new Int32Array(length);
-}
-
-const PACKED_B = doubleScratch(PACK_CAPACITY);
-const NONZERO_OFFSET = integerScratch(NONZERO_CAPACITY);
-const NONZERO_VALUE = doubleScratch(NONZERO_CAPACITY);
-const ROW_END = integerScratch(ROW_CAPACITY);
-const NAN_COLUMN = new Uint8Array(MAX_INNER);
-const PICKED_ROW = new Int32Array(PACK_CAPACITY);
-const INFINITY_AT = new Int32Array(MAX_INFINITIES);
-
-/** True when no element is NaN or ±Infinity. */
-export function allFinite(x: Float64Array, length = x.length): boolean {
-  for (let i = 0; i < length; i++) {
-    if (x[i] - x[i] !== 0) return false;
-  }
-  return true;
-}
+export { allFinite } from "./non-finite";
+export { MAX_INNER } from "./packed-kernel";
 
 /** out[m×n] = a[m×k] · b[k×n] */
 export function matmul(a: Float64Array, b: Float64Array, out: Float64Array, m: number, k: number, n: number): void {
@@ -107,16 +60,9 @@ export function matmulTransBMasked(
   k: number,
   n: number,
 ): void {
-  if (k > MAX_INNER || n * k > PACK_CAPACITY || !copyFinite(b, n * k)) {
-    product(a, false, b, true, out, m, k, n);
-    for (let i = 0; i < m * n; i++) if (mask[i] === 0) out[i] = 0;
-    return;
-  }
-  for (let first = 0; first < m; ) {
-    const end = gatherRows(a, false, m, k, first, true, 1);
-    multiplyMasked(mask, out, first, end, k, n);
-    first = end;
-  }
+  if (k <= MAX_INNER && multiplyMaskedRows(a, b, mask, out, m, k, n)) return;
+  product(a, false, b, true, out, m, k, n);
+  for (let i = 0; i < m * n; i++) if (mask[i] === 0) out[i] = 0;
 }
 
 function product(
@@ -145,331 +91,20 @@ function product(
   }
   // A diverged network: its NaN columns of b make whole columns of out NaN, and only ±∞ in b
   // needs to know where a is 0 (0 · ∞ is NaN), for which a held sparse is copied dense.
-  if (n <= NAN_COLUMN.length && findNonFinite(b, bT, k, n)) {
-    let nanColumns = 0;
-    for (let j = 0; j < n; j++) nanColumns += NAN_COLUMN[j];
-    if (nanColumns === n) {
+  if (n <= MAX_NAN_COLUMNS && findNonFinite(b, bT, k, n)) {
+    if (nanColumnCount(n) === n) {
       out.fill(Number.NaN, 0, m * n);
       return;
     }
-    if (INFINITY_AT[0] < 0) {
+    if (!hasInfinities()) {
       multiplyPacked(a, aT, b, bT, out, m, k, n, true, packedOnce);
     } else {
       const dense = a instanceof SparseRows ? a.toDense() : a;
       multiplyPacked(dense, aT, b, bT, out, m, k, n, true, packedOnce);
       restoreSkippedInfinities(dense, aT, out, m, k, n);
     }
-    for (let j = 0; j < n; j++) if (NAN_COLUMN[j] === 1) for (let i = 0; i < m; i++) out[i * n + j] = Number.NaN;
+    fillNanColumns(out, m, n);
     return;
   }
   multiplyPacked(a instanceof SparseRows ? a.toDense() : a, aT, b, bT, out, m, k, n, false, packedOnce);
-}
-
-/** Row chunks of a gathered, each multiplied by every block of b (packed already if `packedOnce`). */
-function multiplyPacked(
-  a: Float64Array | SparseRows,
-  aT: boolean,
-  b: Float64Array,
-  bT: boolean,
-  out: Float64Array,
-  m: number,
-  k: number,
-  n: number,
-  skipZeros: boolean,
-  packedOnce: boolean,
-): void {
-  const blocks = Math.ceil(n / WIDTH);
-  for (let first = 0; first < m; ) {
-    const end =
-      a instanceof SparseRows
-        ? aT
-          ? gatherSparseColumns(a, first, WIDTH)
-          : copySparseRows(a, first, WIDTH)
-        : gatherRows(a, aT, m, k, first, skipZeros, WIDTH);
-    for (let block = 0; block < blocks; block++) {
-      if (!packedOnce) packBlock(b, bT, k, n, block, 0);
-      multiplyBlock(out, first, end, n, block * WIDTH, packedOnce ? block * WIDTH * k : 0);
-    }
-    first = end;
-  }
-}
-
-/**
- * Columns 4·block … 4·block+3 of b into PACKED_B from `base`, p-major, zero-padded past n.
- * Returns whether they were all finite (a sum of v − v is 0 unless some v is NaN or ±∞).
- */
-function packBlock(b: Float64Array, bT: boolean, k: number, n: number, block: number, base: number): boolean {
-  const packed = PACKED_B;
-  const j = block * WIDTH;
-  const width = Math.min(WIDTH, n - j);
-  // b[p, j] is at p·n + j, or at j·k + p when b is stored transposed.
-  const pStep = bT ? 1 : n;
-  const jStep = bT ? k : 1;
-  const start = bT ? j * k : j;
-  let check = 0;
-  if (width === WIDTH) {
-    for (let p = 0, s = start, d = base; p < k; p++, s += pStep, d += WIDTH) {
-      const v0 = b[s];
-      const v1 = b[s + jStep];
-      const v2 = b[s + 2 * jStep];
-      const v3 = b[s + 3 * jStep];
-      packed[d] = v0;
-      packed[d + 1] = v1;
-      packed[d + 2] = v2;
-      packed[d + 3] = v3;
-      check += v0 - v0 + (v1 - v1) + (v2 - v2) + (v3 - v3);
-    }
-    return check === 0;
-  }
-  for (let p = 0, s = start, d = base; p < k; p++, s += pStep, d += WIDTH) {
-    for (let c = 0; c < WIDTH; c++) {
-      const v = c < width ? b[s + c * jStep] : 0;
-      packed[d + c] = v;
-      check += v - v;
-    }
-  }
-  return check === 0;
-}
-
-/**
- * The non-zeros of rows first … of a (all elements when `skipZeros` is false) into NONZERO_*,
- * each as its value and its offset `stride`·p; ROW_END[r] ends row first + r.
- * Returns the row after the last one gathered.
- */
-function gatherRows(
-  a: Float64Array,
-  aT: boolean,
-  m: number,
-  k: number,
-  first: number,
-  skipZeros: boolean,
-  stride: number,
-): number {
-  const offsets = NONZERO_OFFSET;
-  const values = NONZERO_VALUE;
-  const rowEnd = ROW_END;
-  // a[i, p] is at i·k + p, or at p·m + i when a is stored transposed.
-  const pStep = aT ? m : 1;
-  const keepZeros = skipZeros ? 0 : 1;
-  let t = 0;
-  let i = first;
-  for (; i < m && i - first < ROW_CAPACITY && t + k <= NONZERO_CAPACITY; i++) {
-    // Always write, advance only past a kept element: `+(v !== 0)` compiles without a branch,
-    // which ReLU outputs' random zeros would mispredict half the time (5 ns against 1 ns).
-    for (let p = 0, s = aT ? i : i * k; p < k; p++, s += pStep) {
-      const v = a[s];
-      offsets[t] = stride * p;
-      values[t] = v;
-      t += +(v !== 0) | keepZeros;
-    }
-    rowEnd[i - first] = t;
-  }
-  return i;
-}
-
-/** As {@link gatherRows}, rows first … of a held as its non-zeros. */
-function copySparseRows(a: SparseRows, first: number, stride: number): number {
-  const offsets = NONZERO_OFFSET;
-  const values = NONZERO_VALUE;
-  const rowEnd = ROW_END;
-  const { columns, values: from, rowEnd: fromEnd } = a;
-  const start = first === 0 ? 0 : fromEnd[first - 1];
-  let i = first;
-  for (; i < a.rows && i - first < ROW_CAPACITY && fromEnd[i] - start <= NONZERO_CAPACITY; i++) {
-    rowEnd[i - first] = fromEnd[i] - start;
-  }
-  const end = i === first ? start : fromEnd[i - 1];
-  for (let t = start; t < end; t++) {
-    offsets[t - start] = stride * columns[t];
-    values[t - start] = from[t];
-  }
-  return i;
-}
-
-/**
- * As {@link gatherRows} for aᵀ: columns first … of a held as its non-zeros, each gathered as a row
- * (by counting sort, so each keeps a's row order, the order of the sum).
- */
-function gatherSparseColumns(a: SparseRows, first: number, stride: number): number {
-  const offsets = NONZERO_OFFSET;
-  const values = NONZERO_VALUE;
-  const rowEnd = ROW_END;
-  const { columns, values: from, rowEnd: fromEnd, cols } = a;
-  const total = a.nonZeros;
-  rowEnd.fill(0, 0, Math.min(cols - first, ROW_CAPACITY));
-  for (let t = 0; t < total; t++) {
-    const c = columns[t] - first;
-    if (c >= 0 && c < ROW_CAPACITY) rowEnd[c]++;
-  }
-  // Columns first … end−1 fit: their counts become the ends of their rows.
-  let end = first;
-  let sum = 0;
-  for (; end < cols && end - first < ROW_CAPACITY && sum + rowEnd[end - first] <= NONZERO_CAPACITY; end++) {
-    sum += rowEnd[end - first];
-    rowEnd[end - first] = sum;
-  }
-  // Fill each gathered row from its end backwards, walking a's rows from the last.
-  for (let r = a.rows - 1; r >= 0; r--) {
-    for (let t = fromEnd[r] - 1, stop = r === 0 ? 0 : fromEnd[r - 1]; t >= stop; t--) {
-      const c = columns[t];
-      if (c < first || c >= end) continue;
-      const at = --rowEnd[c - first];
-      offsets[at] = stride * r;
-      values[at] = from[t];
-    }
-  }
-  // The backward fill left each row's start; shift to ends.
-  for (let c = first; c < end; c++) rowEnd[c - first] = c + 1 < end ? rowEnd[c + 1 - first] : sum;
-  return end;
-}
-
-/** out[first … end−1, j … j+3] from the gathered rows and the packed block at `base`. */
-function multiplyBlock(out: Float64Array, first: number, end: number, n: number, j: number, base: number): void {
-  const packed = PACKED_B;
-  const offsets = NONZERO_OFFSET;
-  const values = NONZERO_VALUE;
-  const rowEnd = ROW_END;
-  const full = j + WIDTH <= n;
-  let t = 0;
-  for (let i = first; i < end; i++) {
-    const e = rowEnd[i - first];
-    let c0 = 0;
-    let c1 = 0;
-    let c2 = 0;
-    let c3 = 0;
-    // Two non-zeros per pass (measured 6–20% faster than one; four was slower).
-    const pairsEnd = e - ((e - t) & 1);
-    for (; t < pairsEnd; t += 2) {
-      const v = values[t];
-      const q = base + offsets[t];
-      const w = values[t + 1];
-      const r = base + offsets[t + 1];
-      c0 += v * packed[q];
-      c1 += v * packed[q + 1];
-      c2 += v * packed[q + 2];
-      c3 += v * packed[q + 3];
-      c0 += w * packed[r];
-      c1 += w * packed[r + 1];
-      c2 += w * packed[r + 2];
-      c3 += w * packed[r + 3];
-    }
-    if (t < e) {
-      const v = values[t];
-      const q = base + offsets[t];
-      c0 += v * packed[q];
-      c1 += v * packed[q + 1];
-      c2 += v * packed[q + 2];
-      c3 += v * packed[q + 3];
-      t++;
-    }
-    const o = i * n + j;
-    if (full) {
-      out[o] = c0;
-      out[o + 1] = c1;
-      out[o + 2] = c2;
-      out[o + 3] = c3;
-    } else {
-      out[o] = c0;
-      if (j + 1 < n) out[o + 1] = c1;
-      if (j + 2 < n) out[o + 2] = c2;
-    }
-  }
-}
-
-/** Copies b[0 … length) into PACKED_B; false (copy unfinished) at its first NaN or ±∞. */
-function copyFinite(b: Float64Array, length: number): boolean {
-  const packed = PACKED_B;
-  for (let i = 0; i < length; i++) {
-    const v = b[i];
-    if (v - v !== 0) return false;
-    packed[i] = v;
-  }
-  return true;
-}
-
-/**
- * out[i, p] for the gathered rows of a, only where mask[i, p] is not 0, four p at a time:
- * the dot product of a's row (its non-zeros) with row p of b (copied whole into PACKED_B).
- */
-function multiplyMasked(mask: Float64Array, out: Float64Array, first: number, end: number, k: number, n: number): void {
-  const bRows = PACKED_B;
-  const offsets = NONZERO_OFFSET;
-  const values = NONZERO_VALUE;
-  const rowEnd = ROW_END;
-  const picked = PICKED_ROW;
-  let start = 0;
-  for (let i = first; i < end; i++) {
-    const e = rowEnd[i - first];
-    const o = i * n;
-    let count = 0;
-    // Without a branch, as in gatherRows: the mask's zeros are random.
-    for (let p = 0; p < n; p++) {
-      out[o + p] = 0;
-      picked[count] = p;
-      count += +(mask[o + p] !== 0);
-    }
-    let g = 0;
-    for (; g + 4 <= count; g += 4) {
-      const p0 = picked[g];
-      const p1 = picked[g + 1];
-      const p2 = picked[g + 2];
-      const p3 = picked[g + 3];
-      const r0 = p0 * k;
-      const r1 = p1 * k;
-      const r2 = p2 * k;
-      const r3 = p3 * k;
-      let c0 = 0;
-      let c1 = 0;
-      let c2 = 0;
-      let c3 = 0;
-      for (let t = start; t < e; t++) {
-        const v = values[t];
-        const j = offsets[t];
-        c0 += v * bRows[r0 + j];
-        c1 += v * bRows[r1 + j];
-        c2 += v * bRows[r2 + j];
-        c3 += v * bRows[r3 + j];
-      }
-      out[o + p0] = c0;
-      out[o + p1] = c1;
-      out[o + p2] = c2;
-      out[o + p3] = c3;
-    }
-    for (; g < count; g++) {
-      const p = picked[g];
-      const r = p * k;
-      let c = 0;
-      for (let t = start; t < e; t++) c += values[t] * bRows[r + offsets[t]];
-      out[o + p] = c;
-    }
-    start = e;
-  }
-}
-
-/** Marks the columns of b holding NaN and lists its ±∞ entries as p·n + j; false when too many. */
-function findNonFinite(b: Float64Array, bT: boolean, k: number, n: number): boolean {
-  NAN_COLUMN.fill(0, 0, n);
-  let infinities = 0;
-  for (let p = 0; p < k; p++) {
-    for (let j = 0; j < n; j++) {
-      const v = b[bT ? j * k + p : p * n + j];
-      if (Number.isNaN(v)) {
-        NAN_COLUMN[j] = 1;
-      } else if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) {
-        if (infinities === MAX_INFINITIES - 1) return false;
-        INFINITY_AT[infinities++] = p * n + j;
-      }
-    }
-  }
-  INFINITY_AT[infinities] = -1;
-  return true;
-}
-
-/** Puts back the 0 · ±∞ terms that the sparse kernel skipped: NaN wherever a is 0. */
-function restoreSkippedInfinities(a: Float64Array, aT: boolean, out: Float64Array, m: number, k: number, n: number): void {
-  for (let t = 0; INFINITY_AT[t] >= 0; t++) {
-    const p = Math.floor(INFINITY_AT[t] / n);
-    const j = INFINITY_AT[t] - p * n;
-    for (let i = 0; i < m; i++) if (a[aT ? p * m + i : i * k + p] === 0) out[i * n + j] = Number.NaN;
-  }
 }
