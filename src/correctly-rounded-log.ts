@@ -14,7 +14,7 @@ interface DD {
 
 const SPLITTER = 134217729; // 2^27 + 1
 const LN2: DD = { hi: Math.LN2, lo: 2.3190468138462996e-17 };
-/** Terms of the atanh series: s² ≤ 0.0295, so 22 terms pass 2^-106. */
+/** Terms of the atanh series: s² ≤ 0.0304 for m in [45/64, 91/64], so 22 terms pass 2^-106. */
 const SERIES_TERMS = 22;
 
 function twoSum(a: number, b: number): DD {
@@ -79,9 +79,19 @@ const RECIPROCALS: readonly DD[] = Array.from({ length: SERIES_TERMS }, (_, n) =
   div({ hi: 1, lo: 0 }, { hi: 2 * n + 1, lo: 0 }),
 );
 
-/** ln x for positive finite x; other inputs fall back to Math.log (NaN, ±∞, 0). */
+/** ln x for positive finite x, correctly rounded; other inputs fall back to Math.log (NaN, ±∞, 0). */
 export function correctlyRoundedLog(x: number): number {
+  return log(x, false);
+}
+
+/** The same by the accurate phase alone, against which the fast phase is tested. */
+export function accurateLog(x: number): number {
+  return log(x, true);
+}
+
+function log(x: number, accurateOnly: boolean): number {
   if (!(x > 0) || x === Infinity) return Math.log(x);
+  // x = m · 2^k with m in [√½, √2): scaling by 2 is exact.
   let m = x;
   let k = 0;
   while (m < Math.SQRT1_2) {
@@ -92,6 +102,16 @@ export function correctlyRoundedLog(x: number): number {
     m /= 2;
     k++;
   }
+  if (!accurateOnly) {
+    const fast = fastLog(m, k);
+    if (!Number.isNaN(fast)) return fast;
+  }
+  const ln = accurateLogParts(m, k);
+  return ln.hi + ln.lo;
+}
+
+/** The fast phase: ln(m · 2^k) for m in [√½, √2) when its rounding is certain, NaN when in doubt. */
+function fastLog(m: number, k: number): number {
   // ln m = ln c + 2 atanh(s), c = j/64 nearest m, s = (m − c) / (m + c), |s| < 0.0056.
   const j = Math.round(m * TABLE_STEPS);
   const c = j / TABLE_STEPS;
@@ -119,8 +139,7 @@ export function correctlyRoundedLog(x: number): number {
   const rHi = eHi + eLo;
   const rLo = eLo - (rHi - eHi);
   // r.hi is the correctly rounded result unless r.hi + r.lo lies within the error of a midpoint.
-  if (rHi === rHi + rLo * ROUNDING_TEST) return rHi;
-  return accurateLog(x);
+  return rHi === rHi + rLo * ROUNDING_TEST ? rHi : Number.NaN;
 }
 
 /** Table points per unit: c = j / 64 for j = 45 … 91 covers [√½, √2). */
@@ -128,25 +147,8 @@ const TABLE_STEPS = 64;
 /** 1 + 2^-10: lo scaled by it must still round away, which covers the fast phase's 2^-66 error. */
 const ROUNDING_TEST = 1 + 2 ** -10;
 
-/** ln x in double-double arithmetic, rounded once. */
-export function accurateLog(x: number): number {
-  const ln = accurateLogParts(x);
-  return ln.hi + ln.lo;
-}
-
-/** ln x for positive finite x as a double-double (about 106 bits). */
-function accurateLogParts(x: number): DD {
-  // x = m · 2^k with m in [√½, √2): scaling by 2 is exact.
-  let m = x;
-  let k = 0;
-  while (m < Math.SQRT1_2) {
-    m *= 2;
-    k--;
-  }
-  while (m >= Math.SQRT2) {
-    m /= 2;
-    k++;
-  }
+/** ln(m · 2^k) as a double-double (about 106 bits), for m in [45/64, 91/64]. */
+function accurateLogParts(m: number, k: number): DD {
   // ln m = 2 atanh(s) = 2 (s + s³/3 + s⁵/5 + …), s = (m − 1) / (m + 1); m − 1 is exact here.
   const s = div({ hi: m - 1, lo: 0 }, twoSum(m, 1));
   const s2 = mul(s, s);
@@ -161,7 +163,7 @@ function accurateLogParts(x: number): DD {
 const LN_C_HI = new Float64Array(92);
 const LN_C_LO = new Float64Array(92);
 for (let j = 45; j <= 91; j++) {
-  const ln = accurateLogParts(j / TABLE_STEPS);
+  const ln = accurateLogParts(j / TABLE_STEPS, 0);
   LN_C_HI[j] = ln.hi;
   LN_C_LO[j] = ln.lo;
 }

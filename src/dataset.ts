@@ -1,4 +1,4 @@
-/** Labelled images kept as bytes, normalized into float rows only when a batch needs them. */
+/** Labelled images kept as bytes; a batch takes only their non-zero pixels, normalized. */
 
 import type { SparseRows } from "./linalg/sparse-rows";
 import { IdxFormatError, type IdxImages } from "./mnist";
