@@ -21,6 +21,7 @@ export default defineConfig({
               bindings: {
                 SLICE_WORK: "2e8",
                 MAX_PARALLEL_RUNNERS: "2",
+                ALLOW_OPEN_SERVER: "true",
                 WATCHDOG_STALL_MS: "300",
                 WATCHDOG_INTERVAL_MS: "150",
                 MAX_SLICE_FAILURES: "3",

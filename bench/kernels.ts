@@ -1,9 +1,9 @@
 /** GFLOP/s of the matrix products of a training step, on a real MNIST batch and on dense data. */
 
-import { type Dataset, gatherSparseRows } from "../src/dataset";
-import { matmul, matmulSparse, matmulSparseTransA, matmulTransA, matmulTransB } from "../src/linalg/matmul";
-import { SparseRows } from "../src/linalg/sparse-rows";
-import { NumpyRandom } from "../src/numpy-random";
+import { type Dataset, gatherSparseRows } from "../src/data/dataset";
+import { matmul, matmulSparse, matmulSparseTransA, matmulTransA, matmulTransB } from "../src/nn/linalg/matmul";
+import { SparseRows } from "../src/nn/linalg/sparse-rows";
+import { NumpyRandom } from "../src/numpy/random-state";
 
 /** One measured product. */
 export interface KernelFigure {

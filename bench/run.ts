@@ -10,8 +10,8 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadMnist, mnistDataDir } from "../scripts/load-mnist";
-import { Experiment, type ExperimentResult } from "../src/experiment";
-import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../src/experiment-config";
+import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../src/experiment/config";
+import { Experiment, type ExperimentResult } from "../src/experiment/experiment";
 import { kernelFigures } from "./kernels";
 import type { WorkerdTiming } from "./workerd/run-in-workerd";
 

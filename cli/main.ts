@@ -7,17 +7,17 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { UsageError } from "../scripts/cli-args";
-import { FINAL_SWEEP_STATUSES, type SweepSummary, type SweepView } from "../src/sweep-view";
+import { FIELD_NAMES, isFinalSweep, type SweepRequest, type SweepView } from "../src/sweep";
+import { UsageError } from "./args";
 import { type SweepClient, sweepClient } from "./client";
+import { fieldOptions, fieldUsage, requestFromFlags } from "./field-flags";
 import { ProgressView, progressLines } from "./progress";
-import { SWEEP_FLAGS, sweepRequestFromFlags } from "./sweep-flags";
 
 const USAGE = `usage: bn-sweep <command> [flags]
   run      start a sweep, show its progress, save results/<id>/{results.json,results.csv,plot.svg}
-           --scales 1,0.1,0.01 | --scale-range 0,-4,16   --epochs N --seed S --repeats R
-           --train-size N --test-size N --batch-size N --lr X --hidden 100,100 --activation relu|sigmoid
-           --optimizer sgd|momentum|adagrad|adam --weight-decay X --dropout X --out DIR
+           --out DIR (default results), --dry-run (print the estimate, start nothing),
+           --scale-range FROM,TO,COUNT (powers of ten, instead of --scales), and the fields:
+${fieldUsage(FIELD_NAMES)}
   status <id>   show a sweep's progress        list   list sweeps, newest first
   cancel <id>   cancel a running sweep
 common: --url URL (default $BN_SWEEP_URL or http://localhost:8787), --token T (default $SWEEP_TOKEN)`;
@@ -36,11 +36,10 @@ const OPTIONS = {
   url: { type: "string" },
   token: { type: "string" },
   out: { type: "string" },
-  scales: { type: "string" },
   "scale-range": { type: "string" },
-  hidden: { type: "string" },
+  "dry-run": { type: "boolean" },
   help: { type: "boolean" },
-  ...Object.fromEntries(Object.keys(SWEEP_FLAGS).map((f) => [f, { type: "string" as const }])),
+  ...fieldOptions(FIELD_NAMES),
 } as const;
 
 /** What every typed client response has; `call` keeps the route's own response type. */
@@ -66,7 +65,7 @@ async function call<R extends AnyResponse>(url: string, request: () => Promise<R
 
 async function getView(client: SweepClient, url: string, id: string): Promise<SweepView> {
   const res = await call(url, () => client.api.sweeps[":id"].$get({ param: { id } }));
-  return (await res.json()) as unknown as SweepView;
+  return res.json();
 }
 
 async function saveResults(client: SweepClient, url: string, view: SweepView, outDir: string): Promise<string> {
@@ -81,13 +80,21 @@ async function saveResults(client: SweepClient, url: string, view: SweepView, ou
 }
 
 async function run(client: SweepClient, url: string, flags: Record<string, string | boolean | undefined>): Promise<number> {
-  const request = sweepRequestFromFlags(flags);
-  const res = await call(url, () => client.api.sweeps.$post({ json: request }));
-  const { id } = await res.json();
+  // The server checks every rule; the flags only become numbers, words and lists.
+  const request: SweepRequest = requestFromFlags(flags);
+  if (flags["dry-run"]) {
+    const res = await call(url, () => client.api.sweeps.$post({ json: request, query: { dryRun: "1" } }));
+    console.log(JSON.stringify(await res.json(), null, 2));
+    return 0;
+  }
+  const res = await call(url, () => client.api.sweeps.$post({ json: request, query: {} }));
+  const started = await res.json();
+  if (!("id" in started)) throw new CliError("the server answered an estimate where a started sweep was expected");
+  const { id } = started;
   const progress = new ProgressView(process.stdout);
   if (!process.stdout.isTTY) console.log(`started sweep ${id}`);
   let view = await getView(client, url, id);
-  while (!FINAL_SWEEP_STATUSES.includes(view.status)) {
+  while (!isFinalSweep(view.status)) {
     progress.update(view);
     await new Promise((r) => setTimeout(r, 1000));
     view = await getView(client, url, id);
@@ -129,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "list": {
       const res = await call(url, () => client.api.sweeps.$get());
-      const { sweeps } = (await res.json()) as { sweeps: SweepSummary[] };
+      const { sweeps } = await res.json();
       for (const s of sweeps) console.log(`${s.id}  ${s.status.padEnd(9)}  ${s.createdAt}  ${s.experiments} experiments`);
       if (sweeps.length === 0) console.log("no sweeps yet");
       return 0;

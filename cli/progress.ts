@@ -1,7 +1,7 @@
 /** Shows a sweep's progress: bars redrawn in place on a terminal, plain lines in a log. */
 
-import { scaleTitle } from "../src/report/plot-svg";
-import type { SweepView } from "../src/sweep-view";
+import { scaleTitle } from "../src/sweep/plot-svg";
+import type { SweepView } from "../src/sweep/view";
 
 const BAR_WIDTH = 24;
 

@@ -1,12 +1,53 @@
 /** The start form: reads a sweep request from the controls and shows the API's errors beside them. */
 
-import { logspace } from "../src/logspace";
-import type { SweepRequest } from "../src/sweep-config";
+import { logspace } from "../src/numpy/logspace";
+import { type FieldName, type FieldRule, SWEEP_FIELDS, type SweepRequest } from "../src/sweep";
 
-const NUMBER_FIELDS = ["epochs", "seed", "repeats", "trainSize", "testSize", "batchSize", "learningRate"] as const;
+/** Fields with a control of their own: all but the weight scales, which the form asks as a range. */
+const FORM_FIELDS = (Object.keys(SWEEP_FIELDS) as FieldName[]).filter((n) => n !== "weightScales");
 
 function control(form: HTMLFormElement, name: string): HTMLInputElement | HTMLSelectElement | null {
   return form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null;
+}
+
+/** The control of one field, with the limits of its rule. */
+function fieldControl(name: FieldName, rule: FieldRule, value: unknown): HTMLInputElement | HTMLSelectElement {
+  if (rule.kind === "choice") {
+    const select = document.createElement("select");
+    select.replaceChildren(...rule.choices.map((c) => new Option(c, c, c === value, c === value)));
+    select.name = name;
+    return select;
+  }
+  const input = document.createElement("input");
+  input.name = name;
+  if (rule.kind === "list") {
+    input.type = "text";
+    input.inputMode = "numeric";
+    input.value = Array.isArray(value) ? value.join(",") : "";
+    return input;
+  }
+  input.type = "number";
+  input.step = rule.kind === "integer" ? "1" : "any";
+  input.min = String(rule.min);
+  if (rule.max !== undefined) input.max = String(rule.max);
+  if (value === undefined) input.placeholder = "random";
+  else input.value = String(value);
+  return input;
+}
+
+/** Fills the form's field grid from the request fields: label, control, limits, default, help. */
+export function renderFields(form: HTMLFormElement): void {
+  const grid = form.querySelector<HTMLElement>("[data-fields]");
+  if (!grid) return;
+  grid.replaceChildren(
+    ...FORM_FIELDS.map((name) => {
+      const spec = SWEEP_FIELDS[name];
+      const label = document.createElement("label");
+      label.title = spec.help;
+      label.replaceChildren(`${spec.label} `, fieldControl(name, spec.rule, spec.default));
+      return label;
+    }),
+  );
 }
 
 /** The request the form describes; empty fields are left to the server's defaults. */
@@ -17,14 +58,14 @@ export function readRequest(form: HTMLFormElement): SweepRequest {
   const count = Number(control(form, "scaleCount")?.value);
   // Left out when the book's range, so that the server's exact default is used.
   if (!(from === 0 && to === -4 && count === 16)) request.weightScales = count >= 1 ? logspace(from, to, count) : [];
-  for (const name of NUMBER_FIELDS) {
+  for (const name of FORM_FIELDS) {
+    const { rule } = SWEEP_FIELDS[name];
     const raw = control(form, name)?.value.trim() ?? "";
-    if (raw !== "") request[name] = Number(raw);
+    if (raw === "") continue;
+    if (rule.kind === "choice") request[name] = raw;
+    else if (rule.kind === "list") request[name] = raw.split(",").map((h) => Number(h.trim()));
+    else request[name] = Number(raw);
   }
-  const hidden = control(form, "hiddenSizes")?.value.trim() ?? "";
-  if (hidden !== "") request.hiddenSizes = hidden.split(",").map((h) => Number(h.trim()));
-  request.activation = control(form, "activation")?.value;
-  request.optimizer = control(form, "optimizer")?.value;
   return request as SweepRequest;
 }
 
@@ -46,7 +87,7 @@ export function showError(form: HTMLFormElement, field: string | undefined, mess
       note.className = "error";
       note.dataset.errorFor = name;
       note.setAttribute("role", "alert");
-      input.closest("label")?.append(note);
+      input.closest("label")?.appendChild(note);
     }
     note.textContent = message;
     input.focus();

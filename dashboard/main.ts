@@ -1,8 +1,10 @@
 /** The dashboard: start a sweep, watch its experiments, see the figure fill in, browse past sweeps. */
 
-import type { SweepRequest } from "../src/sweep-config";
-import { FINAL_SWEEP_STATUSES, type SweepSummary, type SweepView } from "../src/sweep-view";
-import { clearErrors, readRequest, showError } from "./form";
+import { hc } from "hono/client";
+import { isFinalSweep, type SweepView, scaleTitle } from "../src/sweep";
+import type { ApiErrorBody } from "../workers/api-error";
+import type { AppType } from "../workers/app";
+import { clearErrors, readRequest, renderFields, showError } from "./form";
 
 const POLL_MS = 1000;
 
@@ -11,12 +13,10 @@ const form = $<HTMLFormElement>("sweep-form");
 let current: string | null = null;
 let timer: number | undefined;
 
-/** A request to the API, with the token when one is entered. */
-function api(path: string, init: RequestInit = {}): Promise<Response> {
+/** The typed API client, with the token when one is entered. */
+function client() {
   const token = (form.elements.namedItem("token") as HTMLInputElement).value;
-  const headers = new Headers(init.headers);
-  if (token) headers.set("Authorization", `Bearer ${token}`);
-  return fetch(`/api${path}`, { ...init, headers });
+  return hc<AppType>(location.origin, token ? { headers: { Authorization: `Bearer ${token}` } } : {}).api.sweeps;
 }
 
 function renderProgress(view: SweepView): void {
@@ -30,34 +30,35 @@ function renderProgress(view: SweepView): void {
       const bar = document.createElement("progress");
       bar.max = view.config.epochs;
       bar.value = e.epochsDone;
-      const scale = Number(e.weightScale.toPrecision(3));
-      label.append(
-        `W ${scale}${view.config.repeats > 1 ? ` (seed ${e.seed})` : ""}: ${e.epochsDone}/${view.config.epochs} ${e.status}`,
+      // replaceChildren, not append: the Workers types (for the typed client) declare their own Element.append.
+      label.replaceChildren(
+        `${scaleTitle(e.weightScale)}${view.config.repeats > 1 ? ` (seed ${e.seed})` : ""}: ${e.epochsDone}/${view.config.epochs} ${e.status}`,
         bar,
+        e.error ? ` ${e.error}` : "",
       );
-      if (e.error) label.append(` ${e.error}`);
-      li.append(label);
+      li.replaceChildren(label);
       return li;
     }),
   );
 }
 
 async function renderFigure(id: string): Promise<void> {
-  const test = $<HTMLInputElement>("show-test").checked ? "1" : "0";
-  const res = await api(`/sweeps/${id}/plot.svg?test=${test}`);
+  const url = client()[":id"]["plot.svg"].$url({ param: { id } });
+  if ($<HTMLInputElement>("show-test").checked) url.searchParams.set("test", "1");
+  const res = await fetch(url);
   if (res.ok) $("figure").innerHTML = await res.text();
 }
 
 async function refresh(): Promise<void> {
   if (!current) return;
   const id = current;
-  const res = await api(`/sweeps/${id}`);
+  const res = await client()[":id"].$get({ param: { id } });
   if (!res.ok) return;
-  const view = (await res.json()) as SweepView;
+  const view = await res.json();
   $("current-status").textContent = view.status;
   renderProgress(view);
   await renderFigure(id);
-  const final = FINAL_SWEEP_STATUSES.includes(view.status);
+  const final = isFinalSweep(view.status);
   $<HTMLButtonElement>("cancel").hidden = final;
   if (final) {
     $("current").dataset.final = "true";
@@ -67,25 +68,24 @@ async function refresh(): Promise<void> {
   }
 }
 
-function watch(id: string): void {
+function watch(id: string, links = { self: `/api/sweeps/${id}`, csv: "", plot: "" }): void {
   window.clearTimeout(timer);
   current = id;
-  const base = `/api/sweeps/${id}`;
   $("current").hidden = false;
   delete $("current").dataset.final;
   $("current-id").textContent = id;
-  $<HTMLAnchorElement>("link-json").href = base;
-  $<HTMLAnchorElement>("link-csv").href = `${base}/results.csv`;
-  $<HTMLAnchorElement>("link-svg").href = `${base}/plot.svg`;
+  $<HTMLAnchorElement>("link-json").href = links.self;
+  $<HTMLAnchorElement>("link-csv").href = links.csv || `${links.self}/results.csv`;
+  $<HTMLAnchorElement>("link-svg").href = links.plot || `${links.self}/plot.svg`;
   $("figure").replaceChildren();
   history.replaceState(null, "", `#${id}`);
   void refresh();
 }
 
 async function refreshList(): Promise<void> {
-  const res = await api("/sweeps");
+  const res = await client().$get();
   if (!res.ok) return;
-  const { sweeps } = (await res.json()) as { sweeps: SweepSummary[] };
+  const { sweeps } = await res.json();
   $("sweeps").replaceChildren(
     ...sweeps.map((s) => {
       const li = document.createElement("li");
@@ -96,7 +96,7 @@ async function refreshList(): Promise<void> {
         ev.preventDefault();
         watch(s.id);
       });
-      li.append(a, ` ${s.status}, ${s.experiments} experiments, ${new Date(s.createdAt).toLocaleString()}`);
+      li.replaceChildren(a, ` ${s.status}, ${s.experiments} experiments, ${new Date(s.createdAt).toLocaleString()}`);
       return li;
     }),
   );
@@ -108,18 +108,14 @@ form.addEventListener("submit", async (ev) => {
   const button = $<HTMLButtonElement>("start");
   button.disabled = true;
   try {
-    const request: SweepRequest = readRequest(form);
-    const res = await api("/sweeps", {
-      method: "POST",
-      body: JSON.stringify(request),
-      headers: { "Content-Type": "application/json" },
-    });
-    if (res.status === 202) {
-      watch(((await res.json()) as { id: string }).id);
+    const res = await client().$post({ json: readRequest(form), query: {} });
+    const body = await res.json();
+    if ("id" in body) {
+      watch(body.id, body.links);
       await refreshList();
     } else {
-      const body = (await res.json()) as { error: { message: string; field?: string } };
-      showError(form, body.error.field, body.error.message);
+      const { error } = body as unknown as ApiErrorBody;
+      showError(form, error.field, error.message);
     }
   } catch (e) {
     showError(form, "body", `cannot reach the server: ${(e as Error).message}`);
@@ -129,10 +125,11 @@ form.addEventListener("submit", async (ev) => {
 });
 
 $("cancel").addEventListener("click", async () => {
-  if (current) await api(`/sweeps/${current}`, { method: "DELETE" });
+  if (current) await client()[":id"].$delete({ param: { id: current } });
   void refresh();
 });
 $("show-test").addEventListener("change", () => current && renderFigure(current));
 
+renderFields(form);
 void refreshList();
 if (location.hash.length > 1) watch(location.hash.slice(1));

@@ -11,6 +11,8 @@ import { join } from "node:path";
  * runners back to back leave HTTP requests waiting for minutes.
  */
 export const LOCAL_VARS = ["--var", "MAX_PARALLEL_RUNNERS:1"];
+/** Local runs on the loopback need no token: the committed configuration refuses mutations without one. */
+export const OPEN_ON_LOOPBACK = ["--var", "ALLOW_OPEN_SERVER:true"];
 
 /** A running local server and how to stop it. */
 export interface DevServer {
@@ -52,6 +54,7 @@ export async function startDevServer({ persistent = false, timeoutMs = 90_000 }:
       "--inspector-port",
       "0",
       ...LOCAL_VARS,
+      ...OPEN_ON_LOOPBACK,
       ...(state ? ["--persist-to", state] : []),
     ],
     { env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, stdio: ["ignore", "pipe", "pipe"], detached: true },

@@ -3,8 +3,8 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { type Dataset, type MnistData, makeDataset } from "../src/dataset";
-import { parseIdxImages, parseIdxLabels } from "../src/mnist";
+import { type Dataset, type MnistData, makeDataset } from "../src/data/dataset";
+import { parseIdxImages, parseIdxLabels } from "../src/data/mnist";
 
 /** The four IDX file names of MNIST. */
 export const MNIST_FILES = {

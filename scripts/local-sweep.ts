@@ -11,7 +11,7 @@ import { startDevServer } from "./dev-server";
 const cli = fileURLToPath(new URL("../bin/bn-sweep.js", import.meta.url));
 console.error("starting wrangler dev …");
 const server = await startDevServer({ persistent: true });
-console.error(`server on ${server.url}; the dashboard shows this sweep while it runs`);
+console.error(`server on ${server.url} (open on the loopback: no token needed); the dashboard shows this sweep while it runs`);
 const code = await new Promise<number>((resolve) => {
   const child = spawn(process.execPath, [cli, "run", "--url", server.url, ...process.argv.slice(2)], { stdio: "inherit" });
   child.on("exit", (c) => resolve(c ?? 1));

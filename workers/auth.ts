@@ -1,24 +1,35 @@
-/** Bearer-token guard for the requests that change sweeps, active when SWEEP_TOKEN is set. */
+/**
+ * The guard of the requests that change sweeps, secure by default: with SWEEP_TOKEN set they need
+ * `Authorization: Bearer <token>` (Hono's bearerAuth, scheme case-insensitive, constant-time
+ * comparison); without it they are refused unless the deployment opts into an open server.
+ */
 
+import { bearerAuth } from "hono/bearer-auth";
 import { createMiddleware } from "hono/factory";
-import { apiError } from "./api-error";
+import { timingSafeEqual } from "hono/utils/buffer";
+import { type ApiErrorBody, apiError } from "./api-error";
 import type { Env } from "./env";
 
-/** Constant-time comparison, so the token cannot be guessed byte by byte from timings. */
-function sameText(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
+const NEEDS_TOKEN = "this server needs Authorization: Bearer <SWEEP_TOKEN>";
+
+function body(code: string, message: string): ApiErrorBody {
+  return { error: { code, message } };
 }
 
-/** Answers 401 unless `Authorization: Bearer <SWEEP_TOKEN>` is given (when the secret is set). */
+const checkToken = bearerAuth<{ Bindings: Env }>({
+  verifyToken: (token, c) => timingSafeEqual(c.env.SWEEP_TOKEN ?? "", token),
+  noAuthenticationHeader: { message: body("unauthorized", NEEDS_TOKEN) },
+  invalidAuthenticationHeader: { message: body("unauthorized", `${NEEDS_TOKEN}; the header is malformed`) },
+  invalidToken: { message: body("unauthorized", NEEDS_TOKEN) },
+});
+
+/** Answers 401 unless the request carries the token, or the server is explicitly open. */
 export const requireToken = createMiddleware<{ Bindings: Env }>(async (c, next) => {
-  const token = c.env.SWEEP_TOKEN;
-  if (token) {
-    const given = c.req.header("Authorization")?.match(/^Bearer\s+(.+)$/)?.[1] ?? "";
-    if (!sameText(given, token)) apiError(401, "unauthorized", "this server needs Authorization: Bearer <SWEEP_TOKEN>");
-  }
-  await next();
+  if (c.env.SWEEP_TOKEN) return checkToken(c, next);
+  if (c.env.ALLOW_OPEN_SERVER === "true") return next();
+  apiError(
+    401,
+    "token_not_configured",
+    'this server has no SWEEP_TOKEN, so it refuses to start, cancel or retry sweeps. Set one with `npx wrangler secret put SWEEP_TOKEN` and send Authorization: Bearer <token>, or opt into an open server with ALLOW_OPEN_SERVER = "true" under [vars]',
+  );
 });

@@ -1,7 +1,13 @@
 /** Reads the prepared MNIST assets through the ASSETS binding, checking every file's SHA-256. */
 
-import type { Dataset, MnistData } from "../src/dataset";
-import { DATASET_DIR, type DatasetFile, type DatasetManifest, type DatasetSplit } from "../src/dataset-manifest";
+import {
+  DATASET_DIR,
+  type Dataset,
+  type DatasetFile,
+  type DatasetManifest,
+  type DatasetSplit,
+  type MnistData,
+} from "../src/data";
 import { sha256Hex } from "./sha256";
 
 /** The assets are missing or damaged: a deployment problem, not a request problem. */

@@ -9,23 +9,28 @@ export interface Env {
   RUNNERS: DurableObjectNamespace<ExperimentRunner>;
   RESULTS: KVNamespace;
   ASSETS: Fetcher;
-  /** When set, starting, cancelling and retrying need `Authorization: Bearer <token>`. */
+  /** Starting, cancelling and retrying need `Authorization: Bearer <token>`. */
   SWEEP_TOKEN?: string;
+  /** "true": without SWEEP_TOKEN, anyone may start, cancel and retry (local scripts set it on the loopback). */
+  ALLOW_OPEN_SERVER?: string;
   /** Multiply-adds a runner does per alarm slice. */
   SLICE_WORK?: string;
-  /**
-   * Experiments a sweep runs at once. All of them on Cloudflare; 1 under `wrangler dev`, where one
-   * thread runs every Durable Object and back-to-back slices of many runners starve HTTP requests.
-   */
+  /** Experiments a sweep runs at once. */
   MAX_PARALLEL_RUNNERS?: string;
-  /** A runner silent this long is restarted by the coordinator's watchdog. */
+  /** A runner silent this long is woken by the coordinator's watchdog. */
   WATCHDOG_STALL_MS?: string;
   /** How often the coordinator's watchdog looks. */
   WATCHDOG_INTERVAL_MS?: string;
-  /** Failed slices in a row after which an experiment is reported failed. */
+  /** Failed slices (thrown, or isolate resets) or watchdog restarts after which an experiment ends failed. */
   MAX_SLICE_FAILURES?: string;
   /** First retry delay after a failed slice; doubles with each failure. */
   RETRY_BASE_MS?: string;
+  /** Admission: an experiment's estimated peak memory, in MB (the isolate has 128 MB). */
+  MAX_EXPERIMENT_MEMORY_MB?: string;
+  /** Admission: multiply-adds of the costliest single iteration (one slice must hold it within limits.cpu_ms). */
+  MAX_SLICE_WORK?: string;
+  /** Admission: multiply-adds of a whole sweep (the deployment's work budget). */
+  MAX_SWEEP_WORK?: string;
 }
 
 /** Tuning defaults, for when `[vars]` leaves a value out. */
@@ -36,6 +41,9 @@ export const TUNING_DEFAULTS = {
   WATCHDOG_INTERVAL_MS: 30_000,
   MAX_SLICE_FAILURES: 5,
   RETRY_BASE_MS: 1000,
+  MAX_EXPERIMENT_MEMORY_MB: 96,
+  MAX_SLICE_WORK: 1.5e10,
+  MAX_SWEEP_WORK: 1e14,
 } as const;
 
 /** A tuning value from the environment, or its default. */

@@ -1,35 +1,24 @@
 /**
  * ExperimentRunner: one Durable Object per (sweep, weight scale, repeat).
  * - trains both networks in alarm slices sized by work, not by the clock;
- * - checkpoints the whole experiment to its storage after every slice (pieces under 2 MB), so an
+ * - checkpoints the whole experiment after every slice (pieces under 2 MB, checksummed), so an
  *   evicted or crashed object resumes with exactly the lists of an uninterrupted run;
- * - reports every slice's progress to its sweep's coordinator, and stops (deleting its storage)
- *   when the coordinator answers that the sweep is cancelled;
- * - after MAX_SLICE_FAILURES failed slices in a row, reports the experiment failed with the error.
+ * - counts a slice's attempt before doing it, so an isolate killed for memory or CPU (where no
+ *   `catch` runs) is counted too, and ends failed after MAX_SLICE_FAILURES;
+ * - reports every slice to its coordinator, and keeps its final report until the coordinator
+ *   has taken it; stops and deletes its storage when the coordinator answers `stop`.
  */
 
 import { DurableObject } from "cloudflare:workers";
-import { restoreExperiment, saveExperiment } from "../src/checkpoint";
-import type { MnistData } from "../src/dataset";
-import { Experiment } from "../src/experiment";
-import type { ExperimentConfig } from "../src/experiment-config";
-import { sliceIterations } from "../src/experiment-cost";
-import type { AccuracyLists } from "../src/sweep-view";
+import type { MnistData } from "../src/data";
+import { CheckpointError, Experiment, restoreExperiment, saveExperiment } from "../src/experiment";
 import { loadDataset } from "./dataset-loader";
 import { type Env, tuning } from "./env";
+import type { KickResult, RunnerReport, RunnerSpec } from "./runner-protocol";
+import { CHECKPOINT_PIECE_BYTES, sliceIterations } from "./slice-plan";
+import { coordinatorOf } from "./stubs";
 
-/** What a runner is asked to do. */
-export interface RunnerSpec {
-  sweepId: string;
-  index: number;
-  config: ExperimentConfig;
-}
-
-/** What a runner tells its coordinator after a slice: progress, a failed slice to retry, or failure. */
-export type RunnerReport =
-  | { status: "running" | "completed"; epochsDone: number; lists: AccuracyLists }
-  | { status: "retrying" | "failed"; error: string };
-
+/** running: slices to do; completed/failed: the final report is kept (until taken, for completed). */
 type RunnerState = "running" | "completed" | "failed";
 
 const CHECKPOINT_PIECES = "checkpoint:pieces";
@@ -46,22 +35,25 @@ export class ExperimentRunner extends DurableObject<Env> {
   /** Starts the experiment; a second call with the experiment already started does nothing. */
   async start(spec: RunnerSpec): Promise<void> {
     if (await this.ctx.storage.get<RunnerSpec>("spec")) return;
-    await this.ctx.storage.put({ spec, state: "running" satisfies RunnerState, failures: 0 });
+    await this.ctx.storage.put({ spec, state: "running" satisfies RunnerState, attempts: 0, failures: 0 });
     await this.ctx.storage.setAlarm(Date.now());
   }
 
-  /** Wakes a runner that went quiet: schedules its next slice. Returns whether it was asleep. */
-  async kick(): Promise<boolean> {
+  /** The watchdog's call: wakes a sleeping runner, or has a finished one report its end again. */
+  async kick(): Promise<KickResult> {
     const state = await this.ctx.storage.get<RunnerState>("state");
-    if (state !== "running" || (await this.ctx.storage.getAlarm()) !== null) return false;
+    if (state === undefined) return "lost";
+    if ((await this.ctx.storage.getAlarm()) !== null) return "busy";
     await this.ctx.storage.setAlarm(Date.now());
-    return true;
+    return state === "running" ? "restarted" : "reporting";
   }
 
-  /** Runs a failed experiment again from its last checkpoint. */
-  async retry(): Promise<void> {
+  /** Runs a failed experiment again, from its last checkpoint or (`fromScratch`) from its seed. */
+  async retry(fromScratch: boolean): Promise<void> {
     if ((await this.ctx.storage.get<RunnerState>("state")) !== "failed") return;
-    await this.ctx.storage.put({ state: "running" satisfies RunnerState, failures: 0 });
+    if (fromScratch) await this.deleteCheckpoint();
+    await this.ctx.storage.delete("final");
+    await this.ctx.storage.put({ state: "running" satisfies RunnerState, attempts: 0, failures: 0 });
     await this.ctx.storage.setAlarm(Date.now());
   }
 
@@ -74,50 +66,85 @@ export class ExperimentRunner extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const spec = await this.ctx.storage.get<RunnerSpec>("spec");
-    if (!spec || (await this.ctx.storage.get<RunnerState>("state")) !== "running") return;
+    const state = await this.ctx.storage.get<RunnerState>("state");
+    if (!spec || !state) return;
+    if (state !== "running") return this.sendFinal(spec);
+    const iterations = sliceIterations(spec.config, tuning(this.env, "SLICE_WORK"));
+    // Counted before the work: a killed isolate runs no catch, but its attempt is on record.
+    const attempts = ((await this.ctx.storage.get<number>("attempts")) ?? 0) + 1;
+    const limit = tuning(this.env, "MAX_SLICE_FAILURES");
+    if (attempts > limit) {
+      const error = `exceeded memory or CPU: isolate reset ${attempts - 1} times in a slice of ${iterations} iterations`;
+      return this.end(spec, "failed", { status: "failed", error });
+    }
+    await this.ctx.storage.put("attempts", attempts);
     let report: RunnerReport;
     try {
       const experiment = await this.load(spec);
-      experiment.advance(sliceIterations(spec.config, tuning(this.env, "SLICE_WORK")));
+      experiment.advance(iterations);
       await this.save(experiment);
-      const { plain, batchNorm, testPlain, testBatchNorm } = experiment.result();
-      const lists = { plain, batchNorm, testPlain, testBatchNorm };
-      report = { status: experiment.done ? "completed" : "running", epochsDone: experiment.epochsDone, lists };
-      if (experiment.done) {
-        await this.ctx.storage.put("state", "completed" satisfies RunnerState);
-        await this.deleteCheckpoint();
-      } else {
-        await this.ctx.storage.setAlarm(Date.now());
-      }
+      report = {
+        status: experiment.done ? "completed" : "running",
+        epochsDone: experiment.epochsDone,
+        lists: experiment.result(),
+      };
+      if (experiment.done) return this.end(spec, "completed", report);
+      await this.ctx.storage.setAlarm(Date.now());
     } catch (e) {
       // What is in memory may be ahead of the checkpoint: the next slice starts from storage.
       this.experiment = undefined;
-      report = await this.failedSlice(e);
+      if (e instanceof CheckpointError)
+        return this.end(spec, "failed", { status: "failed", error: `checkpoint damaged: ${e.message}` });
+      const failed = await this.failedSlice(e);
+      if (failed.status === "failed") return this.end(spec, "failed", failed);
+      report = failed;
     }
-    const keepGoing = await this.coordinator(spec).report(spec.index, report);
-    if (!keepGoing) await this.cancel();
+    // A lost progress report is made good by the next one; the final report is kept until taken.
+    const answer = await coordinatorOf(this.env, spec.sweepId)
+      .report(spec.index, report)
+      .catch(() => "ok" as const);
+    if (answer === "stop") await this.cancel();
+  }
+
+  /** Records the experiment's end and its final report, then delivers it. */
+  private async end(spec: RunnerSpec, state: "completed" | "failed", report: RunnerReport): Promise<void> {
+    this.experiment = undefined;
+    await this.ctx.storage.put({ state, final: report });
+    // A completed run needs no checkpoint; a failed one keeps it for a retry.
+    if (state === "completed") await this.deleteCheckpoint();
+    await this.sendFinal(spec);
+  }
+
+  /** Sends the final report; until the coordinator takes it, the alarm sends it again. */
+  private async sendFinal(spec: RunnerSpec): Promise<void> {
+    const final = await this.ctx.storage.get<RunnerReport>("final");
+    if (!final) return;
+    let answer: string;
+    try {
+      answer = await coordinatorOf(this.env, spec.sweepId).report(spec.index, final);
+    } catch {
+      await this.ctx.storage.setAlarm(Date.now() + tuning(this.env, "RETRY_BASE_MS"));
+      return;
+    }
+    if (answer === "stop" || final.status === "completed") await this.cancel();
   }
 
   private async failedSlice(error: unknown): Promise<RunnerReport> {
     const failures = ((await this.ctx.storage.get<number>("failures")) ?? 0) + 1;
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    // A thrown slice is counted here, not as an isolate reset.
+    await this.ctx.storage.put({ failures, attempts: 0 });
     if (failures >= tuning(this.env, "MAX_SLICE_FAILURES")) {
-      await this.ctx.storage.put({ failures, state: "failed" satisfies RunnerState });
       return { status: "failed", error: `${message} (${failures} failed attempts)` };
     }
-    await this.ctx.storage.put("failures", failures);
     await this.ctx.storage.setAlarm(Date.now() + tuning(this.env, "RETRY_BASE_MS") * 2 ** (failures - 1));
     return { status: "retrying", error: `attempt ${failures} failed: ${message}` };
-  }
-
-  private coordinator(spec: RunnerSpec) {
-    return this.env.SWEEPS.get(this.env.SWEEPS.idFromName(spec.sweepId));
   }
 
   /** The experiment in memory, else from its checkpoint, else a fresh one. */
   private async load(spec: RunnerSpec): Promise<Experiment> {
     if (this.experiment) return this.experiment;
-    const data = await this.dataset(spec.config);
+    const data = await this.dataset(spec);
     const count = await this.ctx.storage.get<number>(CHECKPOINT_PIECES);
     if (count === undefined) {
       this.experiment = new Experiment(spec.config, data);
@@ -133,8 +160,8 @@ export class ExperimentRunner extends DurableObject<Env> {
   }
 
   private async save(experiment: Experiment): Promise<void> {
-    const pieces = saveExperiment(experiment);
-    const entries: Record<string, unknown> = { [CHECKPOINT_PIECES]: pieces.length, failures: 0 };
+    const pieces = saveExperiment(experiment, CHECKPOINT_PIECE_BYTES);
+    const entries: Record<string, unknown> = { [CHECKPOINT_PIECES]: pieces.length, failures: 0, attempts: 0 };
     pieces.forEach((p, i) => {
       entries[pieceKey(i)] = p;
     });
@@ -147,7 +174,7 @@ export class ExperimentRunner extends DurableObject<Env> {
     this.experiment = undefined;
   }
 
-  private async dataset(config: ExperimentConfig): Promise<MnistData> {
+  private async dataset({ config }: RunnerSpec): Promise<MnistData> {
     const key = `${config.trainSize}/${config.testSize}`;
     if (this.data?.key !== key) {
       this.data = { key, data: await loadDataset(this.env.ASSETS, config.trainSize, config.testSize) };

@@ -3,9 +3,9 @@
  * the body is `count` training images (784 bytes each) then their labels.
  */
 
-import type { MnistData } from "../../src/dataset";
-import { Experiment } from "../../src/experiment";
-import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../../src/experiment-config";
+import type { MnistData } from "../../src/data/dataset";
+import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../../src/experiment/config";
+import { Experiment } from "../../src/experiment/experiment";
 
 export default {
   async fetch(request: Request): Promise<Response> {

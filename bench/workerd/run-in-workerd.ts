@@ -7,8 +7,8 @@
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import type { MnistData } from "../../src/dataset";
-import type { ExperimentResult } from "../../src/experiment";
+import type { MnistData } from "../../src/data/dataset";
+import type { ExperimentResult } from "../../src/experiment/experiment";
 
 /** Median seconds of `runs` runs per scale index, and the lists of the last run. */
 export interface WorkerdTiming {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Relu } from "../../src/layers/activations";
-import { NumpyRandom } from "../../src/numpy-random";
+import { Relu } from "../../src/nn/layers/activations";
+import { NumpyRandom } from "../../src/numpy/random-state";
 
 /** numpy's `x[x <= 0] = 0` on a copy, written as numpy states it. */
 // biome-ignore lint/complexity/useMathMinMax: the reference is the comparison itself, not Math.max.

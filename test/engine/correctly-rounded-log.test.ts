@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { accurateLog, correctlyRoundedLog } from "../../src/correctly-rounded-log";
-import { NumpyRandom } from "../../src/numpy-random";
+import { accurateLog, correctlyRoundedLog } from "../../src/numpy/correctly-rounded-log";
+import { NumpyRandom } from "../../src/numpy/random-state";
 
 const BITS = 200n;
 const ONE = 1n << BITS;

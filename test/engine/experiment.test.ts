@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { loadMnist } from "../../scripts/load-mnist";
-import { CheckpointError, restoreExperiment, saveExperiment } from "../../src/checkpoint";
-import { Experiment } from "../../src/experiment";
-import { EXPERIMENT_DEFAULTS, type ExperimentConfig } from "../../src/experiment-config";
+import { CheckpointError, restoreExperiment, saveExperiment } from "../../src/experiment/checkpoint";
+import { EXPERIMENT_DEFAULTS, type ExperimentConfig } from "../../src/experiment/config";
+import { crc32 } from "../../src/experiment/crc32";
+import { Experiment } from "../../src/experiment/experiment";
 
 const data = loadMnist();
 const SMALL: ExperimentConfig = {
@@ -56,12 +57,12 @@ describe("an interrupted experiment", () => {
 });
 
 describe("checkpoint pieces", () => {
-  it("of the default network each stay within the 2 MB storage limit", () => {
+  it("of the default network each stay within the piece size asked for", () => {
     const exp = new Experiment({ ...EXPERIMENT_DEFAULTS, weightScale: 0.01, seed: 0, optimizer: "adam" }, data);
-    const pieces = saveExperiment(exp);
+    const pieces = saveExperiment(exp, 1 << 20);
     const total = pieces.reduce((s, p) => s + p.length, 0);
     expect(total).toBeGreaterThan(2 * 2 * 1e6); // weights and Adam moments of two networks
-    for (const p of pieces) expect(p.length).toBeLessThanOrEqual(2 * 1024 * 1024);
+    for (const p of pieces) expect(p.length).toBeLessThanOrEqual(1 << 20);
   });
 
   it("that are damaged are rejected with a CheckpointError", () => {
@@ -69,7 +70,29 @@ describe("checkpoint pieces", () => {
     expect(() => restoreExperiment(pieces.slice(0, -1), data)).toThrow(CheckpointError);
     const foreign = new Uint8Array(pieces[0]);
     foreign[0] = 0x58;
-    expect(() => restoreExperiment([foreign, ...pieces.slice(1)], data)).toThrow("checkpoint does not start with BNX1");
+    expect(() => restoreExperiment([foreign, ...pieces.slice(1)], data)).toThrow("checkpoint does not start with BNX");
+  });
+
+  it("with one flipped bit anywhere after the preamble fail the checksum", () => {
+    const pieces = saveExperiment(new Experiment(SMALL, data), 1 << 16);
+    for (const at of [12, 200, pieces[0].length - 1]) {
+      const damaged = new Uint8Array(pieces[0]);
+      damaged[at] ^= 0x10;
+      expect(() => restoreExperiment([damaged, ...pieces.slice(1)], data)).toThrow("checkpoint checksum does not match");
+    }
+  });
+
+  it("of another format version are refused, not guessed at", () => {
+    const pieces = saveExperiment(new Experiment(SMALL, data), 1 << 16);
+    const old = new Uint8Array(pieces[0]);
+    old[3] = "1".charCodeAt(0);
+    expect(() => restoreExperiment([old, ...pieces.slice(1)], data)).toThrow("checkpoint is format BNX1; this engine reads BNX2");
+  });
+});
+
+describe("crc32", () => {
+  it("gives the standard check value 0xCBF43926 for the ASCII digits 1 to 9", () => {
+    expect(crc32(new TextEncoder().encode("123456789"))).toBe(0xcbf43926);
   });
 });
 

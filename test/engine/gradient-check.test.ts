@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type Activation, MultiLayerNet } from "../../src/multi-layer-net";
-import { NumpyRandom } from "../../src/numpy-random";
+import { type Activation, MultiLayerNet } from "../../src/nn/multi-layer-net";
+import { NumpyRandom } from "../../src/numpy/random-state";
 
 const ROWS = 6;
 const INPUT = 8;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { allFinite, MAX_INNER, matmul, matmulTransA, matmulTransB, matmulTransBMasked } from "../../src/linalg/matmul";
-import { matmulReference, matmulTransAReference, matmulTransBReference } from "../../src/linalg/reference-gemm";
-import { NumpyRandom } from "../../src/numpy-random";
+import { allFinite, MAX_INNER, matmul, matmulTransA, matmulTransB, matmulTransBMasked } from "../../src/nn/linalg/matmul";
+import { NumpyRandom } from "../../src/numpy/random-state";
+import { matmulReference, matmulTransAReference, matmulTransBReference } from "../oracles/reference-gemm";
 
 const rng = new NumpyRandom(42);
 

@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadMnist, MNIST_FILES, mnistDataDir } from "../../scripts/load-mnist";
-import { PIXEL_VALUES } from "../../src/dataset";
-import { IdxFormatError, parseIdxImages, parseIdxLabels } from "../../src/mnist";
+import { PIXEL_VALUES } from "../../src/data/dataset";
+import { IdxFormatError, parseIdxImages, parseIdxLabels } from "../../src/data/mnist";
 import { fixturePath, type RngFixture, readFixture } from "./fixtures";
 
 const dir = mnistDataDir();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BOOK_WEIGHT_SCALES } from "../../src/experiment-config";
-import { NumpyRandom } from "../../src/numpy-random";
+import { BOOK_WEIGHT_SCALES } from "../../src/experiment/config";
+import { NumpyRandom } from "../../src/numpy/random-state";
 import { type RngFixture, readFixture } from "./fixtures";
 
 const fixture = readFixture<RngFixture>("numpy-rng.json");

@@ -2,8 +2,8 @@
 
 import { expect, it } from "vitest";
 import { loadMnist } from "../../scripts/load-mnist";
-import { Experiment } from "../../src/experiment";
-import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../../src/experiment-config";
+import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../../src/experiment/config";
+import { Experiment } from "../../src/experiment/experiment";
 import { type ReferenceRun, readFixture } from "./fixtures";
 
 /** Registers one test per weight scale, and one that reports the count of exactly equal points. */

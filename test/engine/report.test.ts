@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { EXPERIMENT_DEFAULTS } from "../../src/experiment-config";
-import { plotSvg, scaleTitle } from "../../src/report/plot-svg";
-import { CSV_HEADER, resultsCsv } from "../../src/report/results-csv";
-import { band } from "../../src/report/series";
-import type { ExperimentView, SweepView } from "../../src/sweep-view";
+import { EXPERIMENT_DEFAULTS } from "../../src/experiment/config";
+import { plotSvg, scaleTitle } from "../../src/sweep/plot-svg";
+import { CSV_HEADER, resultsCsv } from "../../src/sweep/results-csv";
+import { band } from "../../src/sweep/series";
+import type { ExperimentView, SweepView } from "../../src/sweep/view";
 
 function view(weightScales: number[], repeats: number, testSize = 0): SweepView {
   const experiments: ExperimentView[] = [];

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { type Dataset, gatherSparseRows, PIXEL_VALUES } from "../../src/dataset";
-import { matmulSparse, matmulSparseTransA } from "../../src/linalg/matmul";
-import { matmulReference, matmulTransAReference } from "../../src/linalg/reference-gemm";
-import { SparseRows } from "../../src/linalg/sparse-rows";
-import { NumpyRandom } from "../../src/numpy-random";
+import { type Dataset, gatherSparseRows, PIXEL_VALUES } from "../../src/data/dataset";
+import { matmulSparse, matmulSparseTransA } from "../../src/nn/linalg/matmul";
+import { SparseRows } from "../../src/nn/linalg/sparse-rows";
+import { NumpyRandom } from "../../src/numpy/random-state";
+import { matmulReference, matmulTransAReference } from "../oracles/reference-gemm";
 
 const rng = new NumpyRandom(7);
 

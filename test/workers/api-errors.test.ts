@@ -48,10 +48,26 @@ describe("POST /api/sweeps with a bad config", () => {
     expect(body.error).toMatchObject({ code: "invalid_field", field: "body" });
   });
 
-  it("answers 400 for a body over 64 KB", async () => {
+  it("answers 413 for a body over 64 KB with a Content-Length", async () => {
     const { status, body } = await post(JSON.stringify({ weightScales: Array(20000).fill(0.1) }));
-    expect(status).toBe(400);
+    expect(status).toBe(413);
     expect(body.error).toMatchObject({ code: "body_too_large", field: "body" });
+  });
+
+  it("answers 413 for a chunked 2 MB body without reading it whole", async () => {
+    let sent = 0;
+    const chunk = new TextEncoder().encode(" ".repeat(16 * 1024));
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 2 * 1024 * 1024) return controller.close();
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await api("/api/sweeps", { method: "POST", body: stream, duplex: "half" } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("body_too_large");
+    expect(sent).toBeLessThan(2 * 1024 * 1024);
   });
 
   it("writes nothing for a rejected request", async () => {

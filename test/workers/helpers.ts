@@ -2,14 +2,14 @@
 
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import { Experiment, type ExperimentResult } from "../../src/experiment";
-import type { ExperimentConfig } from "../../src/experiment-config";
-import type { SweepRequest } from "../../src/sweep-config";
-import { FINAL_SWEEP_STATUSES, type SweepView } from "../../src/sweep-view";
+import type { ExperimentConfig } from "../../src/experiment/config";
+import { Experiment, type ExperimentResult } from "../../src/experiment/experiment";
+import type { SweepRequest } from "../../src/sweep/config";
+import { isFinalSweep, type SweepView } from "../../src/sweep/view";
 import { app } from "../../workers/app";
 import { loadDataset } from "../../workers/dataset-loader";
 import type { Env } from "../../workers/env";
-import { runnerName } from "../../workers/sweep-coordinator";
+import { coordinatorOf, runnerOf } from "../../workers/stubs";
 
 /** A request to the Worker, as a client would send it. */
 export function api(path: string, init?: RequestInit): Promise<Response> {
@@ -50,16 +50,16 @@ export async function waitForSweep(id: string, done: (v: SweepView) => boolean, 
 }
 
 /** True once the sweep's status is final. */
-export const isFinal = (v: SweepView): boolean => FINAL_SWEEP_STATUSES.includes(v.status);
+export const isFinal = (v: SweepView): boolean => isFinalSweep(v.status);
 
 /** The runner stub of experiment `index` of a sweep. */
 export function runnerStub(sweepId: string, index: number) {
-  return env.RUNNERS.get(env.RUNNERS.idFromName(runnerName(sweepId, index)));
+  return runnerOf(env, sweepId, index);
 }
 
 /** The coordinator stub of a sweep. */
 export function coordinatorStub(sweepId: string) {
-  return env.SWEEPS.get(env.SWEEPS.idFromName(sweepId));
+  return coordinatorOf(env, sweepId);
 }
 
 /** The same experiment run directly by the engine inside workerd, on the same assets. */

@@ -6,10 +6,10 @@ import {
   matmulTransA,
   matmulTransB,
   matmulTransBMasked,
-} from "../../src/linalg/matmul";
-import { matmulReference, matmulTransAReference, matmulTransBReference } from "../../src/linalg/reference-gemm";
-import { SparseRows } from "../../src/linalg/sparse-rows";
-import { NumpyRandom } from "../../src/numpy-random";
+} from "../../src/nn/linalg/matmul";
+import { SparseRows } from "../../src/nn/linalg/sparse-rows";
+import { NumpyRandom } from "../../src/numpy/random-state";
+import { matmulReference, matmulTransAReference, matmulTransBReference } from "../oracles/reference-gemm";
 
 // Inside workerd the products use plain-array scratch (see src/linalg/matmul.ts); the engine
 // tests in Node cover the typed-array scratch.

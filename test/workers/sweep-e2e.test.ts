@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { CSV_HEADER } from "../../src/report/results-csv";
-import { sweepExperiments } from "../../src/sweep-config";
-import type { SweepSummary } from "../../src/sweep-view";
+import { sweepExperiments } from "../../src/sweep/config";
+import { CSV_HEADER } from "../../src/sweep/results-csv";
+import type { SweepSummary } from "../../src/sweep/view";
 import { api, getSweep, isFinal, runEngine, startSweep, waitForSweep } from "./helpers";
 
 const SMALL = { weightScales: [0.05, 0.01], epochs: 3, trainSize: 200, seed: 5, testSize: 100 };

@@ -1,6 +1,6 @@
 /** Groups a sweep's experiments by weight scale and reduces repeats to mean, min and max per epoch. */
 
-import type { ExperimentView, SweepView } from "../sweep-view";
+import type { ExperimentView, SweepView } from "./view";
 
 /** Mean and band of one curve over the repeats of a scale. */
 export interface Band {

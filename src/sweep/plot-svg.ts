@@ -3,8 +3,8 @@
  * Batch Norm solid and the plain network dashed, a min–max band when repeats > 1, and a legend.
  */
 
-import type { SweepView } from "../sweep-view";
 import { type Band, type Panel, panels } from "./series";
+import type { SweepView } from "./view";
 
 /** Options of {@link plotSvg}. */
 export interface PlotOptions {

@@ -1,21 +1,25 @@
 /** One weight-scale experiment: the BN and the plain network trained side by side on the same batches. */
 
-import { type Dataset, gatherSparseRows, type MnistData } from "./dataset";
-import { type ExperimentConfig, itersPerEpoch } from "./experiment-config";
-import { SparseRows } from "./linalg/sparse-rows";
-import { MultiLayerNet } from "./multi-layer-net";
-import { NumpyRandom } from "./numpy-random";
-import { createOptimizer } from "./optimizers/create-optimizer";
-import type { Optimizer } from "./optimizers/optimizer";
+import { type Dataset, gatherSparseRows, type MnistData } from "../data/dataset";
+import { SparseRows } from "../nn/linalg/sparse-rows";
+import { MultiLayerNet } from "../nn/multi-layer-net";
+import { createOptimizer } from "../nn/optimizers/create-optimizer";
+import type { Optimizer } from "../nn/optimizers/optimizer";
+import { NumpyRandom } from "../numpy/random-state";
+import { type ExperimentConfig, itersPerEpoch } from "./config";
 
-/** Accuracy lists, one point per evaluation (per epoch). */
-export interface ExperimentResult {
-  weightScale: ExperimentConfig["weightScale"];
-  seed: number;
+/** Accuracy lists, one point per evaluation (per epoch); the test lists only when test images are measured. */
+export interface AccuracyLists {
   plain: number[];
   batchNorm: number[];
   testPlain?: number[];
   testBatchNorm?: number[];
+}
+
+/** An experiment's lists with what tells it apart in a sweep. */
+export interface ExperimentResult extends AccuracyLists {
+  weightScale: ExperimentConfig["weightScale"];
+  seed: number;
 }
 
 /** Smallest evaluation chunk, so that a tiny batch size does not make evaluation crawl. */
@@ -39,7 +43,7 @@ export class Experiment {
   readonly plain: Trainee;
   /** Iterations done so far. */
   iteration = 0;
-  readonly lists = { plain: [] as number[], batchNorm: [] as number[], testPlain: [] as number[], testBatchNorm: [] as number[] };
+  readonly lists: Required<AccuracyLists> = { plain: [], batchNorm: [], testPlain: [], testBatchNorm: [] };
   private readonly train: Dataset;
   private readonly test: Dataset;
   private readonly batchIndices: Int32Array;
@@ -143,20 +147,22 @@ export class Experiment {
   }
 }
 
-/** Throws a RangeError naming the field and the rule when the config cannot run on `data`. */
+/**
+ * Throws a RangeError when the config cannot run on `data`: the engine's own preconditions. The
+ * API's limits are the sweep fields' rules (src/sweep/fields.ts).
+ */
 export function checkConfig(config: ExperimentConfig, data: MnistData): void {
-  const positiveInt = (name: string, v: number, max: number) => {
-    if (!Number.isInteger(v) || v < 1 || v > max) throw new RangeError(`${name} must be an integer in [1, ${max}], got ${v}`);
+  const count = (name: string, v: number, min: number, max: number) => {
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
   };
-  positiveInt("epochs", config.epochs, 100000);
-  positiveInt("trainSize", config.trainSize, data.train.count);
-  positiveInt("batchSize", config.batchSize, config.trainSize);
+  count("epochs", config.epochs, 1, Number.MAX_SAFE_INTEGER);
+  count("trainSize", config.trainSize, 1, data.train.count);
+  count("testSize", config.testSize, 0, data.test.count);
+  count("batchSize", config.batchSize, 1, config.trainSize);
   config.hiddenSizes.forEach((h, i) => {
-    positiveInt(`hiddenSizes[${i}]`, h, 100000);
+    count(`hiddenSizes[${i}]`, h, 1, Number.MAX_SAFE_INTEGER);
   });
-  if (!Number.isInteger(config.testSize) || config.testSize < 0 || config.testSize > data.test.count) {
-    throw new RangeError(`testSize must be an integer in [0, ${data.test.count}], got ${config.testSize}`);
-  }
   const finite = (name: string, v: number, lo: number, hi: number) => {
     if (!Number.isFinite(v) || v < lo || v > hi) throw new RangeError(`${name} must be a number in [${lo}, ${hi}], got ${v}`);
   };

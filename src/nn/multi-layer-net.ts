@@ -1,6 +1,7 @@
 /** The book's `MultiLayerNetExtend`: Affine → [BatchNorm] → activation → [Dropout], then softmax. */
 
-import { type Dataset, gatherSparseRows } from "./dataset";
+import { type Dataset, gatherSparseRows } from "../data/dataset";
+import type { NumpyRandom } from "../numpy/random-state";
 import { Relu, Sigmoid } from "./layers/activations";
 import { Affine } from "./layers/affine";
 import { BatchNorm } from "./layers/batch-norm";
@@ -8,7 +9,6 @@ import { Dropout } from "./layers/dropout";
 import type { Layer, Param } from "./layers/layer";
 import { argmaxRow, SoftmaxWithLoss } from "./layers/softmax-with-loss";
 import { SparseRows } from "./linalg/sparse-rows";
-import type { NumpyRandom } from "./numpy-random";
 
 /** A weight scale: a number, or `he` = √(2/in) and `xavier` = √(1/in) per layer. */
 export type WeightScale = number | "he" | "xavier";

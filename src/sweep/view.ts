@@ -1,24 +1,31 @@
 /** What the API answers about a sweep: the contract shared by the Worker, the CLI and the dashboard. */
 
-import type { SweepConfig } from "./sweep-config";
-
-/** A sweep's status; the last four are final. */
-export type SweepStatus = "queued" | "running" | "completed" | "partial" | "failed" | "cancelled";
-/** An experiment's status; the last three are final. */
-export type ExperimentStatus = "queued" | "running" | "completed" | "failed" | "cancelled";
+import type { AccuracyLists } from "../experiment/experiment";
+import type { SweepConfig } from "./config";
 
 /** Statuses after which a sweep changes no more (but for a retried experiment). */
-export const FINAL_SWEEP_STATUSES: readonly SweepStatus[] = ["completed", "partial", "failed", "cancelled"];
+export const FINAL_SWEEP_STATUSES = ["completed", "partial", "failed", "cancelled"] as const;
 /** Statuses after which an experiment changes no more (but for a retry). */
-export const FINAL_EXPERIMENT_STATUSES: readonly ExperimentStatus[] = ["completed", "failed", "cancelled"];
+export const FINAL_EXPERIMENT_STATUSES = ["completed", "failed", "cancelled"] as const;
+/** Statuses of an experiment that still needs a runner. */
+export const OPEN_EXPERIMENT_STATUSES = ["queued", "running"] as const;
 
-/** Accuracy lists of an experiment so far. */
-export interface AccuracyLists {
-  plain: number[];
-  batchNorm: number[];
-  testPlain?: number[];
-  testBatchNorm?: number[];
+/** A sweep's status. */
+export type SweepStatus = "queued" | "running" | (typeof FINAL_SWEEP_STATUSES)[number];
+/** An experiment's status. */
+export type ExperimentStatus = (typeof OPEN_EXPERIMENT_STATUSES)[number] | (typeof FINAL_EXPERIMENT_STATUSES)[number];
+
+/** Whether a sweep's status is final. */
+export function isFinalSweep(status: SweepStatus): boolean {
+  return (FINAL_SWEEP_STATUSES as readonly SweepStatus[]).includes(status);
 }
+
+/** Whether an experiment's status is final. */
+export function isFinalExperiment(status: ExperimentStatus): boolean {
+  return (FINAL_EXPERIMENT_STATUSES as readonly ExperimentStatus[]).includes(status);
+}
+
+export type { AccuracyLists };
 
 /** One experiment of a sweep, with its lists growing while it runs. */
 export interface ExperimentView extends AccuracyLists {
@@ -48,6 +55,12 @@ export interface SweepSummary {
   createdAt: string;
   completedAt?: string;
   experiments: number;
+}
+
+/** Where a sweep's representations are served. */
+export function sweepLinks(id: string): { self: string; csv: string; plot: string } {
+  const base = `/api/sweeps/${id}`;
+  return { self: base, csv: `${base}/results.csv`, plot: `${base}/plot.svg` };
 }
 
 /** The status a sweep ends with once every experiment is final. */

@@ -1,16 +1,20 @@
 /**
- * An experiment as bytes and back. Layout: "BNX1", header length (u32 LE), JSON header, zero
- * padding to 8 bytes, then every tensor as float64 LE in the header's order. The bytes are cut
- * into pieces of at most `pieceBytes`, so that each fits one Durable Object storage value.
+ * An experiment as bytes and back. Layout: "BNX" and the format version (one digit), header
+ * length (u32 LE), CRC-32 of everything after it (u32 LE), JSON header, zero padding to 8 bytes,
+ * then every tensor as float64 LE in the header's order. The bytes are cut
+ * into pieces of at most `pieceBytes`, so that each fits one value of whatever store the caller uses.
  */
 
-import type { MnistData } from "./dataset";
+import type { MnistData } from "../data/dataset";
+import type { ExperimentConfig } from "./config";
+import { crc32 } from "./crc32";
 import { Experiment, type Trainee } from "./experiment";
-import type { ExperimentConfig } from "./experiment-config";
 
-const MAGIC = "BNX1";
-/** Largest piece by default: well under the 2 MB limit of a Durable Object storage value. */
-export const DEFAULT_PIECE_BYTES = 1 << 20;
+const MAGIC = "BNX";
+/** The format this engine writes and reads; any other is refused, never guessed at. */
+export const CHECKPOINT_VERSION = 2;
+/** Bytes before the JSON header. */
+const PREAMBLE = 12;
 
 interface Header {
   config: ExperimentConfig;
@@ -43,7 +47,7 @@ function stateTensors(exp: Experiment): [string, Float64Array][] {
 }
 
 /** Serializes the whole state of `exp` into pieces of at most `pieceBytes` bytes. */
-export function saveExperiment(exp: Experiment, pieceBytes = DEFAULT_PIECE_BYTES): Uint8Array[] {
+export function saveExperiment(exp: Experiment, pieceBytes: number): Uint8Array[] {
   const tensors = stateTensors(exp);
   const rng = exp.rng.getState();
   const header: Header = {
@@ -55,17 +59,18 @@ export function saveExperiment(exp: Experiment, pieceBytes = DEFAULT_PIECE_BYTES
     tensors: tensors.map(([name, t]) => ({ name, length: t.length })),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const dataStart = align8(8 + json.length);
+  const dataStart = align8(PREAMBLE + json.length);
   const total = dataStart + 8 * tensors.reduce((s, [, t]) => s + t.length, 0);
   const bytes = new Uint8Array(total);
-  bytes.set(new TextEncoder().encode(MAGIC), 0);
+  bytes.set(new TextEncoder().encode(`${MAGIC}${CHECKPOINT_VERSION}`), 0);
   const view = new DataView(bytes.buffer);
   view.setUint32(4, json.length, true);
-  bytes.set(json, 8);
+  bytes.set(json, PREAMBLE);
   let offset = dataStart;
   for (const [, t] of tensors) {
     for (let i = 0; i < t.length; i++, offset += 8) view.setFloat64(offset, t[i], true);
   }
+  view.setUint32(8, crc32(bytes.subarray(PREAMBLE)), true);
   const pieces: Uint8Array[] = [];
   for (let start = 0; start < total; start += pieceBytes) pieces.push(bytes.slice(start, start + pieceBytes));
   return pieces;
@@ -74,19 +79,23 @@ export function saveExperiment(exp: Experiment, pieceBytes = DEFAULT_PIECE_BYTES
 /** Rebuilds an experiment from {@link saveExperiment}'s pieces; it continues exactly where it stopped. */
 export function restoreExperiment(pieces: readonly Uint8Array[], data: MnistData): Experiment {
   const bytes = concat(pieces);
-  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== MAGIC) {
-    throw new CheckpointError(`checkpoint does not start with ${MAGIC}`);
+  const magic = new TextDecoder().decode(bytes.subarray(0, 4));
+  if (bytes.length < PREAMBLE || !magic.startsWith(MAGIC)) throw new CheckpointError(`checkpoint does not start with ${MAGIC}`);
+  if (magic !== `${MAGIC}${CHECKPOINT_VERSION}`) {
+    throw new CheckpointError(`checkpoint is format ${magic}; this engine reads ${MAGIC}${CHECKPOINT_VERSION}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (crc32(bytes.subarray(PREAMBLE)) !== view.getUint32(8, true))
+    throw new CheckpointError("checkpoint checksum does not match");
   const jsonLength = view.getUint32(4, true);
-  if (8 + jsonLength > bytes.length) throw new CheckpointError("checkpoint header is truncated");
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength))) as Header;
+  if (PREAMBLE + jsonLength > bytes.length) throw new CheckpointError("checkpoint header is truncated");
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREAMBLE, PREAMBLE + jsonLength))) as Header;
   const exp = new Experiment(header.config, data);
   const tensors = stateTensors(exp);
   const expected = tensors.map(([name, t]) => `${name}:${t.length}`).join(",");
   const found = header.tensors.map(({ name, length }) => `${name}:${length}`).join(",");
   if (expected !== found) throw new CheckpointError("checkpoint tensors do not fit the network of its config");
-  let offset = align8(8 + jsonLength);
+  let offset = align8(PREAMBLE + jsonLength);
   if (bytes.length !== offset + 8 * tensors.reduce((s, [, t]) => s + t.length, 0)) {
     throw new CheckpointError(`checkpoint has ${bytes.length} bytes, its header describes another size`);
   }

@@ -1,6 +1,6 @@
 /** Dropout as in the book: training keeps units where rand > ratio, evaluation scales by 1 - ratio. */
 
-import type { NumpyRandom } from "../numpy-random";
+import type { NumpyRandom } from "../../numpy/random-state";
 import type { Layer, Param } from "./layer";
 
 /** Draws its mask from the experiment's stream (`np.random.rand(*x.shape)`), row-major. */

@@ -1,6 +1,6 @@
 /** Labelled images kept as bytes; a batch takes only their non-zero pixels, normalized. */
 
-import type { SparseRows } from "./linalg/sparse-rows";
+import type { SparseRows } from "../nn/linalg/sparse-rows";
 import { IdxFormatError, type IdxImages } from "./mnist";
 
 /** Images as bytes (one `pixelsPerImage` run each) and one label 0–9 per image. */

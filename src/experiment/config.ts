@@ -1,8 +1,8 @@
 /** What one experiment is: a weight scale, a seed and the training settings (the book's defaults). */
 
-import { logspace } from "./logspace";
-import type { Activation, WeightScale } from "./multi-layer-net";
-import type { OptimizerKind } from "./optimizers/optimizer";
+import type { Activation, WeightScale } from "../nn/multi-layer-net";
+import type { OptimizerKind } from "../nn/optimizers/optimizer";
+import { logspace } from "../numpy/logspace";
 
 /** Everything that decides an experiment's accuracy lists. */
 export interface ExperimentConfig {

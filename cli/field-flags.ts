@@ -1,0 +1,63 @@
+/** Command-line flags derived from the request fields: their parseArgs options, usage and values. */
+
+import { logspace } from "../src/numpy/logspace";
+import { fieldOf, type SweepConfigError } from "../src/sweep/config";
+import { FIELD_NAMES, type FieldName, SWEEP_FIELDS } from "../src/sweep/fields";
+import { UsageError } from "./args";
+
+/** parseArgs options for the given fields: every one a string flag. */
+export function fieldOptions(names: readonly FieldName[]): Record<string, { type: "string" }> {
+  return Object.fromEntries(names.map((n) => [SWEEP_FIELDS[n].flag, { type: "string" as const }]));
+}
+
+/** Usage lines for the given fields: `--flag VALUE   help`. */
+export function fieldUsage(names: readonly FieldName[]): string {
+  return names
+    .map((n) => {
+      const { flag, rule, help } = SWEEP_FIELDS[n];
+      const value = rule.kind === "choice" ? rule.choices.join("|") : rule.kind === "list" ? "A,B,…" : "N";
+      return `  --${`${flag} ${value}`.padEnd(34)} ${help}`;
+    })
+    .join("\n");
+}
+
+/** A flag's text as the value the API expects: a number, a word, or a comma-separated list. */
+function flagValue(name: FieldName, text: string): unknown {
+  const { flag, rule } = SWEEP_FIELDS[name];
+  if (rule.kind === "choice") return text;
+  const parts = rule.kind === "list" ? text.split(",") : [text];
+  const values = parts.map((p) => Number(p.trim()));
+  if (parts.some((p) => p.trim() === "") || values.some((v) => Number.isNaN(v))) {
+    throw new UsageError(`--${flag} must be ${rule.kind === "list" ? "numbers separated by commas" : "a number"}, got "${text}"`);
+  }
+  return rule.kind === "list" ? values : values[0];
+}
+
+/** The request fields the flags give (`--scale-range` as logspace); the rules are checked by the API. */
+export function requestFromFlags(
+  flags: Record<string, unknown>,
+  names: readonly FieldName[] = FIELD_NAMES,
+): Record<string, unknown> {
+  const request: Record<string, unknown> = {};
+  for (const name of names) {
+    const text = flags[SWEEP_FIELDS[name].flag];
+    if (typeof text === "string") request[name] = flagValue(name, text);
+  }
+  const range = flags["scale-range"];
+  if (typeof range === "string") {
+    if (request.weightScales !== undefined) throw new UsageError("give --scales or --scale-range, not both");
+    const parts = range.split(",").map(Number);
+    if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p)) || !Number.isInteger(parts[2]) || parts[2] < 1) {
+      throw new UsageError(`--scale-range must be FROM,TO,COUNT in powers of ten (the book's is 0,-4,16), got "${range}"`);
+    }
+    request.weightScales = logspace(parts[0], parts[1], parts[2]);
+  }
+  return request;
+}
+
+/** A rule the API states for a field, said of its flag: `--epochs must be an integer from 1 to 1000`. */
+export function flagError(error: SweepConfigError): UsageError {
+  const name = fieldOf(error);
+  const flag = name === undefined ? error.field : `--${SWEEP_FIELDS[name].flag}${error.field.slice(name.length)}`;
+  return new UsageError(`${flag} ${error.rule}`);
+}

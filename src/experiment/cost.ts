@@ -1,0 +1,101 @@
+/**
+ * What an experiment costs, estimated from its config before it runs: work in multiply-adds (per
+ * iteration, at worst in one iteration, in all) and peak memory in bytes, counted from the buffers
+ * the engine allocates. Callers size slices and refuse what a platform cannot run with these.
+ */
+
+import { type ExperimentConfig, itersPerEpoch } from "./config";
+
+const INPUT_SIZE = 784;
+const CLASSES = 10;
+const DOUBLE = 8;
+/** Evaluation runs in chunks of at least this many rows (see experiment.ts). */
+const MIN_EVAL_ROWS = 100;
+/**
+ * Memory an engine needs before any experiment: the products' module-level scratch (about 6.3 MB,
+ * nn/linalg/packed-kernel.ts) and the code and heap of the runtime around it.
+ */
+export const BASELINE_BYTES = 16 * 1024 * 1024;
+
+/** Multiply-adds of one forward pass of one row through the affine layers. */
+function rowForwardWork(hiddenSizes: readonly number[]): number {
+  const sizes = [INPUT_SIZE, ...hiddenSizes, CLASSES];
+  let work = 0;
+  for (let l = 0; l < sizes.length - 1; l++) work += sizes[l] * sizes[l + 1];
+  return work;
+}
+
+/** Work of one training step of both networks, forward and backward (3×). */
+function stepWork(config: ExperimentConfig): number {
+  return 2 * 3 * config.batchSize * rowForwardWork(config.hiddenSizes);
+}
+
+/** Work of one evaluation of both networks on the training and test images. */
+function evaluationWork(config: ExperimentConfig): number {
+  return 2 * (config.trainSize + config.testSize) * rowForwardWork(config.hiddenSizes);
+}
+
+/** Work of one iteration, amortizing the evaluations. */
+export function iterationWork(config: ExperimentConfig): number {
+  return stepWork(config) + evaluationWork(config) / itersPerEpoch(config);
+}
+
+/** Work of the costliest single iteration: a step and a whole evaluation. */
+export function peakIterationWork(config: ExperimentConfig): number {
+  return stepWork(config) + evaluationWork(config);
+}
+
+/** Work of the whole experiment: every step and every evaluation. */
+export function totalWork(config: ExperimentConfig): number {
+  const iterations = (config.epochs - 1) * itersPerEpoch(config) + 1;
+  return iterations * stepWork(config) + config.epochs * evaluationWork(config);
+}
+
+/** Where an experiment's peak memory goes, in bytes. */
+export interface MemoryEstimate {
+  /** Weights, biases, BN parameters and running statistics of both networks, with their gradients. */
+  parameters: number;
+  /** Optimizer state of both networks. */
+  optimizer: number;
+  /** Activations and their gradients for the largest chunk of rows, both networks. */
+  activations: number;
+  /** The batch as its non-zero pixels (and its dense copy). */
+  input: number;
+  /** The images and labels kept as bytes. */
+  dataset: number;
+  /** A checkpoint while it is written: its bytes and its pieces. */
+  checkpoint: number;
+  /** The runtime and the engine's scratch. */
+  baseline: number;
+  total: number;
+}
+
+const OPTIMIZER_COPIES = { sgd: 0, momentum: 1, adagrad: 1, adam: 2 } as const;
+
+/** Peak memory of an experiment, counted from the buffers the engine allocates for its config. */
+export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
+  const rows = Math.max(config.batchSize, MIN_EVAL_ROWS);
+  const sizes = [INPUT_SIZE, ...config.hiddenSizes, CLASSES];
+  let weights = 0;
+  let affineRows = 0;
+  for (let l = 0; l < sizes.length - 1; l++) {
+    weights += sizes[l] * sizes[l + 1] + sizes[l + 1];
+    // The output, and the input gradient of every layer but the first.
+    affineRows += sizes[l + 1] + (l > 0 ? sizes[l] : 0);
+  }
+  const hidden = config.hiddenSizes.reduce((s, h) => s + h, 0);
+  const dropoutRows = config.dropout > 0 ? 3 * hidden : 0;
+  // Per network: affine rows, activation out and dx, softmax y and dx; BN adds xc, xn, out, dx.
+  const plainRows = affineRows + 2 * hidden + dropoutRows + 2 * CLASSES;
+  const bnRows = plainRows + 4 * hidden;
+  const bnVectors = 10 * hidden;
+  const parameters = DOUBLE * (2 * 2 * weights + bnVectors);
+  const optimizer = DOUBLE * OPTIMIZER_COPIES[config.optimizer] * (2 * weights + 2 * hidden);
+  const activations = DOUBLE * rows * (plainRows + bnRows);
+  const input = rows * INPUT_SIZE * (4 + DOUBLE + DOUBLE);
+  const dataset = (config.trainSize + config.testSize) * (INPUT_SIZE + 1);
+  const checkpoint = 2 * (parameters / 2 + optimizer);
+  const baseline = BASELINE_BYTES;
+  const total = parameters + optimizer + activations + input + dataset + checkpoint + baseline;
+  return { parameters, optimizer, activations, input, dataset, checkpoint, baseline, total };
+}

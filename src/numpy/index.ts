@@ -1,0 +1,4 @@
+/** numpy's behaviour the study depends on: the legacy RandomState stream and logspace. */
+
+export { logspace, pow10 } from "./logspace";
+export { NumpyRandom, type NumpyRandomState } from "./random-state";

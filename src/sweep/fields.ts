@@ -1,0 +1,185 @@
+/**
+ * Every field of a sweep request, declared once: name, rule, default, CLI flag, form label and
+ * help. The API's validation, `bn-sweep run` and `npm run experiment` flags, the dashboard form
+ * and the README's field table are all derived from this list.
+ */
+
+import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../experiment/config";
+import { ACTIVATIONS, type Activation } from "../nn/multi-layer-net";
+import { OPTIMIZER_KINDS, type OptimizerKind } from "../nn/optimizers/optimizer";
+
+/** Experiments one sweep may hold (weight scales × repeats). */
+export const MAX_EXPERIMENTS = 256;
+
+/** What values a field takes. */
+export type FieldRule =
+  | { kind: "integer"; min: number; max: number }
+  | { kind: "number"; min: number; max?: number; minExclusive?: boolean }
+  | { kind: "choice"; choices: readonly string[] }
+  | { kind: "list"; minLength: number; maxLength: number; item: FieldRule };
+
+/** One request field. */
+export interface FieldSpec<T = unknown> {
+  rule: FieldRule;
+  /** The value used when the request leaves the field out; undefined: drawn (the seed). */
+  default: T | undefined;
+  /** How the README shows the default. */
+  defaultText: string;
+  /** `bn-sweep run` and `npm run experiment` flag, without the dashes. */
+  flag: string;
+  /** The dashboard form's label. */
+  label: string;
+  /** One line of help for the CLI usage and the README. */
+  help: string;
+}
+
+const integer = (min: number, max: number): FieldRule => ({ kind: "integer", min, max });
+const number = (min: number, max?: number, minExclusive = false): FieldRule => ({ kind: "number", min, max, minExclusive });
+const choice = (choices: readonly string[]): FieldRule => ({ kind: "choice", choices });
+const list = (minLength: number, maxLength: number, item: FieldRule): FieldRule => ({ kind: "list", minLength, maxLength, item });
+
+const d = EXPERIMENT_DEFAULTS;
+
+/** The fields, in the order the API documents them. */
+export const SWEEP_FIELDS = {
+  weightScales: {
+    rule: list(1, MAX_EXPERIMENTS, number(0, undefined, true)),
+    default: [...BOOK_WEIGHT_SCALES],
+    defaultText: "`logspace(0, -4, 16)`",
+    flag: "scales",
+    label: "weight scales",
+    help: "initial weight scales, one experiment each (and per repeat)",
+  } satisfies FieldSpec<number[]>,
+  epochs: {
+    rule: integer(1, 1000),
+    default: d.epochs,
+    defaultText: String(d.epochs),
+    flag: "epochs",
+    label: "epochs",
+    help: "evaluations of both networks, one per epoch; the first after one step",
+  } satisfies FieldSpec<number>,
+  seed: {
+    rule: integer(0, 0xffffffff),
+    default: undefined,
+    defaultText: "drawn and recorded",
+    flag: "seed",
+    label: "seed (empty: random)",
+    help: "numpy RandomState seed of the first repeat",
+  } satisfies FieldSpec<number>,
+  repeats: {
+    rule: integer(1, MAX_EXPERIMENTS),
+    default: 1,
+    defaultText: "1",
+    flag: "repeats",
+    label: "repeats",
+    help: `seeds seed … seed + repeats − 1; at most ${MAX_EXPERIMENTS} experiments in all`,
+  } satisfies FieldSpec<number>,
+  trainSize: {
+    rule: integer(1, 60000),
+    default: d.trainSize,
+    defaultText: String(d.trainSize),
+    flag: "train-size",
+    label: "train size",
+    help: "the first images of MNIST's training set",
+  } satisfies FieldSpec<number>,
+  testSize: {
+    rule: integer(0, 10000),
+    default: d.testSize,
+    defaultText: String(d.testSize),
+    flag: "test-size",
+    label: "test size",
+    help: "test images measured at each epoch (0: none)",
+  } satisfies FieldSpec<number>,
+  batchSize: {
+    rule: integer(1, 60000),
+    default: d.batchSize,
+    defaultText: String(d.batchSize),
+    flag: "batch-size",
+    label: "batch size",
+    help: "images per step, drawn with replacement; at most trainSize",
+  } satisfies FieldSpec<number>,
+  learningRate: {
+    rule: number(0, 1000, true),
+    default: d.learningRate,
+    defaultText: String(d.learningRate),
+    flag: "lr",
+    label: "learning rate",
+    help: "the optimizer's learning rate",
+  } satisfies FieldSpec<number>,
+  hiddenSizes: {
+    rule: list(1, 16, integer(1, 4096)),
+    default: [...d.hiddenSizes],
+    defaultText: `\`[${d.hiddenSizes.join(",")}]\``,
+    flag: "hidden",
+    label: "hidden sizes",
+    help: "units of each hidden layer",
+  } satisfies FieldSpec<number[]>,
+  activation: {
+    rule: choice(ACTIVATIONS),
+    default: d.activation,
+    defaultText: `\`${d.activation}\``,
+    flag: "activation",
+    label: "activation",
+    help: "activation of the hidden layers",
+  } satisfies FieldSpec<Activation>,
+  optimizer: {
+    rule: choice(OPTIMIZER_KINDS),
+    default: d.optimizer,
+    defaultText: `\`${d.optimizer}\``,
+    flag: "optimizer",
+    label: "optimizer",
+    help: "update rule (the book's chapter 6)",
+  } satisfies FieldSpec<OptimizerKind>,
+  weightDecay: {
+    rule: number(0, 1000),
+    default: d.weightDecay,
+    defaultText: String(d.weightDecay),
+    flag: "weight-decay",
+    label: "weight decay",
+    help: "L2 penalty λ on the weights",
+  } satisfies FieldSpec<number>,
+  dropout: {
+    rule: number(0, 0.99),
+    default: d.dropout,
+    defaultText: String(d.dropout),
+    flag: "dropout",
+    label: "dropout",
+    help: "dropout ratio after each hidden activation (0: none)",
+  } satisfies FieldSpec<number>,
+} as const;
+
+/** A field's name. */
+export type FieldName = keyof typeof SWEEP_FIELDS;
+
+/** Every field's name, in order. */
+export const FIELD_NAMES = Object.keys(SWEEP_FIELDS) as FieldName[];
+
+/** A rule as the API states it after the field's name: "must be an integer from 1 to 1000". */
+export function ruleMessage(rule: FieldRule): string {
+  switch (rule.kind) {
+    case "integer":
+      return `must be an integer from ${rule.min} to ${rule.max}`;
+    case "number":
+      return `must be a number ${rule.minExclusive ? "above" : "from"} ${rule.min}${rule.max === undefined ? "" : ` up to ${rule.max}`}`;
+    case "choice":
+      return `must be one of ${rule.choices.join(", ")}`;
+    case "list":
+      return `must be an array of ${rule.minLength} to ${rule.maxLength} entries`;
+  }
+}
+
+/** A rule in the README's words: "integer 1–1000". */
+export function ruleSummary(rule: FieldRule): string {
+  switch (rule.kind) {
+    case "integer":
+      return `integer ${rule.min}–${rule.max === 0xffffffff ? "2³²−1" : rule.max}`;
+    case "number":
+      return rule.max === undefined
+        ? `number ${rule.minExclusive ? ">" : "≥"} ${rule.min}`
+        : `number ${rule.min}${rule.minExclusive ? " (excluded)" : ""}–${rule.max}`;
+    case "choice":
+      return rule.choices.map((c) => `\`${c}\``).join(", ");
+    case "list":
+      return `${rule.minLength}–${rule.maxLength} of: ${ruleSummary(rule.item)}`;
+  }
+}

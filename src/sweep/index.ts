@@ -1,0 +1,24 @@
+/** A sweep: its request fields and validation, its experiments, what the API answers, and its reports. */
+
+export {
+  fieldOf,
+  parseSweepConfig,
+  type SweepConfig,
+  SweepConfigError,
+  type SweepExperiment,
+  type SweepRequest,
+  sweepExperiments,
+} from "./config";
+export {
+  FIELD_NAMES,
+  type FieldName,
+  type FieldRule,
+  type FieldSpec,
+  MAX_EXPERIMENTS,
+  ruleMessage,
+  ruleSummary,
+  SWEEP_FIELDS,
+} from "./fields";
+export { plotSvg, scaleTitle } from "./plot-svg";
+export { CSV_HEADER, resultsCsv, resultsCsvLines } from "./results-csv";
+export * from "./view";

@@ -1,0 +1,65 @@
+/**
+ * A coordinator's writes to KV: the sweep's index entry, and its results once final. KV takes at
+ * most one write per key per second, so a write that comes sooner is left pending (in SQLite) and
+ * done by the coordinator's alarm at the time {@link ResultsPublisher.publish} returns.
+ */
+
+import { isFinalSweep, type SweepView } from "../src/sweep";
+import type { ResultsStore } from "./results-store";
+import { summaryOf } from "./sweep-table";
+
+/** KV's limit: one write per key per second. */
+export const KV_WRITE_INTERVAL_MS = 1000;
+
+const SCHEMA =
+  "CREATE TABLE IF NOT EXISTS kv_write (key TEXT PRIMARY KEY, written_at INTEGER NOT NULL, pending INTEGER NOT NULL)";
+
+/** Publishes one sweep, coalescing writes per key. */
+export class ResultsPublisher {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly store: ResultsStore,
+  ) {}
+
+  /**
+   * Writes what the view says (index entry; results when final, none otherwise) where KV allows
+   * it now; returns when the remaining writes are due, or null when nothing is pending.
+   */
+  async publish(view: SweepView, now = Date.now()): Promise<number | null> {
+    this.sql.exec(SCHEMA);
+    const writes: [string, () => Promise<void>][] = [
+      [this.store.summaryKey(view), () => this.store.putSummary(summaryOf(view))],
+      [
+        this.store.resultKey(view.id),
+        () => (isFinalSweep(view.status) ? this.store.putResult(view) : this.store.deleteResult(view.id)),
+      ],
+    ];
+    let due: number | null = null;
+    for (const [key, write] of writes) {
+      const last = this.sql.exec<{ written_at: number }>("SELECT written_at FROM kv_write WHERE key = ?", key).toArray()[0];
+      const allowedAt = last ? last.written_at + KV_WRITE_INTERVAL_MS : 0;
+      if (!last && key === this.store.resultKey(view.id) && !isFinalSweep(view.status)) continue;
+      if (now < allowedAt) {
+        this.sql.exec("UPDATE kv_write SET pending = 1 WHERE key = ?", key);
+        due = Math.min(due ?? allowedAt, allowedAt);
+        continue;
+      }
+      // Recorded before the write: a write that fails is retried, one that succeeded is never repeated too soon.
+      this.sql.exec(
+        "INSERT INTO kv_write (key, written_at, pending) VALUES (?, ?, 1) ON CONFLICT(key) DO UPDATE SET written_at = ?, pending = 1",
+        key,
+        now,
+        now,
+      );
+      await write();
+      this.sql.exec("UPDATE kv_write SET pending = 0 WHERE key = ? AND written_at = ?", key, now);
+    }
+    return due;
+  }
+
+  /** Whether a write is still owed (a pending one, or one that failed). */
+  pending(): boolean {
+    this.sql.exec(SCHEMA);
+    return this.sql.exec("SELECT key FROM kv_write WHERE pending = 1").toArray().length > 0;
+  }
+}

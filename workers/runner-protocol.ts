@@ -1,0 +1,28 @@
+/** What a coordinator and its runners say to each other over RPC. */
+
+import type { AccuracyLists, ExperimentConfig } from "../src/experiment";
+
+/** What a runner is asked to do. */
+export interface RunnerSpec {
+  sweepId: string;
+  index: number;
+  config: ExperimentConfig;
+}
+
+/**
+ * What a runner tells its coordinator: progress after a slice (the lists so far), a failed slice
+ * it will retry, or the experiment's end. Reports are idempotent: a report with fewer epochs than
+ * the coordinator holds changes nothing.
+ */
+export type RunnerReport =
+  | { status: "running" | "completed"; epochsDone: number; lists: AccuracyLists }
+  | { status: "retrying" | "failed"; error: string };
+
+/** The coordinator's answer: `ok` (taken; a final report is acknowledged) or `stop` (sweep gone or cancelled). */
+export type ReportAnswer = "ok" | "stop";
+
+/**
+ * What a watchdog's kick found: a sleeping runner woken, a finished one reporting its end again,
+ * one with a slice scheduled (busy), or one that holds nothing (lost: it must be started again).
+ */
+export type KickResult = "restarted" | "reporting" | "busy" | "lost";

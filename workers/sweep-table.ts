@@ -1,0 +1,259 @@
+/**
+ * A sweep's SQLite tables inside its coordinator: the schema, the rows, the view the API answers,
+ * and every update. Status lists in SQL are built from the same constants as the TypeScript types.
+ * The tables are created with the sweep, so reading an unknown sweep writes nothing.
+ */
+
+import type { AccuracyLists } from "../src/experiment";
+import {
+  type ExperimentStatus,
+  type ExperimentView,
+  OPEN_EXPERIMENT_STATUSES,
+  type SweepConfig,
+  type SweepExperiment,
+  type SweepStatus,
+  type SweepSummary,
+  type SweepView,
+} from "../src/sweep";
+
+interface SweepRow extends Record<string, SqlStorageValue> {
+  id: string;
+  config: string;
+  request_hash: string;
+  status: SweepStatus;
+  created_at: string;
+  completed_at: string | null;
+}
+
+interface ExperimentRow extends Record<string, SqlStorageValue> {
+  idx: number;
+  repeat: number;
+  weight_scale: number;
+  seed: number;
+  status: ExperimentStatus;
+  epochs_done: number;
+  lists: string;
+  error: string | null;
+  last_report: number;
+  restarts: number;
+}
+
+/** A status list as SQL: `'queued', 'running'`. */
+function sqlList(values: readonly string[]): string {
+  return values.map((v) => `'${v}'`).join(", ");
+}
+
+const OPEN = sqlList(OPEN_EXPERIMENT_STATUSES);
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sweep (
+  id TEXT PRIMARY KEY, config TEXT NOT NULL, request_hash TEXT NOT NULL, status TEXT NOT NULL,
+  created_at TEXT NOT NULL, completed_at TEXT
+);
+CREATE TABLE IF NOT EXISTS experiment (
+  idx INTEGER PRIMARY KEY, repeat INTEGER NOT NULL, weight_scale REAL NOT NULL, seed INTEGER NOT NULL,
+  status TEXT NOT NULL, epochs_done INTEGER NOT NULL, lists TEXT NOT NULL, error TEXT,
+  last_report INTEGER NOT NULL, restarts INTEGER NOT NULL
+);`;
+
+/** One experiment's row, as the scheduler needs it. */
+export interface ExperimentEntry {
+  index: number;
+  status: ExperimentStatus;
+  epochsDone: number;
+  restarts: number;
+}
+
+/** The sweep's tables; every method is synchronous, so a caller's check and write cannot interleave. */
+export class SweepTable {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Whether this coordinator holds a sweep (reads the catalogue only; creates nothing). */
+  exists(): boolean {
+    return this.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sweep'").toArray().length > 0;
+  }
+
+  /** Creates the tables and records the sweep, every experiment queued. */
+  insert(
+    id: string,
+    config: SweepConfig,
+    requestHash: string,
+    createdAt: string,
+    experiments: SweepExperiment[],
+    now: number,
+  ): void {
+    this.sql.exec(SCHEMA);
+    this.sql.exec(
+      "INSERT INTO sweep (id, config, request_hash, status, created_at) VALUES (?, ?, ?, 'queued', ?)",
+      id,
+      JSON.stringify(config),
+      requestHash,
+      createdAt,
+    );
+    const empty = JSON.stringify({ plain: [], batchNorm: [] } satisfies AccuracyLists);
+    for (const e of experiments) {
+      this.sql.exec(
+        "INSERT INTO experiment VALUES (?, ?, ?, ?, 'queued', 0, ?, NULL, ?, 0)",
+        e.index,
+        e.repeat,
+        e.config.weightScale as number,
+        e.config.seed,
+        empty,
+        now,
+      );
+    }
+  }
+
+  /** The sweep's id, status, config and request hash, or undefined when none is held. */
+  sweep(): { id: string; status: SweepStatus; config: SweepConfig; requestHash: string } | undefined {
+    if (!this.exists()) return undefined;
+    const row = this.sql.exec<SweepRow>("SELECT * FROM sweep").toArray()[0];
+    return row && { id: row.id, status: row.status, config: JSON.parse(row.config), requestHash: row.request_hash };
+  }
+
+  /** The sweep's status and end time, or null when none is held. */
+  state(): { status: SweepStatus; completedAt?: string } | null {
+    if (!this.exists()) return null;
+    const row = this.sql.exec<SweepRow>("SELECT status, completed_at FROM sweep").toArray()[0];
+    if (!row) return null;
+    return row.completed_at ? { status: row.status, completedAt: row.completed_at } : { status: row.status };
+  }
+
+  /** One experiment, or undefined. */
+  experiment(index: number): ExperimentEntry | undefined {
+    const row = this.sql.exec<ExperimentRow>("SELECT * FROM experiment WHERE idx = ?", index).toArray()[0];
+    return row && entryOf(row);
+  }
+
+  /** The sweep with its experiments, or null when this coordinator holds none. */
+  view(): SweepView | null {
+    if (!this.exists()) return null;
+    const sweep = this.sql.exec<SweepRow>("SELECT * FROM sweep").toArray()[0];
+    if (!sweep) return null;
+    const rows = this.sql.exec<ExperimentRow>("SELECT * FROM experiment ORDER BY idx").toArray();
+    const view: SweepView = {
+      id: sweep.id,
+      status: sweep.status,
+      config: JSON.parse(sweep.config) as SweepConfig,
+      createdAt: sweep.created_at,
+      experiments: rows.map(experimentView),
+    };
+    if (sweep.completed_at) view.completedAt = sweep.completed_at;
+    return view;
+  }
+
+  /** Experiments that still need a runner. */
+  openCount(): number {
+    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM experiment WHERE status IN (${OPEN})`).one().n;
+  }
+
+  /** Experiments with a runner working. */
+  runningCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM experiment WHERE status = 'running'").one().n;
+  }
+
+  /** Up to `limit` queued experiments, lowest index first. */
+  queued(limit: number): number[] {
+    return this.sql
+      .exec<{ idx: number }>("SELECT idx FROM experiment WHERE status = 'queued' ORDER BY idx LIMIT ?", limit)
+      .toArray()
+      .map((r) => r.idx);
+  }
+
+  /** Running experiments whose runner has said nothing since `before`. */
+  quiet(before: number): ExperimentEntry[] {
+    return this.sql
+      .exec<ExperimentRow>("SELECT * FROM experiment WHERE status = 'running' AND last_report < ?", before)
+      .toArray()
+      .map(entryOf);
+  }
+
+  /** A queued experiment's runner has started; the sweep runs. */
+  markStarted(index: number, now: number): void {
+    this.sql.exec("UPDATE experiment SET status = 'running', last_report = ? WHERE idx = ? AND status = 'queued'", now, index);
+    this.sql.exec("UPDATE sweep SET status = 'running' WHERE status = 'queued'");
+  }
+
+  /** Progress of a slice; returns false (and changes nothing) for a report older than what is held. */
+  recordProgress(index: number, status: "running" | "completed", epochsDone: number, lists: AccuracyLists, now: number): boolean {
+    const row = this.experiment(index);
+    if (!row || epochsDone < row.epochsDone) return false;
+    this.sql.exec(
+      "UPDATE experiment SET status = ?, epochs_done = ?, lists = ?, error = NULL, last_report = ? WHERE idx = ?",
+      status,
+      epochsDone,
+      JSON.stringify(lists),
+      now,
+      index,
+    );
+    this.sql.exec("UPDATE sweep SET status = 'running' WHERE status = 'queued'");
+    return true;
+  }
+
+  /** A failed slice (still `running`, the runner retries) or the experiment's failure. */
+  recordError(index: number, status: "running" | "failed", error: string, now: number): void {
+    this.sql.exec("UPDATE experiment SET status = ?, error = ?, last_report = ? WHERE idx = ?", status, error, now, index);
+  }
+
+  /** A watchdog restart of a quiet runner. */
+  recordRestart(index: number, now: number): void {
+    this.sql.exec("UPDATE experiment SET restarts = restarts + 1, last_report = ? WHERE idx = ?", now, index);
+  }
+
+  /** A runner is alive though silent (a slice is scheduled): the watchdog waits again. */
+  touch(index: number, now: number): void {
+    this.sql.exec("UPDATE experiment SET last_report = ? WHERE idx = ?", now, index);
+  }
+
+  /** A failed experiment runs again; the sweep is live again. */
+  reopen(index: number, now: number): void {
+    this.sql.exec(
+      "UPDATE experiment SET status = 'running', error = NULL, restarts = 0, last_report = ? WHERE idx = ?",
+      now,
+      index,
+    );
+    this.sql.exec("UPDATE sweep SET status = 'running', completed_at = NULL");
+  }
+
+  /** Every open experiment cancelled, and the sweep with them. */
+  cancelOpen(completedAt: string): void {
+    this.sql.exec(`UPDATE experiment SET status = 'cancelled' WHERE status IN (${OPEN})`);
+    this.sql.exec("UPDATE sweep SET status = 'cancelled', completed_at = ?", completedAt);
+  }
+
+  /** The sweep's final status. */
+  finish(status: SweepStatus, completedAt: string): void {
+    this.sql.exec("UPDATE sweep SET status = ?, completed_at = ?", status, completedAt);
+  }
+}
+
+function entryOf(row: ExperimentRow): ExperimentEntry {
+  return { index: row.idx, status: row.status, epochsDone: row.epochs_done, restarts: row.restarts };
+}
+
+function experimentView(row: ExperimentRow): ExperimentView {
+  const lists = JSON.parse(row.lists) as AccuracyLists;
+  const view: ExperimentView = {
+    index: row.idx,
+    weightScale: row.weight_scale,
+    seed: row.seed,
+    repeat: row.repeat,
+    status: row.status,
+    epochsDone: row.epochs_done,
+    ...lists,
+  };
+  if (row.error) view.error = row.error;
+  return view;
+}
+
+/** A sweep's entry in the list of sweeps. */
+export function summaryOf(view: SweepView): SweepSummary {
+  const summary: SweepSummary = {
+    id: view.id,
+    status: view.status,
+    createdAt: view.createdAt,
+    experiments: view.experiments.length,
+  };
+  if (view.completedAt) summary.completedAt = view.completedAt;
+  return summary;
+}
