@@ -1,0 +1,72 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, coordinatorStub, startSweep } from "./helpers";
+
+interface Answer {
+  error: { field: string; message: string };
+  estimate: {
+    experiments: number;
+    multiplyAdds: number;
+    peakMemoryBytes: number;
+    costUsd: number;
+    limits: { memoryBytes: number };
+  };
+}
+
+async function post(body: unknown, query = ""): Promise<{ status: number; body: Answer }> {
+  const res = await api(`/api/sweeps${query}`, { method: "POST", body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as Answer };
+}
+
+describe("admission", () => {
+  it.each([
+    [{ hiddenSizes: [4096, 4096, 4096], weightScales: [1], epochs: 1 }, "hiddenSizes", "MB"],
+    [{ trainSize: 60000, batchSize: 60000 }, "batchSize", "MB"],
+    [{ weightScales: Array(256).fill(0.01), epochs: 1000, trainSize: 60000 }, "trainSize", "MAX_SWEEP_WORK"],
+  ])("refuses %j with 400 naming %s, the estimate and the limit, storing nothing", async (request, field, words) => {
+    const before = (await env.RESULTS.list()).keys.length;
+    const { status, body } = await post(request);
+    expect(status).toBe(400);
+    expect(body.error.field).toBe(field);
+    expect(body.error.message).toContain(words);
+    expect(body.error.message).toMatch(/limit/);
+    expect((await env.RESULTS.list()).keys.length).toBe(before);
+  });
+
+  it("admits the book's sweep at 201 epochs with 10 repeats, and ?dryRun=1 answers its estimate without starting it", async () => {
+    const before = (await env.RESULTS.list()).keys.length;
+    const { status, body } = await post({ epochs: 201, repeats: 10, seed: 0 }, "?dryRun=1");
+    expect(status).toBe(200);
+    expect(body.estimate.experiments).toBe(160);
+    // 160 experiments × (2001 steps of both networks forward and backward + 201 evaluations of both), 119,400 per row.
+    expect(body.estimate.multiplyAdds).toBe(160 * (2001 * 6 * 100 * 119400 + 201 * 2 * 1000 * 119400));
+    expect(body.estimate.peakMemoryBytes).toBeGreaterThan(16 * 2 ** 20);
+    expect(body.estimate.peakMemoryBytes).toBeLessThan(body.estimate.limits.memoryBytes);
+    expect(body.estimate.costUsd).toBeGreaterThan(0);
+    expect((await env.RESULTS.list()).keys.length).toBe(before);
+  });
+});
+
+describe("requests", () => {
+  it("a GET of an unknown sweep id answers 404 and leaves the coordinator's storage empty", async () => {
+    const id = "fedcba9876543210fedcba9876543210";
+    expect((await api(`/api/sweeps/${id}`)).status).toBe(404);
+    const tables = await runInDurableObject(coordinatorStub(id), (_, state) =>
+      state.storage.sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'")
+        .toArray(),
+    );
+    expect(tables).toEqual([]);
+  });
+
+  it("an Idempotency-Key reused with the same body finds the same sweep, with another body answers 422", async () => {
+    const headers = { "Idempotency-Key": "reuse-1" };
+    const request = { weightScales: [0.05], epochs: 1, trainSize: 100, seed: 3 };
+    const first = await startSweep(request, headers);
+    expect(await startSweep(request, headers)).toBe(first);
+    const res = await api("/api/sweeps", { method: "POST", body: JSON.stringify({ ...request, seed: 4 }), headers });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("idempotency_mismatch");
+  });
+});
