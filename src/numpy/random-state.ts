@@ -1,6 +1,6 @@
 /** A random stream bit-for-bit compatible with numpy's legacy `RandomState` (MT19937). */
 
-import { correctlyRoundedLog } from "./correctly-rounded-log";
+import { glibcLog } from "./glibc-log";
 
 const N = 624;
 const M = 397;
@@ -72,7 +72,7 @@ export class NumpyRandom {
       x2 = 2.0 * this.randomSample() - 1.0;
       r2 = x1 * x1 + x2 * x2;
     } while (r2 >= 1.0 || r2 === 0.0);
-    const f = Math.sqrt((-2.0 * correctlyRoundedLog(r2)) / r2);
+    const f = Math.sqrt((-2.0 * glibcLog(r2)) / r2);
     this.gauss = f * x1;
     this.hasGauss = true;
     return f * x2;
