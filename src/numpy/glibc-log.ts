@@ -234,7 +234,7 @@ export function fmaSmallProduct(a: number, b: number, c: number): number {
   const p = a * b;
   const s = c + p;
   const se = p - (s - c);
-  return se !== se ? fma(a, b, c) : s;
+  return se !== 0 && s + 2 * se - s === 2 * se ? fma(a, b, c) : s;
 }
 
 /**
