@@ -30,6 +30,8 @@ export default defineConfig({
             },
           }),
         ],
+        // As wrangler.toml's [define]: the Worker's build for workerd.
+        define: { __PLAIN_ARRAY_SCRATCH__: "true" },
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],

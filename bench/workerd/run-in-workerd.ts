@@ -1,12 +1,12 @@
 /**
- * Times default experiments inside workerd, the runtime the sweep deploys to, through wrangler's
- * own Miniflare. Timed from outside each request: inside a Worker the clock stands still while
+ * Times default experiments inside workerd, the runtime the sweep deploys to, through Miniflare
+ * (the version wrangler pins). Timed from outside each request: inside a Worker the clock stands still while
  * code runs.
  */
 
-import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { Miniflare } from "miniflare";
 import type { MnistData } from "../../src/data/dataset";
 import type { ExperimentResult } from "../../src/experiment/experiment";
 
@@ -17,12 +17,6 @@ export interface WorkerdTiming {
   result: ExperimentResult;
 }
 
-interface MiniflareLike {
-  ready: Promise<unknown>;
-  dispatchFetch(url: string, init: { method: string; body: Uint8Array }): Promise<{ json(): Promise<unknown> }>;
-  dispose(): Promise<void>;
-}
-
 export async function timeInWorkerd(data: MnistData, indices: number[], runs: number, seed: number): Promise<WorkerdTiming[]> {
   const bundle = await build({
     entryPoints: [fileURLToPath(new URL("entry.ts", import.meta.url))],
@@ -30,11 +24,9 @@ export async function timeInWorkerd(data: MnistData, indices: number[], runs: nu
     format: "esm",
     write: false,
     logLevel: "error",
+    // As wrangler.toml's [define]: the build for workerd.
+    define: { __PLAIN_ARRAY_SCRATCH__: "true" },
   });
-  const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
-  const { Miniflare } = (await import(fromWrangler.resolve("miniflare"))) as {
-    Miniflare: new (options: object) => MiniflareLike;
-  };
   const mf = new Miniflare({ modules: true, script: bundle.outputFiles[0].text, compatibilityDate: "2026-04-01" });
   try {
     await mf.ready;

@@ -23,12 +23,5 @@ export interface DatasetManifest {
   test: DatasetSplit;
 }
 
-/**
- * 1,000 images (784 KB) a chunk, so that a runner reads little more than the `trainSize` images it
- * uses (the default needs one chunk); `wrangler dev` also spends a socket per 4 KB a Worker reads
- * from its assets, so reading the whole set per runner would exhaust its file descriptors.
- */
-export const IMAGES_PER_CHUNK = 1000;
-
 /** Folder of the prepared files, under the static assets root. */
 export const DATASET_DIR = "data";

@@ -24,13 +24,17 @@ const NONZERO_CAPACITY = 1 << 18;
 const ROW_CAPACITY = 1 << 14;
 
 /**
- * Inside Cloudflare Workers the scratch is plain arrays, elsewhere typed arrays. Once any array
- * buffer of an isolate has been detached, V8 checks every typed-array access for it (in Node one
- * detach made an experiment 44% slower), which matches what typed arrays cost inside workerd.
- * There plain arrays made an experiment about 25% faster, while in Node they made it 37% slower
- * (`npm run bench`). The values and the order of the sums are the same either way.
+ * Set to true by the builds for workerd (wrangler.toml `define`, the workerd test project, the
+ * bench's workerd bundle); absent in Node. Once any array buffer of an isolate has been detached,
+ * V8 checks every typed-array access for it (in Node one detach made an experiment 44% slower),
+ * which matches what typed arrays cost inside workerd: there plain arrays made an experiment about
+ * 25% faster, while in Node they made it 37% slower (`npm run bench`). The values and the order of
+ * the sums are the same either way.
  */
-const PLAIN_SCRATCH = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === "Cloudflare-Workers";
+declare const __PLAIN_ARRAY_SCRATCH__: boolean | undefined;
+
+/** Whether the products' scratch is plain arrays (decided by the build, once per isolate). */
+export const PLAIN_SCRATCH = typeof __PLAIN_ARRAY_SCRATCH__ === "boolean" && __PLAIN_ARRAY_SCRATCH__;
 
 /** Zeroed scratch for doubles: a plain array holds them unboxed once it has held one. */
 function doubleScratch(length: number): Float64Array | number[] {
