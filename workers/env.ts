@@ -7,6 +7,14 @@ import type { SweepCoordinator } from "./sweep-coordinator";
 export interface Env {
   SWEEPS: DurableObjectNamespace<SweepCoordinator>;
   RUNNERS: DurableObjectNamespace<ExperimentRunner>;
+  /**
+   * Local multi-process runs only (scripts/local-runners.ts): RUNNERS_0 … RUNNERS_{K−1} reach the
+   * runner classes of K other `wrangler dev` processes; RUNNER_SHARDS is K.
+   */
+  [shard: `RUNNERS_${number}`]: DurableObjectNamespace<ExperimentRunner> | undefined;
+  RUNNER_SHARDS?: string;
+  /** The name of the worker this code runs as, reported by runners so a view shows where each ran. */
+  WORKER_NAME?: string;
   RESULTS: KVNamespace;
   ASSETS: Fetcher;
   /** Starting, cancelling and retrying need `Authorization: Bearer <token>`. */

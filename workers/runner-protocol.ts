@@ -15,7 +15,7 @@ export interface RunnerSpec {
  * the coordinator holds changes nothing.
  */
 export type RunnerReport =
-  | { status: "running" | "completed"; epochsDone: number; lists: AccuracyLists }
+  | { status: "running" | "completed"; epochsDone: number; lists: AccuracyLists; runner?: string }
   | { status: "retrying" | "failed"; error: string };
 
 /** The coordinator's answer: `ok` (taken; a final report is acknowledged) or `stop` (sweep gone or cancelled). */

@@ -12,7 +12,12 @@ export function runnerName(sweepId: string, index: number): string {
   return `${sweepId}:${index}`;
 }
 
-/** The runner of experiment `index` of sweep `sweepId`. */
-export function runnerOf(env: Pick<Env, "RUNNERS">, sweepId: string, index: number) {
-  return env.RUNNERS.get(env.RUNNERS.idFromName(runnerName(sweepId, index)));
+/**
+ * The runner of experiment `index` of sweep `sweepId`. With RUNNER_SHARDS = K (local runs on K
+ * processes) experiments are placed round-robin on the K runner processes, so K run at once.
+ */
+export function runnerOf(env: Env, sweepId: string, index: number) {
+  const shards = Number(env.RUNNER_SHARDS ?? "0");
+  const namespace = (shards > 1 ? env[`RUNNERS_${index % shards}`] : undefined) ?? env.RUNNERS;
+  return namespace.get(namespace.idFromName(runnerName(sweepId, index)));
 }

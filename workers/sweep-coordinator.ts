@@ -81,8 +81,9 @@ export class SweepCoordinator extends DurableObject<Env> {
     const now = Date.now();
     const wasQueued = sweep.status === "queued";
     this.ctx.storage.transactionSync(() => {
-      if ("lists" in report) this.table.recordProgress(index, report.status, report.epochsDone, report.lists, now);
-      else this.table.recordError(index, report.status === "failed" ? "failed" : "running", report.error, now);
+      if ("lists" in report) {
+        this.table.recordProgress(index, report.status, report.epochsDone, report.lists, report.runner ?? null, now);
+      } else this.table.recordError(index, report.status === "failed" ? "failed" : "running", report.error, now);
     });
     const freed = report.status === "completed" || report.status === "failed";
     // A runner's place is free: the alarm starts the next queued experiment now.

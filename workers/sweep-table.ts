@@ -36,6 +36,7 @@ interface ExperimentRow extends Record<string, SqlStorageValue> {
   error: string | null;
   last_report: number;
   restarts: number;
+  runner: string | null;
 }
 
 /** A status list as SQL: `'queued', 'running'`. */
@@ -53,7 +54,7 @@ CREATE TABLE IF NOT EXISTS sweep (
 CREATE TABLE IF NOT EXISTS experiment (
   idx INTEGER PRIMARY KEY, repeat INTEGER NOT NULL, weight_scale REAL NOT NULL, seed INTEGER NOT NULL,
   status TEXT NOT NULL, epochs_done INTEGER NOT NULL, lists TEXT NOT NULL, error TEXT,
-  last_report INTEGER NOT NULL, restarts INTEGER NOT NULL
+  last_report INTEGER NOT NULL, restarts INTEGER NOT NULL, runner TEXT
 );`;
 
 /** One experiment's row, as the scheduler needs it. */
@@ -93,7 +94,7 @@ export class SweepTable {
     const empty = JSON.stringify({ plain: [], batchNorm: [] } satisfies AccuracyLists);
     for (const e of experiments) {
       this.sql.exec(
-        "INSERT INTO experiment VALUES (?, ?, ?, ?, 'queued', 0, ?, NULL, ?, 0)",
+        "INSERT INTO experiment VALUES (?, ?, ?, ?, 'queued', 0, ?, NULL, ?, 0, NULL)",
         e.index,
         e.repeat,
         e.config.weightScale as number,
@@ -175,15 +176,23 @@ export class SweepTable {
   }
 
   /** Progress of a slice; returns false (and changes nothing) for a report older than what is held. */
-  recordProgress(index: number, status: "running" | "completed", epochsDone: number, lists: AccuracyLists, now: number): boolean {
+  recordProgress(
+    index: number,
+    status: "running" | "completed",
+    epochsDone: number,
+    lists: AccuracyLists,
+    runner: string | null,
+    now: number,
+  ): boolean {
     const row = this.experiment(index);
     if (!row || epochsDone < row.epochsDone) return false;
     this.sql.exec(
-      "UPDATE experiment SET status = ?, epochs_done = ?, lists = ?, error = NULL, last_report = ? WHERE idx = ?",
+      "UPDATE experiment SET status = ?, epochs_done = ?, lists = ?, error = NULL, last_report = ?, runner = ? WHERE idx = ?",
       status,
       epochsDone,
       JSON.stringify(lists),
       now,
+      runner,
       index,
     );
     this.sql.exec("UPDATE sweep SET status = 'running' WHERE status = 'queued'");
@@ -243,6 +252,7 @@ function experimentView(row: ExperimentRow): ExperimentView {
     ...lists,
   };
   if (row.error) view.error = row.error;
+  if (row.runner) view.runner = row.runner;
   return view;
 }
 

@@ -36,6 +36,8 @@ export interface ExperimentView extends AccuracyLists {
   status: ExperimentStatus;
   epochsDone: number;
   error?: string;
+  /** The worker (process, locally) whose runner last reported. */
+  runner?: string;
 }
 
 /** A sweep as `GET /api/sweeps/:id` gives it. */
