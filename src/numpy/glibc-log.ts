@@ -6,10 +6,11 @@
  * 128-entry table of c ≈ z and log(c), then a degree-6 polynomial in r = z/c − 1, with a
  * separate degree-12 polynomial for x near 1. On x86-64 CPUs with FMA and AVX2, glibc's ifunc
  * picks `__log_fma`, built with -mfma -mavx2, and GCC contracts most a·b + c of the C source
- * into fused multiply-adds, so the rounding differs from the plain C reading. The steps below
- * follow the machine code of `__log_fma` in Debian's glibc 2.36 libm.so.6 (objdump), one
- * rounding per instruction; a "fma" in a comment marks a vfmadd there. JavaScript has no fma,
- * so each one is emulated exactly.
+ * into fused multiply-adds, so its rounding differs from a plain reading of the C. The steps
+ * below follow the machine code of `__log_fma` in Debian 12's glibc 2.36 (objdump of
+ * libm.so.6), one rounding per instruction. JavaScript has no fma: each fused step is emulated
+ * exactly, by the cheapest of fma, fmaSmallProduct, fmaSplitFactor and mulSubOne that is valid
+ * for its operands.
  */
 
 /** 2^27 + 1: Veltkamp's splitting factor for binary64. */
@@ -20,7 +21,7 @@ const TWO_M53 = 1.1102230246251565e-16; // 2^-53
 
 const LN2HI = 0.6931471805598903; // 0x1.62e42fefa3800p-1, 42 bits: k·LN2HI is exact for |k| < 2^11
 const LN2LO = 5.497923018708371e-14; // 0x1.ef35793c76730p-45
-// LN2LO split into 42 high bits and 11 low bits, so that k·LN2LO_HI and k·LN2LO_LO are exact.
+// LN2LO in 42 high bits and 7 low bits, so that k·LN2LO_HI and k·LN2LO_LO are exact for |k| < 2^11.
 const LN2LO_HI = 5.49792301870721e-14; // 0x1.ef35793c76000p-45
 const LN2LO_LO = 1.1612032524853294e-26; // 0x1.ccp-87
 
@@ -225,6 +226,16 @@ function roundSum(p: number, pe: number, c: number): number {
 }
 
 /**
+ * fma(a, b, c) for b = bh + bl with a·bh and a·bl exact (factors of few bits, or powers of two)
+ * and |bl| ≤ 2^-30 |bh|: the error of fl(a·b) is then a·bh − fl(a·b), exact by Sterbenz, plus
+ * a·bl, exact as the sum is the representable error, so no Veltkamp split is needed.
+ */
+export function fmaSplitFactor(a: number, b: number, bh: number, bl: number, c: number): number {
+  const p = a * b;
+  return roundSum(p, a * bh - p + a * bl, c);
+}
+
+/**
  * fma(a, b, c) when |a·b| ≤ |c| / 8, the cheap way. Then s = fl(a·b + c) computed from
  * p = fl(a·b), its error se, c, and the halfway points around s are all multiples of ulp(p), while
  * the product's error is at most ulp(p)/2: the fused result is s unless c + p is exactly halfway,
@@ -241,7 +252,7 @@ export function fmaSmallProduct(a: number, b: number, c: number): number {
  * fma(z, invc, −1) for z·invc in [1/2, 2], exactly and cheaply: Dekker's product gives
  * z·invc = p + pe exactly; p lies in [1/2, 2] too, so p − 1 is exact (Sterbenz), and
  * (p − 1) + pe is the exact value rounded once, as the fused instruction rounds it. In
- * glibcLog z ∈ [0x1.6p-1, 0x1.6p0) and z·invc is within 2^-7 of 1.
+ * glibcLog z ∈ [0x1.6p-1, 0x1.6p0) and z·invc is within 2^-8 of 1.
  */
 export function mulSubOne(z: number, invc: number): number {
   const p = z * invc;
@@ -255,9 +266,10 @@ export function mulSubOne(z: number, invc: number): number {
 }
 
 /**
- * Natural logarithm equal bit for bit to glibc's `log` (2.28 and later) on x86-64 CPUs with FMA,
- * which is what numpy's legacy Gaussian sampler gets from the C library. NaN for negative
- * arguments and NaN (payloads are not kept), −Infinity for ±0, Infinity for Infinity.
+ * Natural logarithm equal bit for bit to glibc's `log` on x86-64 CPUs with FMA and AVX2 (its
+ * `__log_fma`, as Debian 12's glibc 2.36 builds it), which is what numpy's legacy Gaussian
+ * sampler gets from the C library there. NaN for negative arguments and NaN (payloads are not
+ * kept), −Infinity for ±0, Infinity for Infinity.
  */
 export function glibcLog(x: number): number {
   scratch[0] = x;
@@ -301,12 +313,9 @@ export function glibcLog(x: number): number {
   // hi + lo = r + log(c) + k·ln2; k·LN2HI is exact, so its fma is a plain addition.
   const w = k * LN2HI + TAB[2 * i + 1];
   const yhi = w + r;
-  // fma(k, LN2LO, ·): the error of fl(k·LN2LO) is k·LN2LO_HI − fl(k·LN2LO) (exact, Sterbenz) + k·LN2LO_LO.
-  const kl = k * LN2LO;
-  const ylo = roundSum(kl, k * LN2LO_HI - kl + k * LN2LO_LO, w - yhi + r);
+  const ylo = fmaSplitFactor(k, LN2LO, LN2LO_HI, LN2LO_LO, w - yhi + r);
   const r2 = r * r;
-  // fma(r2, A0, ylo): A0 = −(1 + 2^-52)/2, so the error of fl(r2·A0) is −r2/2 − fl(r2·A0) (exact) − r2·2^-53.
-  const ra = r2 * A0;
   const q = fmaSmallProduct(fmaSmallProduct(r, A4, A3), r2, fmaSmallProduct(r, A2, A1));
-  return fma(r * r2, q, roundSum(ra, -0.5 * r2 - ra - r2 * TWO_M53, ylo)) + yhi;
+  // A0 = −1/2 − 2^-53.
+  return fma(r * r2, q, fmaSplitFactor(r2, A0, -0.5, -TWO_M53, ylo)) + yhi;
 }

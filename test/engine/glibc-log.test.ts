@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { fma, fmaSmallProduct, glibcLog, mulSubOne } from "../../src/numpy/glibc-log";
+import { fma, fmaSmallProduct, fmaSplitFactor, glibcLog, mulSubOne } from "../../src/numpy/glibc-log";
 
 /** glibc's version as Python reports it, e.g. "glibc 2.36"; the oracle calls that library's log. */
 const LIBC = spawnSync("python3", ["-c", "import platform; print(*platform.libc_ver())"], { encoding: "utf8" }).stdout.trim();
@@ -187,7 +187,7 @@ describe("glibcLog's fused multiply-add emulation", () => {
     };
     const coefficient = () => (rng.next() & 1 ? -1 : 1) * (0.08 + rng.uniform() * 0.42);
     for (let i = 0; i < 50_000; i++) {
-      // Polynomial steps: small r (|r| < 2^-4 near 1, < 2^-7 otherwise, down to ~2^-60) times a coefficient plus another.
+      // Polynomial steps: small r (|r| < 2^-4 near 1, < 2^-8 otherwise, down to ~2^-60) times a coefficient plus another.
       const r = (rng.uniform() - 0.5) * 2 ** (-3 - (i % 58));
       check(r, coefficient(), coefficient());
       check(r * r * r, coefficient(), coefficient() * 2 ** -(i % 40));
@@ -197,6 +197,32 @@ describe("glibcLog's fused multiply-add emulation", () => {
     }
     expect(wrong.length, wrong.slice(0, 10).join("\n")).toBe(0);
     expect(small).toBeGreaterThan(90_000);
+  });
+
+  it("rounds k·Ln2lo + t and r2·A0 + c once, splitting the constant factor, on 100,000 cases", () => {
+    const rng = xorshift(0x5eed1e55);
+    const wrong: string[] = [];
+    // glibc's Ln2lo as 42 + 7 bits, and A0 = −1/2 − 2^-53, as glibcLog splits them.
+    const ln2lo = [5.497923018708371e-14, 5.49792301870721e-14, 1.1612032524853294e-26];
+    const a0 = [-0.5000000000000001, -0.5, -(2 ** -53)];
+    for (const [b, bh, bl] of [ln2lo, a0]) {
+      const [m, e] = exact(b);
+      const [mh, eh] = exact(bh);
+      const [ml, el] = exact(bl);
+      expect((mh << BigInt(eh - el)) + ml).toBe(m << BigInt(e - el));
+    }
+    const check = (a: number, [b, bh, bl]: number[], c: number) => {
+      const got = fmaSplitFactor(a, b, bh, bl, c);
+      const want = exactFma(a, b, c);
+      if (!Object.is(got, want)) wrong.push(`fma(${hex(a)}, ${hex(b)}, ${hex(c)}) = ${hex(got)}, exact ${hex(want)}`);
+    };
+    for (let i = 0; i < 50_000; i++) {
+      check((i % 2099) - 1075, ln2lo, (rng.uniform() - 0.5) * 2 ** -(36 + (i % 40)));
+      // r2 down to 2^-120; c around r2/2 (cancellation) or smaller.
+      const r2 = rng.uniform() * 2 ** -(14 + (i % 106));
+      check(r2, a0, r2 * (0.4 + rng.uniform() * 0.2) * 2 ** -(i % 60));
+    }
+    expect(wrong.length, wrong.slice(0, 10).join("\n")).toBe(0);
   });
 
   it("rounds a·b + c once, also the cheap way, on 50,000 triples where fl(a·b) + c is a tie that the product's error breaks", () => {
@@ -211,8 +237,8 @@ describe("glibcLog's fused multiply-add emulation", () => {
       const j = Math.floor(rng.uniform() * 2 ** 45);
       const p = (2 * j + 1) * (ulp / 2);
       const sign = rng.next() & 1 ? -1 : 1;
-      const a = sign * (1 + rng.uniform());
-      const b = p / a;
+      const a = 1 + rng.uniform();
+      const b = (sign * p) / a;
       if (a * b !== sign * p || exactFma(a, b, -sign * p) === 0) continue;
       const c = sign * (0.25 + Math.floor(rng.uniform() * 2 ** 51) * ulp);
       cases++;
@@ -229,11 +255,12 @@ describe("glibcLog's fused multiply-add emulation", () => {
     // The cases are hard ones: an unfused a·b + c misrounds about half of them.
     expect(plainWrong).toBeGreaterThan(10_000);
   });
+
   it("rounds a·b + c once on 20,000 triples where the product's error is far below the tie it breaks", () => {
     // Odd integer mantissas with A·B = P ≡ ±1 (mod 2^54) (B = ±1/A mod 2^54): fl(a·b) = P ∓ 1 has its lowest
     // bit at 2^L, L ≥ 54, and c puts fl(a·b) + c exactly halfway on a grid of 2^(L+1). The product's error ±1
     // then lies 54 bits or more below the tie's se = ±2^L, so the nearest rounding of se ± 1 is se and the
-    // tie comes back; only rounding that small sum to odd keeps the error's sign.
+    // tie comes back: fma must see it and let the lost ±1 break it.
     const rng = xorshift(0x27182818);
     const wrong: string[] = [];
     let plainWrong = 0;
