@@ -12,7 +12,13 @@ import { summaryOf } from "./sweep-table";
 export const KV_WRITE_INTERVAL_MS = 1000;
 
 const SCHEMA =
-  "CREATE TABLE IF NOT EXISTS kv_write (key TEXT PRIMARY KEY, written_at INTEGER NOT NULL, pending INTEGER NOT NULL)";
+  "CREATE TABLE IF NOT EXISTS kv_write (key TEXT PRIMARY KEY, written_at INTEGER NOT NULL, pending INTEGER NOT NULL, signature TEXT NOT NULL)";
+
+interface WriteRow extends Record<string, SqlStorageValue> {
+  written_at: number;
+  pending: number;
+  signature: string;
+}
 
 /** Publishes one sweep, coalescing writes per key. */
 export class ResultsPublisher {
@@ -27,18 +33,23 @@ export class ResultsPublisher {
    */
   async publish(view: SweepView, now = Date.now()): Promise<number | null> {
     this.sql.exec(SCHEMA);
-    const writes: [string, () => Promise<void>][] = [
-      [this.store.summaryKey(view), () => this.store.putSummary(summaryOf(view))],
+    const final = isFinalSweep(view.status);
+    const summary = summaryOf(view);
+    // Each key with what it should hold (its signature) and how to write it; a key that already
+    // holds it is not written again.
+    const writes: [string, string, () => Promise<void>][] = [
+      [this.store.summaryKey(view), JSON.stringify(summary), () => this.store.putSummary(summary)],
       [
         this.store.resultKey(view.id),
-        () => (isFinalSweep(view.status) ? this.store.putResult(view) : this.store.deleteResult(view.id)),
+        final ? `${view.status} ${view.completedAt}` : "none",
+        () => (final ? this.store.putResult(view) : this.store.deleteResult(view.id)),
       ],
     ];
     let due: number | null = null;
-    for (const [key, write] of writes) {
-      const last = this.sql.exec<{ written_at: number }>("SELECT written_at FROM kv_write WHERE key = ?", key).toArray()[0];
+    for (const [key, signature, write] of writes) {
+      const last = this.sql.exec<WriteRow>("SELECT * FROM kv_write WHERE key = ?", key).toArray()[0];
+      if ((last ? last.signature : "none") === signature && !last?.pending) continue;
       const allowedAt = last ? last.written_at + KV_WRITE_INTERVAL_MS : 0;
-      if (!last && key === this.store.resultKey(view.id) && !isFinalSweep(view.status)) continue;
       if (now < allowedAt) {
         this.sql.exec("UPDATE kv_write SET pending = 1 WHERE key = ?", key);
         due = Math.min(due ?? allowedAt, allowedAt);
@@ -46,10 +57,12 @@ export class ResultsPublisher {
       }
       // Recorded before the write: a write that fails is retried, one that succeeded is never repeated too soon.
       this.sql.exec(
-        "INSERT INTO kv_write (key, written_at, pending) VALUES (?, ?, 1) ON CONFLICT(key) DO UPDATE SET written_at = ?, pending = 1",
+        "INSERT INTO kv_write VALUES (?, ?, 1, ?) ON CONFLICT(key) DO UPDATE SET written_at = ?, pending = 1, signature = ?",
         key,
         now,
+        signature,
         now,
+        signature,
       );
       await write();
       this.sql.exec("UPDATE kv_write SET pending = 0 WHERE key = ? AND written_at = ?", key, now);
