@@ -22,7 +22,7 @@ import { ResultsStore } from "./results-store";
 import { sha256Hex } from "./sha256";
 import { coordinatorOf } from "./stubs";
 import type { CoordinatorRefusal } from "./sweep-coordinator";
-import { newSweepId, SWEEP_ID } from "./sweep-id";
+import { IDEMPOTENCY_TTL_MS, previousSweepIdFor, randomSweepId, SWEEP_ID, sweepIdFor } from "./sweep-id";
 
 /** Largest request body accepted. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -65,6 +65,15 @@ async function findSweep(env: Env, id: string): Promise<SweepView> {
   return live;
 }
 
+/** The id for a new sweep: random, or the one its Idempotency-Key names (made under it in the last 24 h, else new). */
+async function newSweepId(env: Env, key: string | undefined, now: number): Promise<string> {
+  if (!key) return randomSweepId();
+  const previous = await previousSweepIdFor(key, now);
+  const prior = await coordinatorOf(env, previous).state();
+  if (prior && now - Date.parse(prior.createdAt) < IDEMPOTENCY_TTL_MS) return previous;
+  return sweepIdFor(key, now);
+}
+
 function orRefusal(result: SweepView | CoordinatorRefusal): SweepView {
   if ("refused" in result) {
     const status = { not_found: 404, conflict: 409, idempotency_mismatch: 422 } as const;
@@ -91,8 +100,9 @@ const api = new Hono<ConfigEnv>()
     const config = c.var.config;
     const estimate = admit(config, c.env);
     if (c.req.query("dryRun") === "1") return c.json({ config, estimate }, 200);
-    const id = await newSweepId(c.req.header("Idempotency-Key"));
-    const view = orRefusal(await coordinatorOf(c.env, id).create(id, config, c.var.requestHash, new Date().toISOString()));
+    const now = Date.now();
+    const id = await newSweepId(c.env, c.req.header("Idempotency-Key"), now);
+    const view = orRefusal(await coordinatorOf(c.env, id).create(id, config, c.var.requestHash, new Date(now).toISOString()));
     return c.json({ id, status: view.status, links: sweepLinks(id), estimate }, 202);
   })
   .get("/sweeps", async (c) => {

@@ -16,7 +16,6 @@ import {
   isFinalExperiment,
   isFinalSweep,
   type SweepConfig,
-  type SweepStatus,
   type SweepView,
   sweepExperiments,
 } from "../src/sweep";
@@ -25,7 +24,7 @@ import { ResultsPublisher } from "./results-publisher";
 import { ResultsStore } from "./results-store";
 import type { ReportAnswer, RunnerReport } from "./runner-protocol";
 import { runnerOf } from "./stubs";
-import { SweepTable } from "./sweep-table";
+import { type SweepState, SweepTable } from "./sweep-table";
 
 /** Why a request to the coordinator cannot be done. */
 export type CoordinatorRefusal = { refused: "not_found" | "conflict" | "idempotency_mismatch"; message: string };
@@ -61,8 +60,8 @@ export class SweepCoordinator extends DurableObject<Env> {
     return this.publish();
   }
 
-  /** The sweep's status and end time, or null when this coordinator holds none (nothing is written). */
-  state(): { status: SweepStatus; completedAt?: string } | null {
+  /** The sweep's status, creation and end times, or null when this coordinator holds none (nothing is written). */
+  state(): SweepState | null {
     return this.table.state();
   }
 

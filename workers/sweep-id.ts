@@ -1,16 +1,30 @@
-/** Sweep ids: 32 hex digits, random, or derived from an Idempotency-Key so a retried POST finds its sweep. */
+/**
+ * Sweep ids: 32 hex digits, random, or derived from an Idempotency-Key so that a retried POST finds
+ * its sweep. A key names the sweep made under it in the last 24 hours; after that it is free again.
+ */
 
 import { sha256Hex } from "./sha256";
 
 /** What a sweep id looks like; anything else is an unknown sweep. */
 export const SWEEP_ID = /^[0-9a-f]{32}$/;
 
-/** The id an Idempotency-Key always maps to. */
-export async function sweepIdFor(idempotencyKey: string): Promise<string> {
-  return (await sha256Hex(`idempotency:${idempotencyKey}`)).slice(0, 32);
+/** How long an Idempotency-Key keeps naming its sweep. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The id a key gives in the 24-hour window that holds `now`. A key reused within 24 hours may fall
+ * in the next window: the caller looks in the previous window's id first ({@link previousSweepIdFor}).
+ */
+export async function sweepIdFor(idempotencyKey: string, now = Date.now()): Promise<string> {
+  return (await sha256Hex(`idempotency:${idempotencyKey}:${Math.floor(now / IDEMPOTENCY_TTL_MS)}`)).slice(0, 32);
 }
 
-/** A new sweep id, or the one an Idempotency-Key maps to. */
-export function newSweepId(idempotencyKey: string | undefined): Promise<string> {
-  return idempotencyKey ? sweepIdFor(idempotencyKey) : Promise.resolve(crypto.randomUUID().replaceAll("-", ""));
+/** The id the key gave in the window before `now`'s. */
+export function previousSweepIdFor(idempotencyKey: string, now = Date.now()): Promise<string> {
+  return sweepIdFor(idempotencyKey, now - IDEMPOTENCY_TTL_MS);
+}
+
+/** A new random sweep id. */
+export function randomSweepId(): string {
+  return crypto.randomUUID().replaceAll("-", "");
 }

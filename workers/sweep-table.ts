@@ -57,6 +57,13 @@ CREATE TABLE IF NOT EXISTS experiment (
   last_report INTEGER NOT NULL, restarts INTEGER NOT NULL, runner TEXT
 );`;
 
+/** Where a sweep stands, without its lists. */
+export interface SweepState {
+  status: SweepStatus;
+  createdAt: string;
+  completedAt?: string;
+}
+
 /** One experiment's row, as the scheduler needs it. */
 export interface ExperimentEntry {
   index: number;
@@ -112,12 +119,14 @@ export class SweepTable {
     return row && { id: row.id, status: row.status, config: JSON.parse(row.config), requestHash: row.request_hash };
   }
 
-  /** The sweep's status and end time, or null when none is held. */
-  state(): { status: SweepStatus; completedAt?: string } | null {
+  /** The sweep's status, creation and end times, or null when none is held. */
+  state(): SweepState | null {
     if (!this.exists()) return null;
-    const row = this.sql.exec<SweepRow>("SELECT status, completed_at FROM sweep").toArray()[0];
+    const row = this.sql.exec<SweepRow>("SELECT status, created_at, completed_at FROM sweep").toArray()[0];
     if (!row) return null;
-    return row.completed_at ? { status: row.status, completedAt: row.completed_at } : { status: row.status };
+    const state: SweepState = { status: row.status, createdAt: row.created_at };
+    if (row.completed_at) state.completedAt = row.completed_at;
+    return state;
   }
 
   /** One experiment, or undefined. */

@@ -1,6 +1,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { parseSweepConfig } from "../../src/sweep/config";
+import { sha256Hex } from "../../workers/sha256";
+import { previousSweepIdFor } from "../../workers/sweep-id";
 import { api, coordinatorStub, startSweep } from "./helpers";
 
 interface Answer {
@@ -68,5 +71,22 @@ describe("requests", () => {
     const res = await api("/api/sweeps", { method: "POST", body: JSON.stringify({ ...request, seed: 4 }), headers });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("idempotency_mismatch");
+  });
+
+  it.each([
+    [10, "names the sweep made under it 10 hours ago (in the previous day's window)", true],
+    [25, "is free again 25 hours later: a new sweep starts", false],
+  ])("an Idempotency-Key used %i hours ago %s", async (hoursAgo, _, same) => {
+    const key = `expiry-${hoursAgo}`;
+    const request = { weightScales: [0.05], epochs: 1, trainSize: 100, seed: 3 };
+    const now = Date.now();
+    // Made in the previous window at the given age (an id is only a function of key and window).
+    const then = now - hoursAgo * 3600_000;
+    const previous = await previousSweepIdFor(key, now);
+    const config = parseSweepConfig(request, () => 0);
+    const hash = await sha256Hex(JSON.stringify(request));
+    await coordinatorStub(previous).create(previous, config, hash, new Date(then).toISOString());
+    const id = await startSweep(request, { "Idempotency-Key": key });
+    expect(id === previous).toBe(same);
   });
 });
