@@ -59,7 +59,7 @@ export interface MemoryEstimate {
   optimizer: number;
   /** Activations and their gradients for the largest chunk of rows, both networks. */
   activations: number;
-  /** The batch as its non-zero pixels (and its dense copy). */
+  /** Input rows as their non-zero pixels: the batch's and each network's evaluation chunk (and one dense copy). */
   input: number;
   /** The images and labels kept as bytes. */
   dataset: number;
@@ -92,7 +92,7 @@ export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
   const parameters = DOUBLE * (2 * 2 * weights + bnVectors);
   const optimizer = DOUBLE * OPTIMIZER_COPIES[config.optimizer] * (2 * weights + 2 * hidden);
   const activations = DOUBLE * rows * (plainRows + bnRows);
-  const input = rows * INPUT_SIZE * (4 + DOUBLE + DOUBLE);
+  const input = rows * INPUT_SIZE * (3 * (4 + DOUBLE) + DOUBLE);
   const dataset = (config.trainSize + config.testSize) * (INPUT_SIZE + 1);
   const checkpoint = 2 * (parameters / 2 + optimizer);
   const baseline = BASELINE_BYTES;
