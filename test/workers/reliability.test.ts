@@ -136,10 +136,18 @@ async function storedCheckpoint(id: string, request: object, damage: (bytes: Uin
 
 describe("a checkpoint", () => {
   it.each([
-    ["with one byte flipped", (b: Uint8Array) => void (b[100] ^= 1), "checkpoint damaged: checkpoint checksum does not match"],
+    [
+      "with one byte flipped",
+      (b: Uint8Array) => {
+        b[100] ^= 1;
+      },
+      "checkpoint damaged: checkpoint checksum does not match",
+    ],
     [
       "of another format version",
-      (b: Uint8Array) => void (b[3] = "1".charCodeAt(0)),
+      (b: Uint8Array) => {
+        b[3] = "1".charCodeAt(0);
+      },
       "checkpoint damaged: checkpoint is format BNX1; this engine reads BNX2",
     ],
   ])("%s ends its experiment failed at once, never restored silently", async (name, damage, error) => {
@@ -159,7 +167,9 @@ describe("retry", () => {
     const key = "retry-throws-1";
     const id = await sweepIdFor(key);
     const request = { weightScales: [0.05], epochs: 2, trainSize: 100, seed: 17 };
-    await storedCheckpoint(id, request, (b) => void (b[100] ^= 1));
+    await storedCheckpoint(id, request, (b) => {
+      b[100] ^= 1;
+    });
     await startSweep(request, { "Idempotency-Key": key });
     expect((await waitForSweep(id, isFinal)).status).toBe("failed");
     await runInDurableObject(coordinatorStub(id), (instance) => {
