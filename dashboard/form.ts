@@ -3,8 +3,8 @@
 import { logspace } from "../src/numpy/logspace";
 import { type FieldName, type FieldRule, SWEEP_FIELDS, type SweepRequest } from "../src/sweep";
 
-/** Fields with a control of their own: all but the weight scales, which the form asks as a range. */
-const FORM_FIELDS = (Object.keys(SWEEP_FIELDS) as FieldName[]).filter((n) => n !== "weightScales");
+/** Fields with a control of their own: all but the weight scales (asked as a range) and the grid (its own editor). */
+const FORM_FIELDS = (Object.keys(SWEEP_FIELDS) as FieldName[]).filter((n) => n !== "weightScales" && n !== "grid");
 
 function control(form: HTMLFormElement, name: string): HTMLInputElement | HTMLSelectElement | null {
   return form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null;
@@ -12,6 +12,7 @@ function control(form: HTMLFormElement, name: string): HTMLInputElement | HTMLSe
 
 /** The control of one field, with the limits of its rule. */
 function fieldControl(name: FieldName, rule: FieldRule, value: unknown): HTMLInputElement | HTMLSelectElement {
+  if (rule.kind === "grid") throw new Error("the grid has its own editor");
   if (rule.kind === "choice") {
     const select = document.createElement("select");
     select.replaceChildren(...rule.choices.map((c) => new Option(c, c, c === value, c === value)));

@@ -4,8 +4,8 @@
  * iteration one slice's CPU budget, and the whole sweep the deployment's work budget.
  */
 
-import { itersPerEpoch, memoryEstimate, peakIterationWork, totalWork } from "../src/experiment";
-import { type SweepConfig, SweepConfigError, sweepExperiments } from "../src/sweep";
+import { type ExperimentConfig, itersPerEpoch, memoryEstimate, peakIterationWork, totalWork } from "../src/experiment";
+import { type GridField, type SweepConfig, SweepConfigError, sweepExperiments } from "../src/sweep";
 import { type Env, tuning } from "./env";
 import { durableObjectCost, PRICES_AS_OF } from "./pricing";
 import { sliceIterations } from "./slice-plan";
@@ -32,15 +32,23 @@ export interface SweepEstimate {
 }
 
 /** The field that drives a cost the most: the largest of hidden sizes, batch or train size. */
-function costDriver(config: SweepConfig): keyof SweepConfig {
+function costDriver(config: ExperimentConfig): keyof ExperimentConfig {
   const hidden = Math.max(...config.hiddenSizes);
   if (hidden * hidden >= config.batchSize * hidden && hidden >= 1024) return "hiddenSizes";
   return config.batchSize >= config.trainSize / 10 ? "batchSize" : "trainSize";
 }
 
 /** Multiply-adds of one row through the hidden layers' products. */
-function rowWork({ hiddenSizes }: Pick<SweepConfig, "hiddenSizes">): number {
+function rowWork({ hiddenSizes }: Pick<ExperimentConfig, "hiddenSizes">): number {
   return [784, ...hiddenSizes, 10].reduce((sum, size, l, sizes) => sum + (l > 0 ? sizes[l - 1] * size : 0), 0);
+}
+
+/** `field`, or `grid.field[i]` when the experiment took that field's value from the grid. */
+function inGrid(config: SweepConfig, experiment: ExperimentConfig, field: string): string {
+  const values = config.grid[field as GridField] as unknown[] | undefined;
+  if (!values) return field;
+  const index = values.findIndex((v) => JSON.stringify(v) === JSON.stringify(experiment[field as keyof ExperimentConfig]));
+  return `grid.${field}[${index}]`;
 }
 
 function mb(bytes: number): string {
@@ -54,30 +62,36 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
     sliceMultiplyAdds: tuning(env, "MAX_SLICE_WORK"),
     sweepMultiplyAdds: tuning(env, "MAX_SWEEP_WORK"),
   };
-  const experiments = sweepExperiments(config).map((e) => e.config);
-  // Every experiment of a sweep has the same shape but its scale and seed: the first stands for all.
-  const first = experiments[0];
-  const memory = memoryEstimate(first);
+  const experiments = sweepExperiments(config);
+  // One experiment per grid combination stands for its scales and repeats (same shape and work).
+  const shapes = experiments.filter((e) => e.repeat === 0 && e.config.weightScale === config.weightScales[0]);
+  const worst = (measure: (c: ExperimentConfig) => number) =>
+    shapes.reduce((a, b) => (measure(b.config) > measure(a.config) ? b : a));
+  const memoryWorst = worst((c) => memoryEstimate(c).total);
+  const memory = memoryEstimate(memoryWorst.config);
   if (memory.total > limits.memoryBytes) {
-    const field = config.hiddenSizes.some((h) => h > 1024) ? "hiddenSizes" : costDriver(config);
+    const field = memoryWorst.config.hiddenSizes.some((h) => h > 1024) ? "hiddenSizes" : costDriver(memoryWorst.config);
     throw new SweepConfigError(
-      field,
+      inGrid(config, memoryWorst.config, field),
       `makes each experiment need about ${mb(memory.total)} (weights ${mb(memory.parameters + memory.optimizer)}, activations ${mb(memory.activations + memory.input)}, data ${mb(memory.dataset)}); the limit is ${mb(limits.memoryBytes)}`,
     );
   }
-  const peak = peakIterationWork(first);
+  const peakWorst = worst(peakIterationWork);
+  const peak = peakIterationWork(peakWorst.config);
   if (peak > limits.sliceMultiplyAdds) {
     throw new SweepConfigError(
-      costDriver(config),
+      inGrid(config, peakWorst.config, costDriver(peakWorst.config)),
       `makes one iteration (a step and an evaluation) about ${peak.toExponential(2)} multiply-adds; one slice may do ${limits.sliceMultiplyAdds.toExponential(2)}`,
     );
   }
-  const multiplyAdds = totalWork(first) * experiments.length;
+  const multiplyAdds = experiments.reduce((sum, e) => sum + totalWork(e.config), 0);
   if (multiplyAdds > limits.sweepMultiplyAdds) {
+    const combinations = shapes.length;
     // The field furthest above the book's setting drives the total.
-    const ratios: [keyof SweepConfig, number][] = [
+    const ratios: [string, number][] = [
       ["weightScales", config.weightScales.length / 16],
       ["repeats", config.repeats],
+      ["grid", combinations],
       ["epochs", config.epochs / 20],
       ["trainSize", config.trainSize / 1000],
       ["hiddenSizes", rowWork(config) / rowWork({ hiddenSizes: [100, 100, 100, 100, 100] })],
@@ -88,8 +102,11 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
       `makes the sweep about ${multiplyAdds.toExponential(2)} multiply-adds (${experiments.length} experiments); this server's limit (MAX_SWEEP_WORK) is ${limits.sweepMultiplyAdds.toExponential(2)}`,
     );
   }
-  const iterations = (first.epochs - 1) * itersPerEpoch(first) + 1;
-  const slices = experiments.length * Math.ceil(iterations / sliceIterations(first, tuning(env, "SLICE_WORK")));
+  const slices = experiments.reduce(
+    (sum, { config: c }) =>
+      sum + Math.ceil(((c.epochs - 1) * itersPerEpoch(c) + 1) / sliceIterations(c, tuning(env, "SLICE_WORK"))),
+    0,
+  );
   const cpuSeconds = multiplyAdds / MACS_PER_CPU_SECOND;
   // Each slice is an alarm and a report to the coordinator.
   const costUsd = durableObjectCost(cpuSeconds, 2 * slices);

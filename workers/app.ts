@@ -5,6 +5,7 @@ import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { randomSeed } from "../src/experiment";
 import {
+  gridCombinations,
   isFinalSweep,
   parseSweepConfig,
   plotSvg,
@@ -12,6 +13,7 @@ import {
   type SweepConfig,
   type SweepRequest,
   type SweepView,
+  summarySvg,
   sweepLinks,
 } from "../src/sweep";
 import { admit } from "./admission";
@@ -136,8 +138,18 @@ const api = new Hono<ConfigEnv>()
   })
   .get("/sweeps/:id/plot.svg", async (c) => {
     const view = await findSweep(c.env, c.req.param("id"));
-    const svg = plotSvg(view, { showTest: c.req.query("test") === "1" });
+    const raw = c.req.query("combination");
+    const combination = raw === undefined ? undefined : Number(raw);
+    const count = gridCombinations(view.config.grid ?? {}).length;
+    if (combination !== undefined && !(Number.isInteger(combination) && combination >= 0 && combination < count)) {
+      apiError(400, "invalid_field", `combination must be an integer from 0 to ${count - 1}`, "combination");
+    }
+    const svg = plotSvg(view, { showTest: c.req.query("test") === "1", combination });
     return c.body(svg, 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
+  })
+  .get("/sweeps/:id/summary.svg", async (c) => {
+    const view = await findSweep(c.env, c.req.param("id"));
+    return c.body(summarySvg(view), 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
   })
   .delete("/sweeps/:id", requireToken, async (c) => {
     const id = c.req.param("id");

@@ -8,6 +8,8 @@ import type { AccuracyLists } from "../src/experiment";
 import {
   type ExperimentStatus,
   type ExperimentView,
+  type GridValues,
+  gridCombinations,
   OPEN_EXPERIMENT_STATUSES,
   type SweepConfig,
   type SweepExperiment,
@@ -37,6 +39,7 @@ interface ExperimentRow extends Record<string, SqlStorageValue> {
   last_report: number;
   restarts: number;
   runner: string | null;
+  combination: number;
 }
 
 /** A status list as SQL: `'queued', 'running'`. */
@@ -54,7 +57,7 @@ CREATE TABLE IF NOT EXISTS sweep (
 CREATE TABLE IF NOT EXISTS experiment (
   idx INTEGER PRIMARY KEY, repeat INTEGER NOT NULL, weight_scale REAL NOT NULL, seed INTEGER NOT NULL,
   status TEXT NOT NULL, epochs_done INTEGER NOT NULL, lists TEXT NOT NULL, error TEXT,
-  last_report INTEGER NOT NULL, restarts INTEGER NOT NULL, runner TEXT
+  last_report INTEGER NOT NULL, restarts INTEGER NOT NULL, runner TEXT, combination INTEGER NOT NULL
 );`;
 
 /** Where a sweep stands, without its lists. */
@@ -101,13 +104,14 @@ export class SweepTable {
     const empty = JSON.stringify({ plain: [], batchNorm: [] } satisfies AccuracyLists);
     for (const e of experiments) {
       this.sql.exec(
-        "INSERT INTO experiment VALUES (?, ?, ?, ?, 'queued', 0, ?, NULL, ?, 0, NULL)",
+        "INSERT INTO experiment VALUES (?, ?, ?, ?, 'queued', 0, ?, NULL, ?, 0, NULL, ?)",
         e.index,
         e.repeat,
         e.config.weightScale as number,
         e.config.seed,
         empty,
         now,
+        e.combination,
       );
     }
   }
@@ -141,12 +145,14 @@ export class SweepTable {
     const sweep = this.sql.exec<SweepRow>("SELECT * FROM sweep").toArray()[0];
     if (!sweep) return null;
     const rows = this.sql.exec<ExperimentRow>("SELECT * FROM experiment ORDER BY idx").toArray();
+    const config = JSON.parse(sweep.config) as SweepConfig;
+    const combinations = gridCombinations(config.grid);
     const view: SweepView = {
       id: sweep.id,
       status: sweep.status,
-      config: JSON.parse(sweep.config) as SweepConfig,
+      config,
       createdAt: sweep.created_at,
-      experiments: rows.map(experimentView),
+      experiments: rows.map((row) => experimentView(row, combinations[row.combination])),
     };
     if (sweep.completed_at) view.completedAt = sweep.completed_at;
     return view;
@@ -249,17 +255,22 @@ function entryOf(row: ExperimentRow): ExperimentEntry {
   return { index: row.idx, status: row.status, epochsDone: row.epochs_done, restarts: row.restarts };
 }
 
-function experimentView(row: ExperimentRow): ExperimentView {
-  const lists = JSON.parse(row.lists) as AccuracyLists;
+function experimentView(row: ExperimentRow, values: GridValues): ExperimentView {
+  const { plain, batchNorm, testPlain, testBatchNorm } = JSON.parse(row.lists) as AccuracyLists;
   const view: ExperimentView = {
     index: row.idx,
     weightScale: row.weight_scale,
     seed: row.seed,
     repeat: row.repeat,
+    combination: row.combination,
+    grid: values,
     status: row.status,
     epochsDone: row.epochs_done,
-    ...lists,
+    plain,
+    batchNorm,
   };
+  if (testPlain) view.testPlain = testPlain;
+  if (testBatchNorm) view.testBatchNorm = testBatchNorm;
   if (row.error) view.error = row.error;
   if (row.runner) view.runner = row.runner;
   return view;

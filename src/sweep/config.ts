@@ -6,7 +6,22 @@
 import type { ExperimentConfig } from "../experiment/config";
 import type { Activation } from "../nn/multi-layer-net";
 import type { OptimizerKind } from "../nn/optimizers/optimizer";
-import { FIELD_NAMES, type FieldName, type FieldRule, MAX_EXPERIMENTS, ruleMessage, SWEEP_FIELDS } from "./fields";
+import {
+  FIELD_NAMES,
+  type FieldName,
+  type FieldRule,
+  GRID_FIELDS,
+  type GridField,
+  MAX_EXPERIMENTS,
+  ruleMessage,
+  SWEEP_FIELDS,
+} from "./fields";
+
+/** A grid: fields of the request, each with the values to sweep. */
+export type Grid = { [F in GridField]?: SweepConfig[F][] };
+
+/** One combination of a grid's values (empty without a grid). */
+export type GridValues = { [F in GridField]?: SweepConfig[F] };
 
 /** A validated sweep configuration, every field filled. */
 export interface SweepConfig {
@@ -23,6 +38,7 @@ export interface SweepConfig {
   optimizer: OptimizerKind;
   weightDecay: number;
   dropout: number;
+  grid: Grid;
 }
 
 /** What a client may send: any subset of the fields. */
@@ -59,18 +75,51 @@ export function checkValue(field: string, rule: FieldRule, v: unknown): unknown 
     case "list":
       if (!Array.isArray(v) || v.length < rule.minLength || v.length > rule.maxLength) fail();
       return (v as unknown[]).map((x, i) => checkValue(`${field}[${i}]`, rule.item, x));
+    case "grid": {
+      if (typeof v !== "object" || v === null || Array.isArray(v)) fail();
+      const out: Record<string, unknown> = {};
+      // Fields in the schema's order, so that combinations do not depend on the request's key order.
+      for (const key of Object.keys(v as object)) if (!(rule.fields as readonly string[]).includes(key)) fail();
+      for (const key of rule.fields) {
+        const values = (v as Record<string, unknown>)[key];
+        if (values === undefined) continue;
+        if (!Array.isArray(values) || values.length < 1 || values.length > rule.maxValues) {
+          throw new SweepConfigError(`${field}.${key}`, `must be an array of 1 to ${rule.maxValues} values`);
+        }
+        out[key] = values.map((x, i) => checkValue(`${field}.${key}[${i}]`, SWEEP_FIELDS[key].rule, x));
+      }
+      return out;
+    }
   }
 }
 
-/** Rules that tie two fields together, checked after each field's own rule. */
-function checkCrossFieldRules(config: SweepConfig): void {
-  if (config.batchSize > config.trainSize) {
-    throw new SweepConfigError("batchSize", `must be at most trainSize (${config.trainSize})`);
+/** Every combination of the grid's values, the last field varying fastest; one empty combination without a grid. */
+export function gridCombinations(grid: Grid): GridValues[] {
+  let combinations: GridValues[] = [{}];
+  for (const field of GRID_FIELDS) {
+    const values = grid[field];
+    if (!values) continue;
+    combinations = combinations.flatMap((c) => values.map((v) => ({ ...c, [field]: v })));
   }
-  if (config.weightScales.length * config.repeats > MAX_EXPERIMENTS) {
+  return combinations;
+}
+
+/** Rules that tie two fields together, checked after each field's own rule, for every grid combination. */
+function checkCrossFieldRules(config: SweepConfig): void {
+  const combinations = gridCombinations(config.grid);
+  for (const values of combinations) {
+    const { batchSize, trainSize } = { ...config, ...values };
+    if (batchSize > trainSize) {
+      const field = values.batchSize !== undefined ? `grid.batchSize[${config.grid.batchSize?.indexOf(batchSize)}]` : "batchSize";
+      throw new SweepConfigError(field, `must be at most trainSize (${trainSize})`);
+    }
+  }
+  const experiments = config.weightScales.length * combinations.length * config.repeats;
+  if (experiments > MAX_EXPERIMENTS) {
+    const grid = combinations.length > 1 ? ` × ${combinations.length} grid combinations` : "";
     throw new SweepConfigError(
-      "repeats",
-      `times the ${config.weightScales.length} weight scales must be at most ${MAX_EXPERIMENTS} experiments`,
+      config.repeats > 1 ? "repeats" : combinations.length > 1 ? "grid" : "weightScales",
+      `make ${config.weightScales.length} weight scales${grid} × ${config.repeats} repeats = ${experiments} experiments; at most ${MAX_EXPERIMENTS}`,
     );
   }
 }
@@ -103,23 +152,33 @@ export function fieldOf(error: SweepConfigError): FieldName | undefined {
   return (FIELD_NAMES as string[]).includes(name) ? (name as FieldName) : undefined;
 }
 
-/** One experiment of a sweep: which scale, which repeat, and its full configuration. */
+/** One experiment of a sweep: which scale, grid combination and repeat, and its full configuration. */
 export interface SweepExperiment {
   index: number;
   repeat: number;
+  /** Index into {@link gridCombinations}; 0 without a grid. */
+  combination: number;
   config: ExperimentConfig;
 }
 
-/** The sweep's experiments, scale-major: every scale of repeat 0, then of repeat 1, … */
+/**
+ * The sweep's experiments: for each repeat, each grid combination, each weight scale (the scale
+ * varying fastest). Seeds follow the repeat, so an experiment's lists equal the same experiment
+ * run alone with its combination's values.
+ */
 export function sweepExperiments(sweep: SweepConfig): SweepExperiment[] {
-  const { weightScales, repeats, seed, ...rest } = sweep;
+  const { weightScales, repeats, seed, grid, ...rest } = sweep;
+  const combinations = gridCombinations(grid);
   const out: SweepExperiment[] = [];
   for (let repeat = 0; repeat < repeats; repeat++) {
-    weightScales.forEach((weightScale, s) => {
-      out.push({
-        index: repeat * weightScales.length + s,
-        repeat,
-        config: { ...rest, weightScale, seed: (seed + repeat) >>> 0 },
+    combinations.forEach((values, combination) => {
+      weightScales.forEach((weightScale) => {
+        out.push({
+          index: out.length,
+          repeat,
+          combination,
+          config: { ...rest, ...values, weightScale, seed: (seed + repeat) >>> 0 },
+        });
       });
     });
   }

@@ -16,7 +16,23 @@ export type FieldRule =
   | { kind: "integer"; min: number; max: number }
   | { kind: "number"; min: number; max?: number; minExclusive?: boolean }
   | { kind: "choice"; choices: readonly string[] }
-  | { kind: "list"; minLength: number; maxLength: number; item: FieldRule };
+  | { kind: "list"; minLength: number; maxLength: number; item: FieldRule }
+  | { kind: "grid"; fields: readonly GridField[]; maxValues: number };
+
+/** Fields a sweep may vary beyond the weight scale: each with a list of values, every combination run. */
+export const GRID_FIELDS = [
+  "learningRate",
+  "batchSize",
+  "optimizer",
+  "activation",
+  "weightDecay",
+  "dropout",
+  "hiddenSizes",
+  "trainSize",
+] as const;
+
+/** A field a grid may vary. */
+export type GridField = (typeof GRID_FIELDS)[number];
 
 /** One request field. */
 export interface FieldSpec<T = unknown> {
@@ -146,6 +162,14 @@ export const SWEEP_FIELDS = {
     label: "dropout",
     help: "dropout ratio after each hidden activation (0: none)",
   } satisfies FieldSpec<number>,
+  grid: {
+    rule: { kind: "grid", fields: GRID_FIELDS, maxValues: 16 },
+    default: {},
+    defaultText: "`{}`",
+    flag: "grid",
+    label: "grid",
+    help: "more fields to sweep, each with its values (field=v1,v2; list values split by /); every combination runs",
+  } satisfies FieldSpec<Record<string, unknown[]>>,
 } as const;
 
 /** A field's name. */
@@ -165,6 +189,8 @@ export function ruleMessage(rule: FieldRule): string {
       return `must be one of ${rule.choices.join(", ")}`;
     case "list":
       return `must be an array of ${rule.minLength} to ${rule.maxLength} entries`;
+    case "grid":
+      return `must be an object whose keys are among ${rule.fields.join(", ")}, each an array of 1 to ${rule.maxValues} values`;
   }
 }
 
@@ -181,5 +207,7 @@ export function ruleSummary(rule: FieldRule): string {
       return rule.choices.map((c) => `\`${c}\``).join(", ");
     case "list":
       return `${rule.minLength}–${rule.maxLength} of: ${ruleSummary(rule.item)}`;
+    case "grid":
+      return `{field: 1–${rule.maxValues} values} for ${rule.fields.map((f) => `\`${f}\``).join(", ")}; each value by its field's rule`;
   }
 }

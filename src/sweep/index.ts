@@ -2,6 +2,9 @@
 
 export {
   fieldOf,
+  type Grid,
+  type GridValues,
+  gridCombinations,
   parseSweepConfig,
   type SweepConfig,
   SweepConfigError,
@@ -14,11 +17,14 @@ export {
   type FieldName,
   type FieldRule,
   type FieldSpec,
+  GRID_FIELDS,
+  type GridField,
   MAX_EXPERIMENTS,
   ruleMessage,
   ruleSummary,
   SWEEP_FIELDS,
 } from "./fields";
-export { plotSvg, scaleTitle } from "./plot-svg";
+export { combinationTitle, plotSvg, scaleTitle } from "./plot-svg";
 export { CSV_HEADER, resultsCsv, resultsCsvLines } from "./results-csv";
+export { summarySeries, summarySvg } from "./summary-svg";
 export * from "./view";

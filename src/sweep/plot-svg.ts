@@ -1,8 +1,10 @@
 /**
  * The study's figure as SVG: one panel per weight scale (4 a row), accuracy 0–1 against epochs,
- * Batch Norm solid and the plain network dashed, a min–max band when repeats > 1, and a legend.
+ * Batch Norm solid and the plain network dashed, a min–max band when repeats > 1, and a legend;
+ * with a grid, one such block per combination, titled with its values.
  */
 
+import { type GridValues, gridCombinations } from "./config";
 import { type Band, type Panel, panels } from "./series";
 import type { SweepView } from "./view";
 
@@ -10,6 +12,8 @@ import type { SweepView } from "./view";
 export interface PlotOptions {
   /** Draw test-accuracy curves too (dotted) when the sweep measured them. */
   showTest?: boolean;
+  /** Draw only this grid combination's block (default: every combination, one block each). */
+  combination?: number;
 }
 
 const COLUMNS = 4;
@@ -17,6 +21,7 @@ const PANEL_W = 220;
 const PANEL_H = 160;
 const MARGIN = { left: 36, right: 10, top: 24, bottom: 26 };
 const LEGEND_H = 34;
+const BLOCK_TITLE_H = 30;
 const BN_COLOR = "#1f77b4";
 const PLAIN_COLOR = "#d62728";
 
@@ -25,7 +30,8 @@ export function scaleTitle(scale: number): string {
   return `W: ${scale >= 0.001 ? Number(scale.toPrecision(3)) : scale.toExponential(2)}`;
 }
 
-function escapeXml(text: string): string {
+/** Text made safe for SVG. */
+export function escapeXml(text: string): string {
   return text.replace(/[<>&"]/g, (ch) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[ch] ?? ch);
 }
 
@@ -53,9 +59,9 @@ function drawBand(
   return out;
 }
 
-function drawPanel(panel: Panel, col: number, row: number, epochs: number, showTest: boolean): string {
+function drawPanel(panel: Panel, col: number, top: number, epochs: number, showTest: boolean): string {
   const ox = col * PANEL_W;
-  const oy = row * PANEL_H;
+  const oy = top;
   const w = PANEL_W - MARGIN.left - MARGIN.right;
   const h = PANEL_H - MARGIN.top - MARGIN.bottom;
   const x = (i: number) => ox + MARGIN.left + (epochs > 1 ? (i / (epochs - 1)) * w : 0);
@@ -98,17 +104,40 @@ function legend(top: number, width: number, showTest: boolean, repeats: number):
   return `${out}</g>`;
 }
 
-/** The whole figure as an SVG document. */
-export function plotSvg(view: SweepView, { showTest = false }: PlotOptions = {}): string {
-  const all = panels(view);
-  const rows = Math.ceil(all.length / COLUMNS);
+/** A grid combination's title: `learningRate 0.05, optimizer adam`. */
+export function combinationTitle(values: GridValues): string {
+  return Object.entries(values)
+    .map(([field, v]) => `${field} ${Array.isArray(v) ? v.join("-") : v}`)
+    .join(", ");
+}
+
+/** The whole figure as an SVG document: a block of panels per grid combination, titled with its values. */
+export function plotSvg(view: SweepView, { showTest = false, combination }: PlotOptions = {}): string {
+  const combinations = gridCombinations(view.config.grid ?? {});
+  const shown = combination === undefined ? combinations.map((_, c) => c) : [combination];
+  const titled = combinations.length > 1;
   const width = COLUMNS * PANEL_W;
-  const height = rows * PANEL_H + LEGEND_H;
   const test = showTest && view.config.testSize > 0;
-  const body = all.map((p, i) => drawPanel(p, i % COLUMNS, Math.floor(i / COLUMNS), view.config.epochs, test)).join("");
-  const repeats = Math.max(...all.map((p) => p.repeats), 1);
+  let top = 0;
+  let body = "";
+  let repeats = 1;
+  for (const c of shown) {
+    const all = panels(view, c);
+    repeats = Math.max(repeats, ...all.map((p) => p.repeats));
+    body += `<g class="block" data-combination="${c}">`;
+    if (titled) {
+      body += `<text class="block-title" x="10" y="${top + 20}" font-size="14" font-weight="bold">${escapeXml(combinationTitle(combinations[c] ?? {}))}</text>`;
+      top += BLOCK_TITLE_H;
+    }
+    body += all
+      .map((p, i) => drawPanel(p, i % COLUMNS, top + Math.floor(i / COLUMNS) * PANEL_H, view.config.epochs, test))
+      .join("");
+    body += "</g>";
+    top += Math.ceil(all.length / COLUMNS) * PANEL_H;
+  }
+  const height = top + LEGEND_H;
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="sans-serif">
 <title>Training accuracy with and without Batch Norm, sweep ${escapeXml(view.id)}</title>
-<rect width="100%" height="100%" fill="white"/>${body}${legend(rows * PANEL_H, width, test, repeats)}</svg>
+<rect width="100%" height="100%" fill="white"/>${body}${legend(top, width, test, repeats)}</svg>
 `;
 }

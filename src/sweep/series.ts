@@ -32,10 +32,12 @@ export function band(lists: readonly number[][]): Band {
   return out;
 }
 
-/** Panels in the order of the sweep's weight scales. */
-export function panels(view: SweepView): Panel[] {
+/** Panels of one grid combination (0 without a grid), in the order of the sweep's weight scales. */
+export function panels(view: SweepView, combination = 0): Panel[] {
   return view.config.weightScales.map((weightScale, s) => {
-    const runs = view.experiments.filter((e) => e.index % view.config.weightScales.length === s);
+    const runs = view.experiments.filter(
+      (e) => (e.combination ?? 0) === combination && e.index % view.config.weightScales.length === s,
+    );
     const pick = (f: (e: ExperimentView) => number[] | undefined) => runs.flatMap((e) => (f(e) ? [f(e) as number[]] : []));
     const panel: Panel = {
       weightScale,

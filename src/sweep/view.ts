@@ -1,7 +1,7 @@
 /** What the API answers about a sweep: the contract shared by the Worker, the CLI and the dashboard. */
 
 import type { AccuracyLists } from "../experiment/experiment";
-import type { SweepConfig } from "./config";
+import type { GridValues, SweepConfig } from "./config";
 
 /** Statuses after which a sweep changes no more (but for a retried experiment). */
 export const FINAL_SWEEP_STATUSES = ["completed", "partial", "failed", "cancelled"] as const;
@@ -33,6 +33,9 @@ export interface ExperimentView extends AccuracyLists {
   weightScale: number;
   seed: number;
   repeat: number;
+  /** The grid combination (index into gridCombinations(config.grid)), and its values. */
+  combination: number;
+  grid: GridValues;
   status: ExperimentStatus;
   epochsDone: number;
   error?: string;
@@ -60,9 +63,9 @@ export interface SweepSummary {
 }
 
 /** Where a sweep's representations are served. */
-export function sweepLinks(id: string): { self: string; csv: string; plot: string } {
+export function sweepLinks(id: string): { self: string; csv: string; plot: string; summary: string } {
   const base = `/api/sweeps/${id}`;
-  return { self: base, csv: `${base}/results.csv`, plot: `${base}/plot.svg` };
+  return { self: base, csv: `${base}/results.csv`, plot: `${base}/plot.svg`, summary: `${base}/summary.svg` };
 }
 
 /** The status a sweep ends with once every experiment is final. */

@@ -16,6 +16,8 @@ function view(weightScales: number[], repeats: number, testSize = 0): SweepView 
         weightScale,
         seed: 7 + r,
         repeat: r,
+        combination: 0,
+        grid: {},
         status: "completed",
         epochsDone: 3,
         plain: list.map((v) => v / 2),
@@ -31,7 +33,7 @@ function view(weightScales: number[], repeats: number, testSize = 0): SweepView 
   return {
     id: "f".repeat(32),
     status: "completed",
-    config: { ...EXPERIMENT_DEFAULTS, weightScales, epochs: 3, seed: 7, repeats, testSize },
+    config: { ...EXPERIMENT_DEFAULTS, weightScales, epochs: 3, seed: 7, repeats, testSize, grid: {} },
     createdAt: "2026-11-27T00:00:00.000Z",
     experiments,
   };

@@ -20,7 +20,7 @@ describe("POST /api/sweeps with a bad config", () => {
     [{ hiddenSizes: "100" }, "hiddenSizes", /must be an array/],
     [{ weightScales: [0.1, -1] }, "weightScales[1]", /above 0/],
     [{ weightScales: [] }, "weightScales", /array of 1 to 256/],
-    [{ repeats: 17 }, "repeats", /at most 256 experiments/],
+    [{ repeats: 17 }, "repeats", /= 272 experiments; at most 256/],
     [{ seed: 2 ** 32 }, "seed", /from 0 to 4294967295/],
     [{ learningRate: 0 }, "learningRate", /above 0/],
     [{ activation: "tanh" }, "activation", /one of relu, sigmoid/],

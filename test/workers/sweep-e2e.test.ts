@@ -115,3 +115,37 @@ describe("MAX_PARALLEL_RUNNERS (2 in these tests)", () => {
     expect(sawQueued).toBe(true);
   });
 });
+
+describe("a grid sweep over HTTP", () => {
+  it("runs every combination with the engine's lists for each, and serves the grid columns, blocks and summary", async () => {
+    const request = {
+      weightScales: [0.05],
+      epochs: 2,
+      trainSize: 200,
+      seed: 3,
+      grid: { learningRate: [0.01, 0.1], optimizer: ["sgd", "adam"] },
+    } as const;
+    const id = await startSweep(request as unknown as Parameters<typeof startSweep>[0]);
+    const done = await waitForSweep(id, isFinal);
+    expect(done.status).toBe("completed");
+    expect(done.experiments.map((e) => e.grid)).toEqual([
+      { learningRate: 0.01, optimizer: "sgd" },
+      { learningRate: 0.01, optimizer: "adam" },
+      { learningRate: 0.1, optimizer: "sgd" },
+      { learningRate: 0.1, optimizer: "adam" },
+    ]);
+    for (const e of done.experiments) {
+      const direct = await runEngine({ ...sweepExperiments(done.config)[e.index].config });
+      expect(direct).toMatchObject({ weightScale: 0.05, seed: 3 });
+      expect([e.plain, e.batchNorm]).toEqual([direct.plain, direct.batchNorm]);
+    }
+    const csv = await (await api(`/api/sweeps/${id}/results.csv`)).text();
+    expect(csv.split("\n")[0]).toBe("experiment,weight_scale,seed,repeat,learningRate,optimizer,network,split,epoch,accuracy");
+    const plot = await (await api(`/api/sweeps/${id}/plot.svg?combination=3`)).text();
+    expect(plot).toContain("learningRate 0.1, optimizer adam");
+    expect((await api(`/api/sweeps/${id}/plot.svg?combination=4`)).status).toBe(400);
+    const summary = await api(`/api/sweeps/${id}/summary.svg`);
+    expect(summary.headers.get("Content-Type")).toContain("image/svg+xml");
+    expect((await summary.text()).match(/<path class="series"/g)).toHaveLength(8);
+  });
+});
