@@ -1,7 +1,7 @@
 /** The start form: reads a sweep request from the controls and shows the API's errors beside them. */
 
 import { logspace } from "../src/numpy/logspace";
-import { type FieldName, type FieldRule, SWEEP_FIELDS, type SweepRequest } from "../src/sweep";
+import { type FieldName, type FieldRule, GRID_FIELDS, type GridField, SWEEP_FIELDS, type SweepRequest } from "../src/sweep";
 
 /** Fields with a control of their own: all but the weight scales (asked as a range) and the grid (its own editor). */
 const FORM_FIELDS = (Object.keys(SWEEP_FIELDS) as FieldName[]).filter((n) => n !== "weightScales" && n !== "grid");
@@ -51,6 +51,46 @@ export function renderFields(form: HTMLFormElement): void {
   );
 }
 
+/** Adds a row to the grid editor: a field and its values (`0.01,0.05`; list values split by `/`). */
+export function addGridRow(form: HTMLFormElement): void {
+  const rows = form.querySelector<HTMLElement>("#grid-rows");
+  if (!rows) return;
+  const row = document.createElement("div");
+  row.className = "grid-row";
+  const field = document.createElement("select");
+  field.name = "gridField";
+  field.replaceChildren(...GRID_FIELDS.map((f) => new Option(SWEEP_FIELDS[f].label, f)));
+  const values = document.createElement("input");
+  values.name = "gridValues";
+  values.placeholder = "0.01,0.05  or  100,100/200,200";
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.textContent = "Remove";
+  remove.addEventListener("click", () => row.remove());
+  const fieldLabel = document.createElement("label");
+  fieldLabel.replaceChildren("grid field ", field);
+  const valuesLabel = document.createElement("label");
+  valuesLabel.replaceChildren("values ", values);
+  row.replaceChildren(fieldLabel, valuesLabel, remove);
+  rows.appendChild(row);
+}
+
+/** The grid the editor describes: each row's values parsed by its field's kind. */
+function readGrid(form: HTMLFormElement): Record<string, unknown[]> | undefined {
+  const grid: Record<string, unknown[]> = {};
+  for (const row of form.querySelectorAll<HTMLElement>(".grid-row")) {
+    const field = (row.querySelector("select") as HTMLSelectElement | null)?.value as GridField;
+    const text = (row.querySelector("input") as HTMLInputElement | null)?.value.trim() ?? "";
+    if (text === "") continue;
+    const { rule } = SWEEP_FIELDS[field];
+    grid[field] =
+      rule.kind === "list"
+        ? text.split("/").map((v) => v.split(",").map((x) => Number(x.trim())))
+        : text.split(",").map((v) => (rule.kind === "choice" ? v.trim() : Number(v.trim())));
+  }
+  return Object.keys(grid).length > 0 ? grid : undefined;
+}
+
 /** The request the form describes; empty fields are left to the server's defaults. */
 export function readRequest(form: HTMLFormElement): SweepRequest {
   const request: Record<string, unknown> = {};
@@ -67,6 +107,8 @@ export function readRequest(form: HTMLFormElement): SweepRequest {
     else if (rule.kind === "list") request[name] = raw.split(",").map((h) => Number(h.trim()));
     else request[name] = Number(raw);
   }
+  const grid = readGrid(form);
+  if (grid) request.grid = grid;
   return request as SweepRequest;
 }
 
@@ -78,7 +120,7 @@ export function clearErrors(form: HTMLFormElement): void {
 
 /** Shows an API error next to the control of its field (`hiddenSizes[2]` → hidden sizes). */
 export function showError(form: HTMLFormElement, field: string | undefined, message: string): void {
-  const name = (field ?? "body").replace(/\[\d+\]$/, "");
+  const name = (field ?? "body").replace(/^grid\..*$/, "grid").replace(/\[\d+\]$/, "");
   const input = control(form, name);
   if (input) {
     input.setAttribute("aria-invalid", "true");

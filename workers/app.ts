@@ -5,6 +5,7 @@ import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { randomSeed } from "../src/experiment";
 import {
+  compareSvg,
   gridCombinations,
   isFinalSweep,
   parseSweepConfig,
@@ -147,6 +148,16 @@ const api = new Hono<ConfigEnv>()
     const svg = plotSvg(view, { showTest: c.req.query("test") === "1", combination });
     return c.body(svg, 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
   })
+  .get("/sweeps/:id/live", async (c) => {
+    const id = c.req.param("id");
+    if (!SWEEP_ID.test(id)) apiError(404, "not_found", `no sweep ${id}`);
+    if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+      apiError(426, "upgrade_required", "this endpoint speaks WebSocket: connect with Upgrade: websocket");
+    }
+    const coordinator = coordinatorOf(c.env, id);
+    if (!(await coordinator.state())) apiError(404, "not_found", `no sweep ${id}`);
+    return coordinator.fetch(c.req.raw);
+  })
   .get("/sweeps/:id/summary.svg", async (c) => {
     const view = await findSweep(c.env, c.req.param("id"));
     return c.body(summarySvg(view), 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
@@ -166,10 +177,23 @@ const api = new Hono<ConfigEnv>()
     return c.json({ id, status: view.status, links: sweepLinks(id) }, 202);
   });
 
+/** Sweeps a comparison may overlay. */
+const MAX_COMPARED = 4;
+
+const compare = new Hono<AppEnv>().get("/compare.svg", async (c) => {
+  const ids = (c.req.query("ids") ?? "").split(",").filter(Boolean);
+  if (ids.length < 1 || ids.length > MAX_COMPARED) {
+    apiError(400, "invalid_field", `ids must be 1 to ${MAX_COMPARED} sweep ids separated by commas`, "ids");
+  }
+  const views = await Promise.all(ids.map((id) => findSweep(c.env, id)));
+  return c.body(compareSvg(views), 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
+});
+
 /** The Worker's app: the API under /api, a health check, JSON errors everywhere. */
 export const app = new Hono<AppEnv>()
   .get("/healthz", (c) => c.json({ ok: true }))
   .route("/api", api)
+  .route("/api", compare)
   .notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),
   )

@@ -26,6 +26,11 @@ import type { ReportAnswer, RunnerReport } from "./runner-protocol";
 import { runnerOf } from "./stubs";
 import { type SweepState, SweepTable } from "./sweep-table";
 
+/** What a live viewer receives: the view on connect, progress on every change, the final view at the end. */
+export type LiveMessage =
+  | { type: "view" | "final"; view: SweepView }
+  | { type: "progress"; status: SweepView["status"]; experiment?: SweepView["experiments"][number] };
+
 /** Why a request to the coordinator cannot be done. */
 export type CoordinatorRefusal = { refused: "not_found" | "conflict" | "idempotency_mismatch"; message: string };
 
@@ -70,6 +75,57 @@ export class SweepCoordinator extends DurableObject<Env> {
     return this.table.view();
   }
 
+  /**
+   * `GET /api/sweeps/:id/live`, forwarded by the Worker: a WebSocket that gets the view on connect,
+   * a message on every change and a final one when the sweep ends. Accepted with the hibernation
+   * API, so idle viewers cost nothing; they only receive.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return Response.json({ error: { code: "upgrade_required", message: "this endpoint speaks WebSocket" } }, { status: 426 });
+    }
+    const view = this.table.view();
+    if (!view) return Response.json({ error: { code: "not_found", message: "no such sweep" } }, { status: 404 });
+    const [client, server] = Object.values(new WebSocketPair());
+    this.ctx.acceptWebSocket(server);
+    server.send(JSON.stringify({ type: "view", view } satisfies LiveMessage));
+    if (isFinalSweep(view.status)) {
+      server.send(JSON.stringify({ type: "final", view } satisfies LiveMessage));
+      server.close(1000, "sweep ended");
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    ws.close(code === 1005 ? 1000 : code, "closed");
+  }
+
+  /** Sends a message to every viewer; one that cannot take it is dropped, never the sweep. */
+  private broadcast(message: LiveMessage): void {
+    const text = JSON.stringify(message);
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.send(text);
+        if (message.type === "final") ws.close(1000, "sweep ended");
+      } catch {
+        // A viewer gone mid-send: nothing to do.
+      }
+    }
+  }
+
+  /** Tells viewers where the sweep stands: its status and one experiment's progress, or the final view. */
+  private announce(index?: number): void {
+    if (this.ctx.getWebSockets().length === 0) return;
+    const view = this.table.view();
+    if (!view) return;
+    const experiment = index === undefined ? undefined : view.experiments[index];
+    this.broadcast(
+      isFinalSweep(view.status)
+        ? { type: "final", view }
+        : { type: "progress", status: view.status, ...(experiment ? { experiment } : {}) },
+    );
+  }
+
   /** Takes a runner's report; `stop` tells it to delete its storage (sweep gone or cancelled). */
   async report(index: number, report: RunnerReport): Promise<ReportAnswer> {
     const sweep = this.table.sweep();
@@ -84,6 +140,7 @@ export class SweepCoordinator extends DurableObject<Env> {
         this.table.recordProgress(index, report.status, report.epochsDone, report.lists, report.runner ?? null, now);
       } else this.table.recordError(index, report.status === "failed" ? "failed" : "running", report.error, now);
     });
+    this.announce(index);
     const freed = report.status === "completed" || report.status === "failed";
     // A runner's place is free: the alarm starts the next queued experiment now.
     if (freed && this.table.queued(1).length > 0) await this.ctx.storage.setAlarm(Date.now());
@@ -103,6 +160,7 @@ export class SweepCoordinator extends DurableObject<Env> {
     }
     // Decided here, before any await: a report arriving later is answered `stop`.
     this.ctx.storage.transactionSync(() => this.table.cancelOpen(new Date().toISOString()));
+    this.announce();
     const count = sweep.config.weightScales.length * sweep.config.repeats;
     // A runner that cannot be reached now stops at its next report.
     await Promise.allSettled(Array.from({ length: count }, (_, i) => runnerOf(this.env, sweep.id, i).cancel()));
@@ -124,6 +182,7 @@ export class SweepCoordinator extends DurableObject<Env> {
     // The runner first: if it cannot be reached, nothing here has changed and the retry can be asked again.
     await runnerOf(this.env, sweep.id, index).retry(fromScratch);
     this.ctx.storage.transactionSync(() => this.table.reopen(index, Date.now()));
+    this.announce(index);
     await this.ctx.storage.setAlarm(Date.now() + tuning(this.env, "WATCHDOG_INTERVAL_MS"));
     return this.publish();
   }
@@ -185,6 +244,7 @@ export class SweepCoordinator extends DurableObject<Env> {
     if (!sweep || isFinalSweep(sweep.status) || this.table.openCount() > 0) return false;
     const view = this.table.view() as SweepView;
     this.table.finish(finalSweepStatus(view.experiments), new Date().toISOString());
+    this.announce();
     await this.publish();
     return true;
   }

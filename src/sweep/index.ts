@@ -26,5 +26,5 @@ export {
 } from "./fields";
 export { combinationTitle, plotSvg, scaleTitle } from "./plot-svg";
 export { CSV_HEADER, resultsCsv, resultsCsvLines } from "./results-csv";
-export { summarySeries, summarySvg } from "./summary-svg";
+export { compareSvg, summarySeries, summarySvg } from "./summary-svg";
 export * from "./view";

@@ -63,9 +63,15 @@ export interface SweepSummary {
 }
 
 /** Where a sweep's representations are served. */
-export function sweepLinks(id: string): { self: string; csv: string; plot: string; summary: string } {
+export function sweepLinks(id: string): { self: string; csv: string; plot: string; summary: string; live: string } {
   const base = `/api/sweeps/${id}`;
-  return { self: base, csv: `${base}/results.csv`, plot: `${base}/plot.svg`, summary: `${base}/summary.svg` };
+  return {
+    self: base,
+    csv: `${base}/results.csv`,
+    plot: `${base}/plot.svg`,
+    summary: `${base}/summary.svg`,
+    live: `${base}/live`,
+  };
 }
 
 /** The status a sweep ends with once every experiment is final. */

@@ -149,3 +149,21 @@ describe("a grid sweep over HTTP", () => {
     expect((await summary.text()).match(/<path class="series"/g)).toHaveLength(8);
   });
 });
+
+describe("comparing sweeps", () => {
+  it("overlays the summary curves of up to four sweeps, a colour and a legend entry each", async () => {
+    const a = await startSweep({ weightScales: [0.1, 0.01], epochs: 1, trainSize: 100, seed: 40 });
+    const b = await startSweep({ weightScales: [0.1, 0.01], epochs: 1, trainSize: 100, seed: 41, optimizer: "adam" });
+    await waitForSweep(a, isFinal);
+    await waitForSweep(b, isFinal);
+    const res = await api(`/api/compare.svg?ids=${a},${b}`);
+    expect(res.status).toBe(200);
+    const svg = await res.text();
+    expect([...svg.matchAll(/<text class="combination"[^>]*>([^<]*)</g)].map((m) => m[1])).toEqual([
+      `sweep ${a.slice(0, 8)}`,
+      `sweep ${b.slice(0, 8)}`,
+    ]);
+    expect([...svg.matchAll(/data-group="(\d)"/g)].map((m) => m[1])).toEqual(["0", "0", "1", "1"]);
+    expect((await api(`/api/compare.svg?ids=${[a, a, a, a, a].join(",")}`)).status).toBe(400);
+  });
+});
