@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { FIELD_NAMES, isFinalSweep, type SweepRequest, type SweepView } from "../src/sweep";
+import type { LiveMessage } from "../workers/sweep-coordinator";
 import { UsageError } from "./args";
 import { type SweepClient, sweepClient } from "./client";
 import { fieldOptions, fieldUsage, requestFromFlags } from "./field-flags";
@@ -73,10 +74,57 @@ async function saveResults(client: SweepClient, url: string, view: SweepView, ou
   mkdirSync(dir, { recursive: true });
   const csv = await call(url, () => client.api.sweeps[":id"]["results.csv"].$get({ param: { id: view.id } }));
   const svg = await call(url, () => client.api.sweeps[":id"]["plot.svg"].$get({ param: { id: view.id } }));
+  const summary = await call(url, () => client.api.sweeps[":id"]["summary.svg"].$get({ param: { id: view.id } }));
   writeFileSync(join(dir, "results.json"), `${JSON.stringify(view, null, 2)}\n`);
   writeFileSync(join(dir, "results.csv"), await csv.text());
   writeFileSync(join(dir, "plot.svg"), await svg.text());
+  writeFileSync(join(dir, "summary.svg"), await summary.text());
   return dir;
+}
+
+/**
+ * Shows a sweep's progress until it is final: over its live WebSocket where the runtime has one
+ * (Node 22 and later), else, or when the socket fails, by polling every second.
+ */
+async function follow(client: SweepClient, url: string, id: string, progress: ProgressView): Promise<SweepView> {
+  let view = await getView(client, url, id);
+  if (typeof WebSocket === "function" && !isFinalSweep(view.status)) {
+    const live = await followLive(client, id, view, (v) => progress.update(v)).catch(() => undefined);
+    if (live) view = live;
+  }
+  while (!isFinalSweep(view.status)) {
+    progress.update(view);
+    await new Promise((r) => setTimeout(r, 1000));
+    view = await getView(client, url, id);
+  }
+  progress.update(view);
+  return view;
+}
+
+/** Follows the live socket; resolves with the final view, rejects if the socket ends before it. */
+function followLive(client: SweepClient, id: string, start: SweepView, show: (v: SweepView) => void): Promise<SweepView> {
+  const url = client.api.sweeps[":id"].live.$url({ param: { id } });
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return new Promise((resolve, reject) => {
+    let view = start;
+    const socket = new WebSocket(url.toString());
+    socket.addEventListener("message", (ev) => {
+      const message = JSON.parse(String(ev.data)) as LiveMessage;
+      if (message.type === "progress") {
+        const { experiment } = message;
+        const experiments = experiment
+          ? view.experiments.map((e) => (e.index === experiment.index ? experiment : e))
+          : view.experiments;
+        view = { ...view, status: message.status, experiments };
+      } else {
+        view = message.view;
+      }
+      show(view);
+      if (message.type === "final") resolve(view);
+    });
+    socket.addEventListener("close", () => reject(new Error("live socket closed before the sweep ended")));
+    socket.addEventListener("error", () => reject(new Error("live socket failed")));
+  });
 }
 
 async function run(client: SweepClient, url: string, flags: Record<string, string | boolean | undefined>): Promise<number> {
@@ -93,15 +141,9 @@ async function run(client: SweepClient, url: string, flags: Record<string, strin
   const { id } = started;
   const progress = new ProgressView(process.stdout);
   if (!process.stdout.isTTY) console.log(`started sweep ${id}`);
-  let view = await getView(client, url, id);
-  while (!isFinalSweep(view.status)) {
-    progress.update(view);
-    await new Promise((r) => setTimeout(r, 1000));
-    view = await getView(client, url, id);
-  }
-  progress.update(view);
+  const view = await follow(client, url, id, progress);
   const dir = await saveResults(client, url, view, typeof flags.out === "string" ? flags.out : "results");
-  console.log(`sweep ${id} ${view.status}; saved ${join(dir, "results.json")}, results.csv and plot.svg`);
+  console.log(`sweep ${id} ${view.status}; saved ${join(dir, "results.json")}, results.csv, plot.svg and summary.svg`);
   if (view.status === "completed") return 0;
   const failed = view.experiments.filter((e) => e.status === "failed");
   throw new CliError(

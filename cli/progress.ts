@@ -1,7 +1,6 @@
 /** Shows a sweep's progress: bars redrawn in place on a terminal, plain lines in a log. */
 
-import { scaleTitle } from "../src/sweep/plot-svg";
-import type { SweepView } from "../src/sweep/view";
+import { combinationTitle, type ExperimentView, type SweepView, scaleTitle } from "../src/sweep";
 
 const BAR_WIDTH = 24;
 
@@ -10,14 +9,20 @@ function bar(done: number, total: number): string {
   return `${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)}`;
 }
 
-/** One line per experiment: index, scale, bar, epochs and status. */
+/** An experiment's weight scale, with its grid values when the sweep has a grid. */
+function experimentTitle(e: ExperimentView): string {
+  const grid = e.grid && Object.keys(e.grid).length > 0 ? ` [${combinationTitle(e.grid)}]` : "";
+  return `${scaleTitle(e.weightScale)}${grid}`;
+}
+
+/** One line per experiment: index, scale (and grid values), bar, epochs and status. */
 export function progressLines(view: SweepView): string[] {
   const epochs = view.config.epochs;
   const head = `sweep ${view.id}  ${view.status}  seed ${view.config.seed}  ${view.experiments.length} experiments × ${epochs} epochs`;
   return [
     head,
     ...view.experiments.map((e) => {
-      const label = `${String(e.index).padStart(3)} ${scaleTitle(e.weightScale).padEnd(13)}${view.config.repeats > 1 ? ` r${e.repeat}` : ""}`;
+      const label = `${String(e.index).padStart(3)} ${experimentTitle(e).padEnd(13)}${view.config.repeats > 1 ? ` r${e.repeat}` : ""}`;
       const last =
         e.batchNorm.length > 0
           ? `  BN ${(e.batchNorm.at(-1) as number).toFixed(3)} plain ${(e.plain.at(-1) as number).toFixed(3)}`
@@ -48,7 +53,7 @@ export class ProgressView {
       if (this.seen.get(e.index) === state) continue;
       this.seen.set(e.index, state);
       this.out.write(
-        `experiment ${e.index} (${scaleTitle(e.weightScale)}): ${e.epochsDone}/${view.config.epochs} epochs, ${e.status}${e.error ? `: ${e.error}` : ""}\n`,
+        `experiment ${e.index} (${experimentTitle(e)}): ${e.epochsDone}/${view.config.epochs} epochs, ${e.status}${e.error ? `: ${e.error}` : ""}\n`,
       );
     }
   }
