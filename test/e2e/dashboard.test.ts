@@ -52,6 +52,43 @@ describe("the dashboard in Chromium", () => {
     await page.screenshot({ path: `${SCREENSHOTS}dashboard.png`, fullPage: true });
   }, 240_000);
 
+  it("runs a grid from the grid editor: one titled block per combination and the summary figure, live", async () => {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 1400 } });
+    await page.goto(server.url);
+    await page.getByLabel("from (power of ten)").fill("-1");
+    await page.getByLabel("to (power of ten)").fill("-2");
+    await page.getByLabel("count").fill("2");
+    await page.getByLabel("epochs").fill("2");
+    await page.getByLabel("seed (empty: random)").fill("1");
+    await page.getByLabel("train size").fill("200");
+    await page.getByRole("button", { name: "Add a grid field" }).click();
+    await page.getByLabel("grid field").selectOption("learningRate");
+    await page.getByLabel("values").fill("0.01,0.1");
+    await page.getByRole("button", { name: "Start sweep" }).click();
+    await page.locator("#current[data-final]").waitFor({ timeout: 180_000 });
+    expect(await page.locator("#current-status").textContent()).toBe("completed");
+    const titles = await page.locator("#figure text.block-title").allTextContents();
+    expect(titles).toEqual(["learningRate 0.01", "learningRate 0.1"]);
+    expect(await page.locator("#figure g.panel").count()).toBe(4);
+    expect(await page.locator("#summary path.series").count()).toBe(4);
+    expect(await page.locator("#settings dt").allTextContents()).toContain("grid");
+    expect(await page.locator("#cancel").isHidden()).toBe(true);
+    await page.screenshot({ path: `${SCREENSHOTS}dashboard-grid.png`, fullPage: true });
+  }, 240_000);
+
+  it("cancels a running sweep with the Cancel button", async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    await page.goto(server.url);
+    await page.getByLabel("count").fill("2");
+    await page.getByLabel("epochs").fill("400");
+    await page.getByLabel("train size").fill("200");
+    await page.getByRole("button", { name: "Start sweep" }).click();
+    await page.locator("#progress li.running").first().waitFor({ timeout: 60_000 });
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.locator("#current[data-final]").waitFor({ timeout: 60_000 });
+    expect(await page.locator("#current-status").textContent()).toBe("cancelled");
+  }, 120_000);
+
   it("shows the API's error next to the field", async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 900 } });
     await page.goto(server.url);
