@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../../scripts/dev-server";
 
@@ -31,16 +31,23 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** Fills the form's fields by their labels. */
+async function fill(page: Page, values: Record<string, string>): Promise<void> {
+  for (const [label, value] of Object.entries(values)) await page.getByLabel(label).fill(value);
+}
+
 describe("the dashboard in Chromium", () => {
   it("starts a small sweep from the form and draws one panel per scale with two curves each", async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
     await page.goto(server.url);
-    await page.getByLabel("from (power of ten)").fill("0");
-    await page.getByLabel("to (power of ten)").fill("-3");
-    await page.getByLabel("count").fill("4");
-    await page.getByLabel("epochs").fill("3");
-    await page.getByLabel("seed (empty: random)").fill("0");
-    await page.getByLabel("train size").fill("200");
+    await fill(page, {
+      "from (power of ten)": "0",
+      "to (power of ten)": "-3",
+      count: "4",
+      epochs: "3",
+      "seed (empty: random)": "0",
+      "train size": "200",
+    });
     await page.getByRole("button", { name: "Start sweep" }).click();
     await page.locator("#current[data-final]").waitFor({ timeout: 180_000 });
     expect(await page.locator("#current-status").textContent()).toBe("completed");
@@ -55,12 +62,14 @@ describe("the dashboard in Chromium", () => {
   it("runs a grid from the grid editor: one titled block per combination and the summary figure, live", async () => {
     const page = await browser.newPage({ viewport: { width: 1300, height: 1400 } });
     await page.goto(server.url);
-    await page.getByLabel("from (power of ten)").fill("-1");
-    await page.getByLabel("to (power of ten)").fill("-2");
-    await page.getByLabel("count").fill("2");
-    await page.getByLabel("epochs").fill("2");
-    await page.getByLabel("seed (empty: random)").fill("1");
-    await page.getByLabel("train size").fill("200");
+    await fill(page, {
+      "from (power of ten)": "-1",
+      "to (power of ten)": "-2",
+      count: "2",
+      epochs: "2",
+      "seed (empty: random)": "1",
+      "train size": "200",
+    });
     await page.getByRole("button", { name: "Add a grid field" }).click();
     await page.getByLabel("grid field").selectOption("learningRate");
     await page.getByLabel("values").fill("0.01,0.1");
@@ -79,9 +88,7 @@ describe("the dashboard in Chromium", () => {
   it("cancels a running sweep with the Cancel button", async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     await page.goto(server.url);
-    await page.getByLabel("count").fill("2");
-    await page.getByLabel("epochs").fill("400");
-    await page.getByLabel("train size").fill("200");
+    await fill(page, { count: "2", epochs: "400", "train size": "200" });
     await page.getByRole("button", { name: "Start sweep" }).click();
     await page.locator("#progress li.running").first().waitFor({ timeout: 60_000 });
     await page.getByRole("button", { name: "Cancel" }).click();

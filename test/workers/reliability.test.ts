@@ -237,15 +237,21 @@ function countingKv(writes: { key: string; at: number }[]): KVNamespace {
   });
 }
 
+/** Has the coordinator of sweep `id` publish through {@link countingKv}; returns the list it fills. */
+async function countKvWrites(id: string): Promise<{ key: string; at: number }[]> {
+  const writes: { key: string; at: number }[] = [];
+  await runInDurableObject(coordinatorOf(env, id), (instance, state) => {
+    const coordinator = instance as unknown as Patchable;
+    coordinator.publisher = new ResultsPublisher(state.storage.sql, new ResultsStore(countingKv(writes)));
+  });
+  return writes;
+}
+
 describe("KV writes of a sweep", () => {
   it("are at most one per key per second while it runs, and end with the final results", async () => {
     const key = "kv-pacing-1";
     const id = await sweepIdFor(key);
-    const writes: { key: string; at: number }[] = [];
-    await runInDurableObject(coordinatorOf(env, id), (instance, state) => {
-      const coordinator = instance as unknown as Patchable;
-      coordinator.publisher = new ResultsPublisher(state.storage.sql, new ResultsStore(countingKv(writes)));
-    });
+    const writes = await countKvWrites(id);
     await startSweep({ weightScales: [0.05, 0.02], epochs: 6, trainSize: 100, seed: 21 }, { "Idempotency-Key": key });
     await waitForSweep(id, isFinal);
     await statusesEverywhere(id);
@@ -263,11 +269,7 @@ describe("two settles at once", () => {
   it("write the final results once: the last two reports and the alarm together", async () => {
     const key = "double-finish-1";
     const id = await sweepIdFor(key);
-    const writes: { key: string; at: number }[] = [];
-    await runInDurableObject(coordinatorOf(env, id), (instance, state) => {
-      const coordinator = instance as unknown as Patchable;
-      coordinator.publisher = new ResultsPublisher(state.storage.sql, new ResultsStore(countingKv(writes)));
-    });
+    const writes = await countKvWrites(id);
     const request = { weightScales: [0.05, 0.02], epochs: 50, trainSize: 100, seed: 22 };
     await startSweep(request, { "Idempotency-Key": key });
     await waitForSweep(id, (v) => v.experiments.every((e) => e.status === "running"));
