@@ -1,18 +1,20 @@
 /**
- * npm run bench [-- --json] [--runs N] [--scales 0,5,10,15] [--no-sweep] [--no-workerd]
+ * npm run bench [-- --json] [--runs N] [--scales 0,5,10,15] [--no-sweep] [--no-workerd] [--local-sweep]
  * Our engine against bench/numpy_reference.py (OPENBLAS_NUM_THREADS=1), in one run on this machine:
  * default experiments per weight scale (median of N runs) in Node and inside workerd, the full
  * 16-scale sweep in one process, kernel GFLOP/s, a 60,000-image experiment's memory, and the peak
- * memory of the process.
+ * memory of the process. `--local-sweep` adds the sweep on a local server with 1 and with all cores.
  */
 
 import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadMnist, mnistDataDir } from "../scripts/load-mnist";
 import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../src/experiment/config";
 import { Experiment, type ExperimentResult } from "../src/experiment/experiment";
 import { kernelFigures } from "./kernels";
+import { type LocalSweepTiming, timeLocalSweep } from "./local-sweep";
 import type { WorkerdTiming } from "./workerd/run-in-workerd";
 
 const { values: flags } = parseArgs({
@@ -22,6 +24,7 @@ const { values: flags } = parseArgs({
     scales: { type: "string", default: "0,5,10,15" },
     "no-sweep": { type: "boolean", default: false },
     "no-workerd": { type: "boolean", default: false },
+    "local-sweep": { type: "boolean", default: false },
   },
 });
 const runs = Math.max(1, Number(flags.runs));
@@ -68,7 +71,7 @@ function runOurs(data: ReturnType<typeof loadMnist>, index: number): { seconds: 
   return { seconds: (performance.now() - start) / 1000, result };
 }
 
-function sameLists(ours: ExperimentResult, theirs: NumpyExperiment): boolean {
+function sameLists(ours: Pick<ExperimentResult, "plain" | "batchNorm">, theirs: NumpyExperiment): boolean {
   const eq = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
   return eq(ours.plain, theirs.plain) && eq(ours.batchNorm, theirs.batchnorm);
 }
@@ -144,6 +147,23 @@ if (!flags["no-sweep"]) {
   );
 }
 
+const localSweeps: (Omit<LocalSweepTiming, "view"> & { ratio: number | null; sameLists: boolean | null })[] = [];
+if (flags["local-sweep"]) {
+  const peer = runNumpy(
+    BOOK_WEIGHT_SCALES.map((_, i) => i),
+    1,
+  );
+  const numpySeconds = "missing" in peer ? null : peer.experiments.reduce((s, e) => s + e.seconds, 0);
+  for (const runners of [...new Set([1, availableParallelism()])]) {
+    const { seconds, view } = await timeLocalSweep(runners, SEED);
+    const same = "missing" in peer ? null : view.experiments.every((e, i) => sameLists(e, peer.experiments[i]));
+    localSweeps.push({ runners, seconds, ratio: numpySeconds ? seconds / numpySeconds : null, sameLists: same });
+    log(
+      `local sweep, ${runners} runner process(es): ${seconds.toFixed(1)} s from POST to completed${numpySeconds ? `  numpy sequential ${numpySeconds.toFixed(1)} s  ratio ${(seconds / numpySeconds).toFixed(2)}×  same lists: ${same}` : ""}`,
+    );
+  }
+}
+
 const kernels = kernelFigures(data.train);
 for (const k of kernels)
   log(
@@ -188,6 +208,7 @@ if (flags.json) {
         workerd: "missing" in workerd ? { missing: workerd.missing } : { runs },
         experiments,
         sweep,
+        localSweeps,
         kernels,
         memory,
       },

@@ -1,20 +1,29 @@
 /**
- * One command for a local sweep: starts `wrangler dev`, runs `bn-sweep run` against it with the
- * flags given (the book's full sweep by default), and stops the server when the sweep ends.
- * Usage: npm run sweep:local [-- --seed 0 --epochs 5 …]
+ * One command for a local sweep: starts the local server (experiments on `--runners K` processes,
+ * default one per core), runs `bn-sweep run` against it with the other flags given (the book's
+ * full sweep by default), and stops every process when the sweep ends or the command is interrupted.
+ * Usage: npm run sweep:local [-- --runners 2 --seed 0 --epochs 5 …]
  */
 
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { startDevServer } from "./dev-server";
+import { describeServer, parseRunners, startForScript, takeFlag } from "./dev-server";
 
 const cli = fileURLToPath(new URL("../bin/bn-sweep.js", import.meta.url));
-console.error("starting wrangler dev …");
-const server = await startDevServer({ persistent: true });
-console.error(`server on ${server.url} (open on the loopback: no token needed); the dashboard shows this sweep while it runs`);
-const code = await new Promise<number>((resolve) => {
-  const child = spawn(process.execPath, [cli, "run", "--url", server.url, ...process.argv.slice(2)], { stdio: "inherit" });
-  child.on("exit", (c) => resolve(c ?? 1));
-});
+const { values, rest } = takeFlag(process.argv.slice(2), "--runners");
+const runners = parseRunners(values.at(-1));
+console.error(`starting the local server on ${runners} runner process${runners === 1 ? "" : "es"} …`);
+const server = await startForScript({ persistent: true, runners });
+console.error(describeServer(server.url, runners, "127.0.0.1", server.memory()));
+console.error("the dashboard shows this sweep while it runs");
+const child = spawn(process.execPath, [cli, "run", "--url", server.url, ...rest], { stdio: "inherit" });
+const code = await Promise.race([
+  new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1))),
+  server.exited.then((gone) => {
+    console.error(`${gone.name} exited: the sweep cannot go on`);
+    child.kill("SIGTERM");
+    return 1;
+  }),
+]);
 await server.stop();
 process.exit(code);

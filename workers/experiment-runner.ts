@@ -87,6 +87,7 @@ export class ExperimentRunner extends DurableObject<Env> {
         status: experiment.done ? "completed" : "running",
         epochsDone: experiment.epochsDone,
         lists: experiment.result(),
+        runner: this.env.WORKER_NAME ?? "bn-sweep",
       };
       if (experiment.done) return this.end(spec, "completed", report);
       await this.ctx.storage.setAlarm(Date.now());

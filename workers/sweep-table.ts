@@ -272,7 +272,7 @@ function experimentView(row: ExperimentRow, values: GridValues): ExperimentView 
   if (testPlain) view.testPlain = testPlain;
   if (testBatchNorm) view.testBatchNorm = testBatchNorm;
   if (row.error) view.error = row.error;
-  if (row.runner) view.runner = row.runner;
+  if (row.runner !== null) view.runner = row.runner;
   return view;
 }
 

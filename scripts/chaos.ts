@@ -1,0 +1,138 @@
+/**
+ * `npm run test:chaos`: the local server killed with SIGKILL at three random moments of a sweep and
+ * restarted on the same state; the sweep must end `completed` with the engine's lists. Then four
+ * sweeps at once while polling: all must complete, with the 99th percentile of GET under 2 s.
+ * Ends with a line `N passed, N failed`; exits 1 when a check failed.
+ */
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Experiment } from "../src/experiment";
+import { isFinalSweep, parseSweepConfig, type SweepRequest, type SweepView, sweepExperiments } from "../src/sweep";
+import { type DevServer, startForScript } from "./dev-server";
+import { loadMnist } from "./load-mnist";
+
+const CHAOS_SWEEP: SweepRequest = { weightScales: [1, 0.1, 0.01, 0.001], epochs: 60, trainSize: 1000, seed: 7 };
+const CONCURRENT_SWEEP: SweepRequest = { weightScales: [0.1, 0.01], epochs: 6, trainSize: 300 };
+const KILLS = 3;
+const P99_LIMIT_MS = 2000;
+
+let passed = 0;
+let failed = 0;
+
+function check(name: string, ok: boolean, detail = ""): void {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail ? `: ${detail}` : ""}`);
+}
+
+async function post(url: string, body: SweepRequest): Promise<string> {
+  const res = await fetch(`${url}/api/sweeps`, { method: "POST", body: JSON.stringify(body) });
+  if (res.status !== 202) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+/** The sweep, or undefined while the server is down; with the request's time in ms. */
+async function get(url: string, id: string): Promise<{ view?: SweepView; ms: number }> {
+  const start = performance.now();
+  try {
+    const res = await fetch(`${url}/api/sweeps/${id}`);
+    const view = res.ok ? ((await res.json()) as SweepView) : undefined;
+    return { view, ms: performance.now() - start };
+  } catch {
+    return { ms: performance.now() - start };
+  }
+}
+
+async function until(url: string, id: string, done: (v: SweepView) => boolean, timeoutMs: number): Promise<SweepView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { view } = await get(url, id);
+    if (view && done(view)) return view;
+    if (Date.now() > deadline) throw new Error(`sweep ${id} not done after ${timeoutMs} ms: ${view?.status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Kills the whole server with SIGKILL at random moments while the sweep runs, restarting it on its state. */
+async function chaos(): Promise<void> {
+  const persistTo = mkdtempSync(join(tmpdir(), "bn-sweep-chaos-"));
+  let server: DevServer = await startForScript({ persistTo });
+  const { url } = server;
+  const port = Number(new URL(url).port);
+  try {
+    const id = await post(url, CHAOS_SWEEP);
+    let midRun = 0;
+    for (let k = 1; k <= KILLS; k++) {
+      // A random moment once the sweep has made progress since the last restart.
+      await until(url, id, (v) => v.experiments.some((e) => e.epochsDone > 0) || isFinalSweep(v.status), 120_000);
+      await new Promise((r) => setTimeout(r, 500 + Math.random() * 2500));
+      const before = (await get(url, id)).view;
+      if (before?.status === "running") midRun++;
+      server.kill("SIGKILL");
+      await new Promise((r) => setTimeout(r, 500));
+      console.log(`kill ${k}: SIGKILL at ${before?.experiments.map((e) => e.epochsDone).join("/")} epochs; restarting`);
+      server = await startForScript({ persistTo, port, registryPath: server.registryPath });
+    }
+    check(`all ${KILLS} kills came while the sweep ran`, midRun === KILLS, `${midRun} of ${KILLS}`);
+    const done = await until(url, id, (v) => isFinalSweep(v.status), 300_000);
+    check(`sweep killed ${KILLS} times ends completed`, done.status === "completed", done.status);
+    const data = loadMnist();
+    const experiments = sweepExperiments(parseSweepConfig(CHAOS_SWEEP, () => 0));
+    const same = experiments.every(({ index, config }) => {
+      const direct = new Experiment(config, data).run();
+      const e = done.experiments[index];
+      return JSON.stringify([e.plain, e.batchNorm]) === JSON.stringify([direct.plain, direct.batchNorm]);
+    });
+    check("its lists equal the engine's, run in Node", same);
+  } finally {
+    await server.stop();
+    rmSync(persistTo, { recursive: true, force: true });
+  }
+}
+
+/** Four sweeps at once while every one of them is polled; all complete and GET stays fast. */
+async function concurrent(): Promise<void> {
+  const server = await startForScript({});
+  const times: number[] = [];
+  try {
+    const ids = await Promise.all([1, 2, 3, 4].map((seed) => post(server.url, { ...CONCURRENT_SWEEP, seed })));
+    const final = new Map<string, SweepView>();
+    const deadline = Date.now() + 300_000;
+    while (final.size < ids.length && Date.now() < deadline) {
+      for (const id of ids) {
+        if (final.has(id)) continue;
+        const { view, ms } = await get(server.url, id);
+        times.push(ms);
+        if (view && isFinalSweep(view.status)) final.set(id, view);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const statuses = ids.map((id) => final.get(id)?.status ?? "unfinished");
+    check(
+      "four sweeps at once all complete",
+      statuses.every((s) => s === "completed"),
+      statuses.join(", "),
+    );
+    times.sort((a, b) => a - b);
+    const p99 = times[Math.min(times.length - 1, Math.floor(times.length * 0.99))];
+    const p50 = times[Math.floor(times.length / 2)];
+    check(
+      `p99 of GET under ${P99_LIMIT_MS} ms while they run`,
+      p99 < P99_LIMIT_MS,
+      `${times.length} GETs, p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+try {
+  await chaos();
+  await concurrent();
+} catch (e) {
+  check("the chaos run itself", false, (e as Error).message);
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
