@@ -64,7 +64,7 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
   };
   const experiments = sweepExperiments(config);
   // One experiment per grid combination stands for its scales and repeats (same shape and work).
-  const shapes = experiments.filter((e) => e.repeat === 0 && e.config.weightScale === config.weightScales[0]);
+  const shapes = experiments.filter((e) => e.repeat === 0 && e.index % config.weightScales.length === 0);
   const worst = (measure: (c: ExperimentConfig) => number) =>
     shapes.reduce((a, b) => (measure(b.config) > measure(a.config) ? b : a));
   const memoryWorst = worst((c) => memoryEstimate(c).total);

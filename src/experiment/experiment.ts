@@ -152,16 +152,18 @@ export class Experiment {
  * API's limits are the sweep fields' rules (src/sweep/fields.ts).
  */
 export function checkConfig(config: ExperimentConfig, data: MnistData): void {
-  const count = (name: string, v: number, min: number, max: number) => {
-    if (!Number.isInteger(v) || v < min || v > max)
-      throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
+  const count = (name: string, v: number, min: number, max = Number.POSITIVE_INFINITY) => {
+    if (!Number.isInteger(v) || v < min || v > max) {
+      const range = max === Number.POSITIVE_INFINITY ? `≥ ${min}` : `in [${min}, ${max}]`;
+      throw new RangeError(`${name} must be an integer ${range}, got ${v}`);
+    }
   };
-  count("epochs", config.epochs, 1, Number.MAX_SAFE_INTEGER);
+  count("epochs", config.epochs, 1);
   count("trainSize", config.trainSize, 1, data.train.count);
   count("testSize", config.testSize, 0, data.test.count);
   count("batchSize", config.batchSize, 1, config.trainSize);
   config.hiddenSizes.forEach((h, i) => {
-    count(`hiddenSizes[${i}]`, h, 1, Number.MAX_SAFE_INTEGER);
+    count(`hiddenSizes[${i}]`, h, 1);
   });
   const finite = (name: string, v: number, lo: number, hi: number) => {
     if (!Number.isFinite(v) || v < lo || v > hi) throw new RangeError(`${name} must be a number in [${lo}, ${hi}], got ${v}`);

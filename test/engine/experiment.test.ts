@@ -125,8 +125,8 @@ describe("configuration errors", () => {
   it.each([
     [{ batchSize: 300 }, "batchSize must be an integer in [1, 200], got 300"],
     [{ trainSize: 70000 }, "trainSize must be an integer in [1, 60000], got 70000"],
-    [{ epochs: 0 }, "epochs must be an integer in [1, 100000], got 0"],
-    [{ hiddenSizes: [10, 2.5] }, "hiddenSizes[1] must be an integer in [1, 100000], got 2.5"],
+    [{ epochs: 0 }, "epochs must be an integer ≥ 1, got 0"],
+    [{ hiddenSizes: [10, 2.5] }, "hiddenSizes[1] must be an integer ≥ 1, got 2.5"],
     [{ learningRate: Number.NaN }, "learningRate must be a number"],
     [{ dropout: 1 }, "dropout must be a number in [0, 0.99], got 1"],
   ])("name the field and the rule (%o)", (change, message) => {

@@ -10,7 +10,9 @@ async function connect(id: string): Promise<{ socket: WebSocket; messages: LiveM
   const socket = res.webSocket as WebSocket;
   const messages: LiveMessage[] = [];
   const closed = new Promise<void>((resolve) => socket.addEventListener("close", () => resolve()));
-  socket.addEventListener("message", (ev) => messages.push(JSON.parse(ev.data as string) as LiveMessage));
+  socket.addEventListener("message", (ev) => {
+    messages.push(JSON.parse(ev.data as string) as LiveMessage);
+  });
   socket.accept();
   return { socket, messages, closed };
 }

@@ -54,8 +54,14 @@ describe("a small sweep over HTTP", () => {
     expect(text.match(/<g class="panel"/g)).toHaveLength(2);
     expect(text.match(/<path class="curve"/g)).toHaveLength(4);
 
-    const list = (await (await api("/api/sweeps")).json()) as { sweeps: SweepSummary[] };
-    expect(list.sweeps.find((s) => s.id === id)).toMatchObject({ status: "completed", experiments: 2 });
+    // The list is KV's, written at most once a second per key: it catches up within seconds.
+    let listed: SweepSummary | undefined;
+    for (let tries = 0; tries < 60 && listed?.status !== "completed"; tries++) {
+      if (tries > 0) await new Promise((r) => setTimeout(r, 100));
+      const list = (await (await api("/api/sweeps")).json()) as { sweeps: SweepSummary[] };
+      listed = list.sweeps.find((s) => s.id === id);
+    }
+    expect(listed).toMatchObject({ status: "completed", experiments: 2 });
   });
 
   it("reports progress while it runs: the lists grow epoch by epoch", async () => {
