@@ -102,7 +102,7 @@ const api = new Hono<ConfigEnv>()
   .post("/sweeps", requireToken, limitBody, sweepConfigBody, async (c) => {
     const config = c.var.config;
     const estimate = admit(config, c.env);
-    if (c.req.query("dryRun") === "1") return c.json({ config, estimate }, 200);
+    if (["1", "true"].includes(c.req.query("dryRun") ?? "")) return c.json({ config, estimate }, 200);
     const now = Date.now();
     const id = await newSweepId(c.env, c.req.header("Idempotency-Key"), now);
     const view = orRefusal(await coordinatorOf(c.env, id).create(id, config, c.var.requestHash, new Date(now).toISOString()));

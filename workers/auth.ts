@@ -19,7 +19,10 @@ function body(code: string, message: string): ApiErrorBody {
 const checkToken = bearerAuth<{ Bindings: Env }>({
   verifyToken: (token, c) => timingSafeEqual(c.env.SWEEP_TOKEN ?? "", token),
   noAuthenticationHeader: { message: body("unauthorized", NEEDS_TOKEN) },
-  invalidAuthenticationHeader: { message: body("unauthorized", `${NEEDS_TOKEN}; the header is malformed`) },
+  // Hono answers 400 here: the header is not `Bearer <token68>` (letters, digits and -._~+/ then = padding).
+  invalidAuthenticationHeader: {
+    message: body("bad_authorization", "Authorization must be Bearer <token>, the token of letters, digits and -._~+/ only"),
+  },
   invalidToken: { message: body("unauthorized", NEEDS_TOKEN) },
 });
 

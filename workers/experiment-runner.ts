@@ -30,11 +30,14 @@ function pieceKey(i: number): string {
 
 export class ExperimentRunner extends DurableObject<Env> {
   private experiment: Experiment | undefined;
+  /** Set by cancel(): an alarm that was running meanwhile must not write its checkpoint back. */
+  private cancelled = false;
   private data: { key: string; data: MnistData } | undefined;
 
   /** Starts the experiment; a second call with the experiment already started does nothing. */
   async start(spec: RunnerSpec): Promise<void> {
     if (await this.ctx.storage.get<RunnerSpec>("spec")) return;
+    this.cancelled = false;
     await this.ctx.storage.put({ spec, state: "running" satisfies RunnerState, attempts: 0, failures: 0 });
     await this.ctx.storage.setAlarm(Date.now());
   }
@@ -48,18 +51,24 @@ export class ExperimentRunner extends DurableObject<Env> {
     return state === "running" ? "restarted" : "reporting";
   }
 
-  /** Runs a failed experiment again, from its last checkpoint or (`fromScratch`) from its seed. */
-  async retry(fromScratch: boolean): Promise<void> {
-    if ((await this.ctx.storage.get<RunnerState>("state")) !== "failed") return;
+  /**
+   * Runs a failed experiment again, from its last checkpoint or (`fromScratch`) from its seed.
+   * Returns false when this runner holds no failed experiment (it stopped and deleted its storage):
+   * the coordinator then starts it afresh.
+   */
+  async retry(fromScratch: boolean): Promise<boolean> {
+    if ((await this.ctx.storage.get<RunnerState>("state")) !== "failed") return false;
     if (fromScratch) await this.deleteCheckpoint();
     await this.ctx.storage.delete("final");
     await this.ctx.storage.put({ state: "running" satisfies RunnerState, attempts: 0, failures: 0 });
     await this.ctx.storage.setAlarm(Date.now());
+    return true;
   }
 
-  /** Stops the experiment and deletes everything it stored. */
+  /** Stops the experiment and deletes everything it stored (a slice under way writes nothing after). */
   async cancel(): Promise<void> {
     this.experiment = undefined;
+    this.cancelled = true;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
@@ -82,11 +91,12 @@ export class ExperimentRunner extends DurableObject<Env> {
     try {
       const experiment = await this.load(spec);
       experiment.advance(iterations);
+      if (this.cancelled) return;
       await this.save(experiment);
       report = {
         status: experiment.done ? "completed" : "running",
         epochsDone: experiment.epochsDone,
-        lists: experiment.result(),
+        lists: experiment.accuracyLists(),
         runner: this.env.WORKER_NAME ?? "bn-sweep",
       };
       if (experiment.done) return this.end(spec, "completed", report);

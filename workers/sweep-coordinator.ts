@@ -20,7 +20,7 @@ import {
   sweepExperiments,
 } from "../src/sweep";
 import { type Env, tuning } from "./env";
-import { ResultsPublisher } from "./results-publisher";
+import { KV_WRITE_INTERVAL_MS, ResultsPublisher } from "./results-publisher";
 import { ResultsStore } from "./results-store";
 import type { ReportAnswer, RunnerReport } from "./runner-protocol";
 import { runnerOf } from "./stubs";
@@ -126,15 +126,17 @@ export class SweepCoordinator extends DurableObject<Env> {
     );
   }
 
-  /** Takes a runner's report; `stop` tells it to delete its storage (sweep gone or cancelled). */
+  /**
+   * Takes a runner's report; `stop` tells it to delete its storage: the sweep is gone or cancelled,
+   * or the experiment already ended here (failed by the watchdog) while this runner went on.
+   */
   async report(index: number, report: RunnerReport): Promise<ReportAnswer> {
     const sweep = this.table.sweep();
     const row = this.table.experiment(index);
     if (!sweep || !row || sweep.status === "cancelled") return "stop";
     // A final experiment changes only by an explicit retry: a repeated final report is acknowledged.
-    if (isFinalExperiment(row.status)) return "ok";
+    if (isFinalExperiment(row.status)) return report.status === "completed" || report.status === "failed" ? "ok" : "stop";
     const now = Date.now();
-    const wasQueued = sweep.status === "queued";
     this.ctx.storage.transactionSync(() => {
       if ("lists" in report) {
         this.table.recordProgress(index, report.status, report.epochsDone, report.lists, report.runner ?? null, now);
@@ -143,8 +145,8 @@ export class SweepCoordinator extends DurableObject<Env> {
     this.announce(index);
     const freed = report.status === "completed" || report.status === "failed";
     // A runner's place is free: the alarm starts the next queued experiment now.
-    if (freed && this.table.queued(1).length > 0) await this.ctx.storage.setAlarm(Date.now());
-    if (!(await this.settle()) && wasQueued) await this.publish();
+    if (freed && this.table.queued(1).length > 0) await this.armAlarm(Date.now());
+    await this.settle();
     return "ok";
   }
 
@@ -161,9 +163,9 @@ export class SweepCoordinator extends DurableObject<Env> {
     // Decided here, before any await: a report arriving later is answered `stop`.
     this.ctx.storage.transactionSync(() => this.table.cancelOpen(new Date().toISOString()));
     this.announce();
-    const count = sweep.config.weightScales.length * sweep.config.repeats;
-    // A runner that cannot be reached now stops at its next report.
-    await Promise.allSettled(Array.from({ length: count }, (_, i) => runnerOf(this.env, sweep.id, i).cancel()));
+    // Every runner, grid combinations included; one that cannot be reached now stops at its next report.
+    const experiments = sweepExperiments(sweep.config);
+    await Promise.allSettled(experiments.map((e) => runnerOf(this.env, sweep.id, e.index).cancel()));
     return this.publish();
   }
 
@@ -173,38 +175,56 @@ export class SweepCoordinator extends DurableObject<Env> {
     const row = this.table.experiment(index);
     if (!sweep || !row)
       return { refused: "not_found", message: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
-    if (row.status !== "failed" || sweep.status === "cancelled") {
-      return {
-        refused: "conflict",
-        message: `experiment ${index} is ${row.status}; only a failed experiment of a live sweep can be retried`,
-      };
-    }
+    const refusal = (status: string): CoordinatorRefusal => ({
+      refused: "conflict",
+      message: `experiment ${index} is ${status}; only a failed experiment of a live sweep can be retried`,
+    });
+    if (row.status !== "failed" || sweep.status === "cancelled") return refusal(row.status);
     // The runner first: if it cannot be reached, nothing here has changed and the retry can be asked again.
-    await runnerOf(this.env, sweep.id, index).retry(fromScratch);
-    this.ctx.storage.transactionSync(() => this.table.reopen(index, Date.now()));
+    const runner = runnerOf(this.env, sweep.id, index);
+    const spec = sweepExperiments(sweep.config).find((e) => e.index === index);
+    if (!(await runner.retry(fromScratch)) && spec) await runner.start({ sweepId: sweep.id, index, config: spec.config });
+    // A cancel may have come in meanwhile: it stands, and the runner stops at its next report.
+    const now = this.table.sweep();
+    const again = this.table.experiment(index);
+    if (now?.status === "cancelled" || again?.status !== "failed") return refusal(again?.status ?? "gone");
+    this.ctx.storage.transactionSync(() => this.table.reopen(index, fromScratch, Date.now()));
     this.announce(index);
-    await this.ctx.storage.setAlarm(Date.now() + tuning(this.env, "WATCHDOG_INTERVAL_MS"));
+    await this.armAlarm(Date.now() + tuning(this.env, "WATCHDOG_INTERVAL_MS"));
     return this.publish();
   }
 
-  /** Fan-out of queued experiments, the watchdog, owed KV writes; re-arms itself until all is done. */
+  /** Fan-out of queued experiments, the watchdog, KV writes owed; re-arms itself until all is done. */
   override async alarm(): Promise<void> {
     const sweep = this.table.sweep();
     if (!sweep) return;
-    if (!isFinalSweep(sweep.status)) {
-      await this.startQueued(sweep.id, sweep.config);
-      await this.watch(sweep.id, sweep.config);
-      await this.settle();
+    try {
+      if (!isFinalSweep(sweep.status)) {
+        await this.startQueued(sweep.id, sweep.config);
+        await this.watch(sweep.id, sweep.config);
+        await this.settle();
+      }
+      // Always: a key already holding what it should is not written again (see ResultsPublisher).
+      await this.publish();
+    } finally {
+      if (!isFinalSweep(this.table.sweep()?.status ?? "cancelled")) {
+        await this.armAlarm(Date.now() + tuning(this.env, "WATCHDOG_INTERVAL_MS"));
+      }
     }
-    if (this.publisher.pending()) await this.publish();
-    const live = !isFinalSweep(this.table.sweep()?.status ?? "cancelled");
-    if (live) await this.ctx.storage.setAlarm(Date.now() + tuning(this.env, "WATCHDOG_INTERVAL_MS"));
+  }
+
+  /** Sets the alarm for `at` unless one is set sooner: a sooner wake-up (a free place, a KV write due) stands. */
+  private async armAlarm(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   private async startQueued(sweepId: string, config: SweepConfig): Promise<void> {
     const free = Math.max(0, tuning(this.env, "MAX_PARALLEL_RUNNERS") - this.table.runningCount());
     const specs = new Map(sweepExperiments(config).map((e) => [e.index, e]));
-    await Promise.all(
+    // Each start on its own: one runner that cannot be reached leaves the others started, and is
+    // tried again at the next alarm (it stays queued).
+    await Promise.allSettled(
       this.table.queued(free).map(async (index) => {
         const e = specs.get(index);
         if (!e) return;
@@ -214,18 +234,26 @@ export class SweepCoordinator extends DurableObject<Env> {
     );
   }
 
-  /** Wakes runners gone quiet; one woken too often ends failed, so no sweep waits forever. */
+  /**
+   * Wakes runners gone quiet; one woken too often in a row (no progress between) ends failed, so no
+   * sweep waits forever. A runner that cannot be reached counts as woken.
+   */
   private async watch(sweepId: string, config: SweepConfig): Promise<void> {
-    const now = Date.now();
     const limit = tuning(this.env, "MAX_SLICE_FAILURES");
-    for (const row of this.table.quiet(now - tuning(this.env, "WATCHDOG_STALL_MS"))) {
+    const stall = tuning(this.env, "WATCHDOG_STALL_MS");
+    for (const quiet of this.table.quiet(Date.now() - stall)) {
+      // Re-read after every await: a report may have changed the row meanwhile.
+      const row = this.table.experiment(quiet.index);
+      if (row?.status !== "running") continue;
+      const now = Date.now();
       if (row.restarts >= limit) {
-        const error = `runner went quiet ${row.restarts} times (no report for ${tuning(this.env, "WATCHDOG_STALL_MS")} ms each); its isolate may exceed memory or CPU`;
+        const error = `runner went quiet ${row.restarts} times in a row (no report for ${stall} ms each); its isolate may exceed memory or CPU`;
         this.table.recordError(row.index, "failed", error, now);
         continue;
       }
       const runner = runnerOf(this.env, sweepId, row.index);
-      const found = await runner.kick();
+      const found = await runner.kick().catch(() => "unreachable" as const);
+      if (this.table.experiment(row.index)?.status !== "running") continue;
       if (found === "busy") {
         this.table.touch(row.index, now);
         continue;
@@ -233,7 +261,7 @@ export class SweepCoordinator extends DurableObject<Env> {
       this.table.recordRestart(row.index, now);
       if (found === "lost") {
         const e = sweepExperiments(config).find((x) => x.index === row.index);
-        if (e) await runner.start({ sweepId, index: row.index, config: e.config });
+        if (e) await runner.start({ sweepId, index: row.index, config: e.config }).catch(() => undefined);
       }
     }
   }
@@ -249,14 +277,20 @@ export class SweepCoordinator extends DurableObject<Env> {
     return true;
   }
 
-  /** Publishes the current view; a write KV does not allow yet is left to the alarm. */
+  /**
+   * Publishes the current view; a write KV does not allow yet, or one that failed, is left to the
+   * alarm (the state here is already decided, so a KV error fails no request).
+   */
   private async publish(): Promise<SweepView> {
     const view = this.table.view() as SweepView;
-    const due = await this.publisher.publish(view);
-    if (due !== null) {
-      const alarm = await this.ctx.storage.getAlarm();
-      if (alarm === null || alarm > due) await this.ctx.storage.setAlarm(due);
+    let due: number | null;
+    try {
+      due = await this.publisher.publish(view);
+    } catch (e) {
+      console.error(`sweep ${view.id}: KV write failed, retried by the alarm: ${(e as Error).message}`);
+      due = Date.now() + KV_WRITE_INTERVAL_MS;
     }
+    if (due !== null) await this.armAlarm(due);
     return view;
   }
 }

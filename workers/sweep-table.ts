@@ -48,6 +48,10 @@ function sqlList(values: readonly string[]): string {
 }
 
 const OPEN = sqlList(OPEN_EXPERIMENT_STATUSES);
+// Single statuses are bound as parameters, each checked against both unions.
+const QUEUED = "queued" satisfies ExperimentStatus & SweepStatus;
+const RUNNING = "running" satisfies ExperimentStatus & SweepStatus;
+const CANCELLED = "cancelled" satisfies ExperimentStatus & SweepStatus;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sweep (
@@ -95,20 +99,23 @@ export class SweepTable {
   ): void {
     this.sql.exec(SCHEMA);
     this.sql.exec(
-      "INSERT INTO sweep (id, config, request_hash, status, created_at) VALUES (?, ?, ?, 'queued', ?)",
+      "INSERT INTO sweep (id, config, request_hash, status, created_at) VALUES (?, ?, ?, ?, ?)",
       id,
       JSON.stringify(config),
       requestHash,
+      QUEUED,
       createdAt,
     );
     const empty = JSON.stringify({ plain: [], batchNorm: [] } satisfies AccuracyLists);
     for (const e of experiments) {
       this.sql.exec(
-        "INSERT INTO experiment VALUES (?, ?, ?, ?, 'queued', 0, ?, NULL, ?, 0, NULL, ?)",
+        `INSERT INTO experiment (idx, repeat, weight_scale, seed, status, epochs_done, lists, error, last_report, restarts, runner, combination)
+         VALUES (?, ?, ?, ?, ?, 0, ?, NULL, ?, 0, NULL, ?)`,
         e.index,
         e.repeat,
         e.config.weightScale as number,
         e.config.seed,
+        QUEUED,
         empty,
         now,
         e.combination,
@@ -165,13 +172,13 @@ export class SweepTable {
 
   /** Experiments with a runner working. */
   runningCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM experiment WHERE status = 'running'").one().n;
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM experiment WHERE status = ?", RUNNING).one().n;
   }
 
   /** Up to `limit` queued experiments, lowest index first. */
   queued(limit: number): number[] {
     return this.sql
-      .exec<{ idx: number }>("SELECT idx FROM experiment WHERE status = 'queued' ORDER BY idx LIMIT ?", limit)
+      .exec<{ idx: number }>("SELECT idx FROM experiment WHERE status = ? ORDER BY idx LIMIT ?", QUEUED, limit)
       .toArray()
       .map((r) => r.idx);
   }
@@ -179,15 +186,15 @@ export class SweepTable {
   /** Running experiments whose runner has said nothing since `before`. */
   quiet(before: number): ExperimentEntry[] {
     return this.sql
-      .exec<ExperimentRow>("SELECT * FROM experiment WHERE status = 'running' AND last_report < ?", before)
+      .exec<ExperimentRow>("SELECT * FROM experiment WHERE status = ? AND last_report < ?", RUNNING, before)
       .toArray()
       .map(entryOf);
   }
 
   /** A queued experiment's runner has started; the sweep runs. */
   markStarted(index: number, now: number): void {
-    this.sql.exec("UPDATE experiment SET status = 'running', last_report = ? WHERE idx = ? AND status = 'queued'", now, index);
-    this.sql.exec("UPDATE sweep SET status = 'running' WHERE status = 'queued'");
+    this.sql.exec("UPDATE experiment SET status = ?, last_report = ? WHERE idx = ? AND status = ?", RUNNING, now, index, QUEUED);
+    this.sql.exec("UPDATE sweep SET status = ? WHERE status = ?", RUNNING, QUEUED);
   }
 
   /** Progress of a slice; returns false (and changes nothing) for a report older than what is held. */
@@ -202,7 +209,8 @@ export class SweepTable {
     const row = this.experiment(index);
     if (!row || epochsDone < row.epochsDone) return false;
     this.sql.exec(
-      "UPDATE experiment SET status = ?, epochs_done = ?, lists = ?, error = NULL, last_report = ?, runner = ? WHERE idx = ?",
+      // Progress ends a run of watchdog restarts: the cap counts restarts in a row.
+      "UPDATE experiment SET status = ?, epochs_done = ?, lists = ?, error = NULL, last_report = ?, runner = ?, restarts = 0 WHERE idx = ?",
       status,
       epochsDone,
       JSON.stringify(lists),
@@ -210,7 +218,7 @@ export class SweepTable {
       runner,
       index,
     );
-    this.sql.exec("UPDATE sweep SET status = 'running' WHERE status = 'queued'");
+    this.sql.exec("UPDATE sweep SET status = ? WHERE status = ?", RUNNING, QUEUED);
     return true;
   }
 
@@ -229,20 +237,25 @@ export class SweepTable {
     this.sql.exec("UPDATE experiment SET last_report = ? WHERE idx = ?", now, index);
   }
 
-  /** A failed experiment runs again; the sweep is live again. */
-  reopen(index: number, now: number): void {
+  /** A failed experiment runs again (from its seed: its lists start over); the sweep is live again. */
+  reopen(index: number, fromScratch: boolean, now: number): void {
     this.sql.exec(
-      "UPDATE experiment SET status = 'running', error = NULL, restarts = 0, last_report = ? WHERE idx = ?",
+      "UPDATE experiment SET status = ?, error = NULL, restarts = 0, last_report = ? WHERE idx = ?",
+      RUNNING,
       now,
       index,
     );
-    this.sql.exec("UPDATE sweep SET status = 'running', completed_at = NULL");
+    if (fromScratch) {
+      const empty = JSON.stringify({ plain: [], batchNorm: [] } satisfies AccuracyLists);
+      this.sql.exec("UPDATE experiment SET epochs_done = 0, lists = ? WHERE idx = ?", empty, index);
+    }
+    this.sql.exec("UPDATE sweep SET status = ?, completed_at = NULL", RUNNING);
   }
 
   /** Every open experiment cancelled, and the sweep with them. */
   cancelOpen(completedAt: string): void {
-    this.sql.exec(`UPDATE experiment SET status = 'cancelled' WHERE status IN (${OPEN})`);
-    this.sql.exec("UPDATE sweep SET status = 'cancelled', completed_at = ?", completedAt);
+    this.sql.exec(`UPDATE experiment SET status = ? WHERE status IN (${OPEN})`, CANCELLED);
+    this.sql.exec("UPDATE sweep SET status = ?, completed_at = ?", CANCELLED, completedAt);
   }
 
   /** The sweep's final status. */

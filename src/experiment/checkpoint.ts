@@ -1,6 +1,6 @@
 /**
- * An experiment as bytes and back. Layout: "BNX" and the format version (one digit), header
- * length (u32 LE), CRC-32 of everything after it (u32 LE), JSON header, zero padding to 8 bytes,
+ * An experiment as bytes and back. Layout: "BNX" and the format version (one digit), CRC-32 of
+ * everything after it (u32 LE), header length (u32 LE), JSON header, zero padding to 8 bytes,
  * then every tensor as float64 LE in the header's order. The bytes are cut
  * into pieces of at most `pieceBytes`, so that each fits one value of whatever store the caller uses.
  */
@@ -64,13 +64,13 @@ export function saveExperiment(exp: Experiment, pieceBytes: number): Uint8Array[
   const bytes = new Uint8Array(total);
   bytes.set(new TextEncoder().encode(`${MAGIC}${CHECKPOINT_VERSION}`), 0);
   const view = new DataView(bytes.buffer);
-  view.setUint32(4, json.length, true);
+  view.setUint32(8, json.length, true);
   bytes.set(json, PREAMBLE);
   let offset = dataStart;
   for (const [, t] of tensors) {
     for (let i = 0; i < t.length; i++, offset += 8) view.setFloat64(offset, t[i], true);
   }
-  view.setUint32(8, crc32(bytes.subarray(PREAMBLE)), true);
+  view.setUint32(4, crc32(bytes.subarray(8)), true);
   const pieces: Uint8Array[] = [];
   for (let start = 0; start < total; start += pieceBytes) pieces.push(bytes.slice(start, start + pieceBytes));
   return pieces;
@@ -85,9 +85,9 @@ export function restoreExperiment(pieces: readonly Uint8Array[], data: MnistData
     throw new CheckpointError(`checkpoint is format ${magic}; this engine reads ${MAGIC}${CHECKPOINT_VERSION}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (crc32(bytes.subarray(PREAMBLE)) !== view.getUint32(8, true))
+  if (crc32(bytes.subarray(8)) !== view.getUint32(4, true))
     throw new CheckpointError("checkpoint checksum does not match");
-  const jsonLength = view.getUint32(4, true);
+  const jsonLength = view.getUint32(8, true);
   if (PREAMBLE + jsonLength > bytes.length) throw new CheckpointError("checkpoint header is truncated");
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREAMBLE, PREAMBLE + jsonLength))) as Header;
   const exp = new Experiment(header.config, data);

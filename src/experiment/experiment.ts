@@ -125,15 +125,19 @@ export class Experiment {
     this.iteration++;
   }
 
-  /** The lists so far (complete once {@link done}). */
-  result(): ExperimentResult {
-    const { weightScale, seed, testSize } = this.config;
-    const result: ExperimentResult = { weightScale, seed, plain: [...this.lists.plain], batchNorm: [...this.lists.batchNorm] };
-    if (testSize > 0) {
-      result.testPlain = [...this.lists.testPlain];
-      result.testBatchNorm = [...this.lists.testBatchNorm];
+  /** The lists so far (complete once {@link done}); the test lists only when test images are measured. */
+  accuracyLists(): AccuracyLists {
+    const lists: AccuracyLists = { plain: [...this.lists.plain], batchNorm: [...this.lists.batchNorm] };
+    if (this.config.testSize > 0) {
+      lists.testPlain = [...this.lists.testPlain];
+      lists.testBatchNorm = [...this.lists.testBatchNorm];
     }
-    return result;
+    return lists;
+  }
+
+  /** The lists so far with the weight scale and seed they belong to. */
+  result(): ExperimentResult {
+    return { weightScale: this.config.weightScale, seed: this.config.seed, ...this.accuracyLists() };
   }
 
   private evaluate(): void {

@@ -75,7 +75,7 @@ describe("checkpoint pieces", () => {
 
   it("with one flipped bit anywhere after the preamble fail the checksum", () => {
     const pieces = saveExperiment(new Experiment(SMALL, data), 1 << 16);
-    for (const at of [12, 200, pieces[0].length - 1]) {
+    for (const at of [8, 12, 200, pieces[0].length - 1]) {
       const damaged = new Uint8Array(pieces[0]);
       damaged[at] ^= 0x10;
       expect(() => restoreExperiment([damaged, ...pieces.slice(1)], data)).toThrow("checkpoint checksum does not match");

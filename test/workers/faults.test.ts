@@ -73,10 +73,11 @@ describe("the coordinator's watchdog", () => {
     await startSweep(request, { "Idempotency-Key": key });
     const done = await waitForSweep(id, isFinal);
     expect(done.status).toBe("completed");
+    // Its restart was counted, then cleared by the progress that followed (the cap counts restarts in a row).
     const restarts = await runInDurableObject(coordinatorStub(id), (_, state) =>
       state.storage.sql.exec<{ restarts: number }>("SELECT restarts FROM experiment ORDER BY idx").toArray(),
     );
-    expect(restarts.map((r) => r.restarts)).toEqual([1, 0]);
+    expect(restarts.map((r) => r.restarts)).toEqual([0, 0]);
     expect(done.experiments[0].plain).toEqual((await runEngine(spec.config)).plain);
   });
 });

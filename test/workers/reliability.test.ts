@@ -284,3 +284,85 @@ describe("two settles at once", () => {
     expect(writes.filter((w) => w.key === `result:${id}`)).toHaveLength(1);
   });
 });
+
+/** A RUNNERS namespace whose stubs answer `overrides` instead of the real runner's methods. */
+function fakeRunners(overrides: Record<string, (index: number) => Promise<unknown>>): Env["RUNNERS"] {
+  return new Proxy(env.RUNNERS, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (prop !== "get") return typeof value === "function" ? value.bind(target) : value;
+      return (id: DurableObjectId) => {
+        const stub = target.get(id);
+        return new Proxy(stub, {
+          get(s, p) {
+            const own = overrides[String(p)];
+            return own
+              ? (spec: { index?: number } | number) => own(typeof spec === "object" ? (spec.index ?? -1) : -1)
+              : Reflect.get(s, p);
+          },
+        });
+      };
+    },
+  }) as unknown as Env["RUNNERS"];
+}
+
+describe("the watchdog", () => {
+  it("ends an experiment failed after MAX_SLICE_FAILURES restarts in a row without progress", async () => {
+    const key = "watchdog-cap-1";
+    const id = await sweepIdFor(key);
+    // A runner that takes every start and kick and never reports: an isolate that dies each slice.
+    await runInDurableObject(coordinatorOf(env, id), (instance) => {
+      const coordinator = instance as unknown as Patchable;
+      coordinator.env = {
+        ...coordinator.env,
+        RUNNERS: fakeRunners({ start: async () => undefined, kick: async () => "restarted" }),
+      };
+    });
+    await startSweep({ weightScales: [0.05], epochs: 2, trainSize: 100, seed: 23 }, { "Idempotency-Key": key });
+    const done = await waitForSweep(id, isFinal, 30_000);
+    expect(done.status).toBe("failed");
+    expect(done.experiments[0].error).toBe(
+      "runner went quiet 3 times in a row (no report for 300 ms each); its isolate may exceed memory or CPU",
+    );
+  });
+
+  it("goes on when one runner's start throws in the alarm: the others start, that one later", async () => {
+    const key = "start-throws-1";
+    const id = await sweepIdFor(key);
+    let failures = 1;
+    await runInDurableObject(coordinatorOf(env, id), (instance) => {
+      const coordinator = instance as unknown as Patchable;
+      const real = coordinator.env.RUNNERS;
+      coordinator.env = {
+        ...coordinator.env,
+        RUNNERS: fakeRunners({
+          start: async (index) => {
+            if (index === 0 && failures-- > 0) throw new Error("runner unreachable");
+            return undefined;
+          },
+        }),
+      };
+      // After the failed start, the real runners again.
+      setTimeout(() => {
+        coordinator.env = { ...coordinator.env, RUNNERS: real };
+      }, 50);
+    });
+    await startSweep({ weightScales: [0.05, 0.02], epochs: 2, trainSize: 100, seed: 24 }, { "Idempotency-Key": key });
+    const done = await waitForSweep(id, isFinal, 30_000);
+    expect(done.status).toBe("completed");
+    expect(failures).toBe(0);
+  });
+});
+
+describe("cancelling a grid sweep", () => {
+  it("stops the runners of every combination, not only the first", async () => {
+    const request = { weightScales: [0.05], epochs: 200, trainSize: 200, seed: 25, grid: { learningRate: [0.01, 0.02, 0.03] } };
+    const id = await startSweep(request as never);
+    await waitForSweep(id, (v) => v.experiments.some((e) => e.epochsDone >= 1));
+    expect((await api(`/api/sweeps/${id}`, { method: "DELETE" })).status).toBe(200);
+    for (const index of [0, 1, 2]) {
+      const left = await runInDurableObject(runnerStub(id, index), async (_, state) => (await state.storage.list()).size);
+      expect(left).toBe(0);
+    }
+  });
+});
