@@ -2,7 +2,8 @@
 
 import { logspace } from "../src/numpy/logspace";
 import { fieldOf, type SweepConfigError } from "../src/sweep/config";
-import { FIELD_NAMES, type FieldName, GRID_FIELDS, type GridField, SWEEP_FIELDS } from "../src/sweep/fields";
+import { parseFieldText, parseGridText } from "../src/sweep/field-text";
+import { FIELD_NAMES, type FieldName, SWEEP_FIELDS } from "../src/sweep/fields";
 import { UsageError } from "./args";
 
 /** parseArgs options for the given fields: every one a string flag, the grid's repeatable. */
@@ -33,32 +34,15 @@ export function fieldUsage(names: readonly FieldName[]): string {
     .join("\n");
 }
 
-/** `--grid learningRate=0.01,0.05` (repeatable; a list field's values split by `/`: `hiddenSizes=100,100/200,200`). */
+/** `--grid learningRate=0.01,0.05` (repeatable) as the request's grid. */
 function gridValue(texts: readonly string[]): Record<string, unknown[]> {
   const grid: Record<string, unknown[]> = {};
   for (const text of texts) {
-    const [field, values] = text.split("=", 2);
-    if (!(GRID_FIELDS as readonly string[]).includes(field) || values === undefined || values === "") {
-      throw new UsageError(`--grid must be FIELD=V1,V2 with FIELD among ${GRID_FIELDS.join(", ")}, got "${text}"`);
-    }
-    const name = field as GridField;
-    const parts = SWEEP_FIELDS[name].rule.kind === "list" ? values.split("/") : values.split(",");
-    grid[name] = parts.map((p) => flagValue(name, p, `grid ${name}`));
+    const at = text.indexOf("=");
+    if (at < 1) throw new UsageError(`--grid must be FIELD=V1,V2, got "${text}"`);
+    grid[text.slice(0, at)] = parseGridText(text.slice(0, at), text.slice(at + 1));
   }
   return grid;
-}
-
-/** A flag's text as the value the API expects: a number, a word, or a comma-separated list. */
-function flagValue(name: FieldName, text: string, flag = SWEEP_FIELDS[name].flag): unknown {
-  const { rule } = SWEEP_FIELDS[name];
-  if (rule.kind === "grid") throw new UsageError(`--${flag} takes FIELD=V1,V2`);
-  if (rule.kind === "choice") return text;
-  const parts = rule.kind === "list" ? text.split(",") : [text];
-  const values = parts.map((p) => Number(p.trim()));
-  if (parts.some((p) => p.trim() === "") || values.some((v) => Number.isNaN(v))) {
-    throw new UsageError(`--${flag} must be ${rule.kind === "list" ? "numbers separated by commas" : "a number"}, got "${text}"`);
-  }
-  return rule.kind === "list" ? values : values[0];
 }
 
 /** The request fields the flags give (`--scale-range` as logspace); the rules are checked by the API. */
@@ -70,7 +54,7 @@ export function requestFromFlags(
   for (const name of names) {
     const text = flags[SWEEP_FIELDS[name].flag];
     if (name === "grid" && Array.isArray(text)) request.grid = gridValue(text);
-    else if (typeof text === "string") request[name] = flagValue(name, text);
+    else if (typeof text === "string") request[name] = parseFieldText(name, text, `--${SWEEP_FIELDS[name].flag}`);
   }
   const range = flags["scale-range"];
   if (typeof range === "string") {

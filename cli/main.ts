@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { FIELD_NAMES, isFinalSweep, type SweepRequest, type SweepView } from "../src/sweep";
+import { FIELD_NAMES, isFinalSweep, SweepConfigError, type SweepRequest, type SweepView } from "../src/sweep";
 import type { LiveMessage } from "../workers/sweep-coordinator";
 import { UsageError } from "./args";
 import { type SweepClient, sweepClient } from "./client";
@@ -196,9 +196,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
-    if (e instanceof UsageError || e instanceof CliError) {
+    if (e instanceof UsageError || e instanceof CliError || e instanceof SweepConfigError) {
       console.error(`bn-sweep: ${e.message}`);
-      process.exit(e instanceof UsageError ? 2 : e.exitCode);
+      process.exit(e instanceof CliError ? e.exitCode : 2);
     }
     console.error(e);
     process.exit(1);

@@ -1,7 +1,9 @@
 /** The start form: reads a sweep request from the controls and shows the API's errors beside them. */
 
+import { BOOK_SCALE_RANGE } from "../src/experiment/config";
 import { logspace } from "../src/numpy/logspace";
-import { type FieldName, type FieldRule, GRID_FIELDS, type GridField, SWEEP_FIELDS, type SweepRequest } from "../src/sweep";
+import { type FieldName, type FieldRule, GRID_FIELDS, MAX_EXPERIMENTS, SWEEP_FIELDS, type SweepRequest } from "../src/sweep";
+import { parseFieldText, parseGridText } from "../src/sweep/field-text";
 
 /** Fields with a control of their own: all but the weight scales (asked as a range) and the grid (its own editor). */
 const FORM_FIELDS = (Object.keys(SWEEP_FIELDS) as FieldName[]).filter((n) => n !== "weightScales" && n !== "grid");
@@ -29,7 +31,8 @@ function fieldControl(name: FieldName, rule: FieldRule, value: unknown): HTMLInp
   }
   input.type = "number";
   input.step = rule.kind === "integer" ? "1" : "any";
-  input.min = String(rule.min);
+  // An exclusive minimum has no HTML form; the API states the rule.
+  if (!(rule.kind === "number" && rule.minExclusive)) input.min = String(rule.min);
   if (rule.max !== undefined) input.max = String(rule.max);
   if (value === undefined) input.placeholder = "random";
   else input.value = String(value);
@@ -38,6 +41,12 @@ function fieldControl(name: FieldName, rule: FieldRule, value: unknown): HTMLInp
 
 /** Fills the form's field grid from the request fields: label, control, limits, default, help. */
 export function renderFields(form: HTMLFormElement): void {
+  const range = { scaleFrom: BOOK_SCALE_RANGE.from, scaleTo: BOOK_SCALE_RANGE.to, scaleCount: BOOK_SCALE_RANGE.count };
+  for (const [name, value] of Object.entries(range)) {
+    const input = control(form, name);
+    if (input) input.value = String(value);
+  }
+  control(form, "scaleCount")?.setAttribute("max", String(MAX_EXPERIMENTS));
   const grid = form.querySelector<HTMLElement>("[data-fields]");
   if (!grid) return;
   grid.replaceChildren(
@@ -79,36 +88,34 @@ export function addGridRow(form: HTMLFormElement): void {
 function readGrid(form: HTMLFormElement): Record<string, unknown[]> | undefined {
   const grid: Record<string, unknown[]> = {};
   for (const row of form.querySelectorAll<HTMLElement>(".grid-row")) {
-    const field = (row.querySelector("select") as HTMLSelectElement | null)?.value as GridField;
+    const field = (row.querySelector("select") as HTMLSelectElement | null)?.value ?? "";
     const text = (row.querySelector("input") as HTMLInputElement | null)?.value.trim() ?? "";
-    if (text === "") continue;
-    const { rule } = SWEEP_FIELDS[field];
-    grid[field] =
-      rule.kind === "list"
-        ? text.split("/").map((v) => v.split(",").map((x) => Number(x.trim())))
-        : text.split(",").map((v) => (rule.kind === "choice" ? v.trim() : Number(v.trim())));
+    if (text !== "") grid[field] = parseGridText(field, text);
   }
   return Object.keys(grid).length > 0 ? grid : undefined;
 }
 
-/** The request the form describes; empty fields are left to the server's defaults. */
+/**
+ * The request the form describes; empty fields are left to the server's defaults. Throws a
+ * SweepConfigError for text that is no value at all (the API checks the rules).
+ */
 export function readRequest(form: HTMLFormElement): SweepRequest {
   const request: Record<string, unknown> = {};
   const from = Number(control(form, "scaleFrom")?.value);
   const to = Number(control(form, "scaleTo")?.value);
   const count = Number(control(form, "scaleCount")?.value);
+  const book = BOOK_SCALE_RANGE;
   // Left out when the book's range, so that the server's exact default is used.
-  if (!(from === 0 && to === -4 && count === 16)) request.weightScales = count >= 1 ? logspace(from, to, count) : [];
+  if (!(from === book.from && to === book.to && count === book.count)) {
+    request.weightScales = count >= 1 ? logspace(from, to, count) : [];
+  }
   for (const name of FORM_FIELDS) {
-    const { rule } = SWEEP_FIELDS[name];
     const raw = control(form, name)?.value.trim() ?? "";
-    if (raw === "") continue;
-    if (rule.kind === "choice") request[name] = raw;
-    else if (rule.kind === "list") request[name] = raw.split(",").map((h) => Number(h.trim()));
-    else request[name] = Number(raw);
+    if (raw !== "") request[name] = parseFieldText(name, raw);
   }
   const grid = readGrid(form);
   if (grid) request.grid = grid;
+  // The API validates every field; the form only turned text into values.
   return request as SweepRequest;
 }
 

@@ -1,7 +1,7 @@
 /** The dashboard: start a sweep, watch it live, see its figures fill in, cancel or retry, compare past sweeps. */
 
 import { hc } from "hono/client";
-import { combinationTitle, gridCombinations, isFinalSweep, type SweepView, scaleTitle } from "../src/sweep";
+import { combinationTitle, gridCombinations, isFinalSweep, SweepConfigError, type SweepView, scaleTitle } from "../src/sweep";
 import type { ApiErrorBody } from "../workers/api-error";
 import type { AppType } from "../workers/app";
 import type { LiveMessage } from "../workers/sweep-coordinator";
@@ -202,7 +202,8 @@ form.addEventListener("submit", async (ev) => {
       showError(form, error.field, error.message);
     }
   } catch (e) {
-    showError(form, "body", `cannot reach the server: ${(e as Error).message}`);
+    if (e instanceof SweepConfigError) showError(form, e.field, e.message);
+    else showError(form, "body", `cannot reach the server: ${(e as Error).message}`);
   } finally {
     button.disabled = false;
   }
@@ -216,7 +217,9 @@ $("grid-add").addEventListener("click", () => addGridRow(form));
 $("compare").addEventListener("click", async () => {
   const ids = [...document.querySelectorAll<HTMLInputElement>("#sweeps input:checked")].map((c) => c.value).slice(0, 4);
   if (ids.length === 0) return;
-  const res = await fetch(`/api/compare.svg?ids=${ids.join(",")}`);
+  const url = hc<AppType>(location.origin).api["compare.svg"].$url();
+  url.searchParams.set("ids", ids.join(","));
+  const res = await fetch(url);
   $("comparison").innerHTML = res.ok ? await res.text() : "";
 });
 

@@ -41,6 +41,16 @@ const limitBody = bodyLimit({
   onError: () => apiError(413, "body_too_large", `the body is over the limit of ${MAX_BODY_BYTES} bytes`, "body"),
 });
 
+/** JSON with object keys sorted, so that the same request in another key order hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
 function parseJson(text: string): unknown {
   if (text.trim() === "") return {};
   try {
@@ -93,7 +103,7 @@ const sweepConfigBody = createMiddleware<ConfigEnv, string, { in: { json: SweepR
   async (c, next) => {
     const body = await parseJson(await c.req.text());
     c.set("config", parseSweepConfig(body, randomSeed));
-    c.set("requestHash", await sha256Hex(JSON.stringify(body)));
+    c.set("requestHash", await sha256Hex(canonicalJson(body)));
     await next();
   },
 );

@@ -1,5 +1,5 @@
 /**
- * ExperimentRunner: one Durable Object per (sweep, weight scale, repeat).
+ * ExperimentRunner: one Durable Object per experiment of a sweep (weight scale × grid combination × repeat).
  * - trains both networks in alarm slices sized by work, not by the clock;
  * - checkpoints the whole experiment after every slice (pieces under 2 MB, checksummed), so an
  *   evicted or crashed object resumes with exactly the lists of an uninterrupted run;
@@ -134,7 +134,10 @@ export class ExperimentRunner extends DurableObject<Env> {
     try {
       answer = await coordinatorOf(this.env, spec.sweepId).report(spec.index, final);
     } catch {
-      await this.ctx.storage.setAlarm(Date.now() + tuning(this.env, "RETRY_BASE_MS"));
+      // Sent again later, backing off up to a minute; the watchdog may also ask for it.
+      const sends = ((await this.ctx.storage.get<number>("finalSends")) ?? 0) + 1;
+      await this.ctx.storage.put("finalSends", sends);
+      await this.ctx.storage.setAlarm(Date.now() + Math.min(tuning(this.env, "RETRY_BASE_MS") * 2 ** sends, 60_000));
       return;
     }
     if (answer === "stop" || final.status === "completed") await this.cancel();

@@ -5,8 +5,7 @@
  */
 
 import { isFinalSweep, type SweepView } from "../src/sweep";
-import type { ResultsStore } from "./results-store";
-import { summaryOf } from "./sweep-table";
+import { type ResultsStore, summaryOf } from "./results-store";
 
 /** KV's limit: one write per key per second. */
 export const KV_WRITE_INTERVAL_MS = 1000;

@@ -55,3 +55,15 @@ export class ResultsStore {
     return page.list_complete ? { sweeps } : { sweeps, cursor: page.cursor };
   }
 }
+
+/** A sweep's entry in the list of sweeps. */
+export function summaryOf(view: SweepView): SweepSummary {
+  const summary: SweepSummary = {
+    id: view.id,
+    status: view.status,
+    createdAt: view.createdAt,
+    experiments: view.experiments.length,
+  };
+  if (view.completedAt) summary.completedAt = view.completedAt;
+  return summary;
+}

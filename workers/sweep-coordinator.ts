@@ -132,8 +132,9 @@ export class SweepCoordinator extends DurableObject<Env> {
    */
   async report(index: number, report: RunnerReport): Promise<ReportAnswer> {
     const sweep = this.table.sweep();
+    if (!sweep || sweep.status === "cancelled") return "stop";
     const row = this.table.experiment(index);
-    if (!sweep || !row || sweep.status === "cancelled") return "stop";
+    if (!row) return "stop";
     // A final experiment changes only by an explicit retry: a repeated final report is acknowledged.
     if (isFinalExperiment(row.status)) return report.status === "completed" || report.status === "failed" ? "ok" : "stop";
     const now = Date.now();
@@ -172,7 +173,7 @@ export class SweepCoordinator extends DurableObject<Env> {
   /** Re-runs a failed experiment, from its checkpoint or from its seed; the sweep is live again. */
   async retry(index: number, fromScratch: boolean): Promise<SweepView | CoordinatorRefusal> {
     const sweep = this.table.sweep();
-    const row = this.table.experiment(index);
+    const row = sweep && this.table.experiment(index);
     if (!sweep || !row)
       return { refused: "not_found", message: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
     const refusal = (status: string): CoordinatorRefusal => ({

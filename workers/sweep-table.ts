@@ -14,7 +14,6 @@ import {
   type SweepConfig,
   type SweepExperiment,
   type SweepStatus,
-  type SweepSummary,
   type SweepView,
 } from "../src/sweep";
 
@@ -287,16 +286,4 @@ function experimentView(row: ExperimentRow, values: GridValues): ExperimentView 
   if (row.error) view.error = row.error;
   if (row.runner !== null) view.runner = row.runner;
   return view;
-}
-
-/** A sweep's entry in the list of sweeps. */
-export function summaryOf(view: SweepView): SweepSummary {
-  const summary: SweepSummary = {
-    id: view.id,
-    status: view.status,
-    createdAt: view.createdAt,
-    experiments: view.experiments.length,
-  };
-  if (view.completedAt) summary.completedAt = view.completedAt;
-  return summary;
 }

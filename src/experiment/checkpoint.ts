@@ -85,8 +85,7 @@ export function restoreExperiment(pieces: readonly Uint8Array[], data: MnistData
     throw new CheckpointError(`checkpoint is format ${magic}; this engine reads ${MAGIC}${CHECKPOINT_VERSION}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (crc32(bytes.subarray(8)) !== view.getUint32(4, true))
-    throw new CheckpointError("checkpoint checksum does not match");
+  if (crc32(bytes.subarray(8)) !== view.getUint32(4, true)) throw new CheckpointError("checkpoint checksum does not match");
   const jsonLength = view.getUint32(8, true);
   if (PREAMBLE + jsonLength > bytes.length) throw new CheckpointError("checkpoint header is truncated");
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREAMBLE, PREAMBLE + jsonLength))) as Header;

@@ -35,8 +35,11 @@ export const EXPERIMENT_DEFAULTS: Omit<ExperimentConfig, "weightScale" | "seed">
   dropout: 0,
 };
 
+/** The study's weight scales as a range of powers of ten: logspace(0, -4, 16). */
+export const BOOK_SCALE_RANGE = { from: 0, to: -4, count: 16 } as const;
+
 /** The study's 16 weight scales, logspace(0, -4, 16). */
-export const BOOK_WEIGHT_SCALES: readonly number[] = logspace(0, -4, 16);
+export const BOOK_WEIGHT_SCALES: readonly number[] = logspace(BOOK_SCALE_RANGE.from, BOOK_SCALE_RANGE.to, BOOK_SCALE_RANGE.count);
 
 /** Iterations between evaluations: trainSize / batchSize rounded up, at least 1. */
 export function itersPerEpoch(config: Pick<ExperimentConfig, "trainSize" | "batchSize">): number {

@@ -1,7 +1,7 @@
 /** One weight-scale experiment: its configuration, the resumable training loop, checkpoints and cost. */
 
 export { CheckpointError, restoreExperiment, saveExperiment } from "./checkpoint";
-export { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS, type ExperimentConfig, itersPerEpoch } from "./config";
+export { BOOK_SCALE_RANGE, BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS, type ExperimentConfig, itersPerEpoch } from "./config";
 export { iterationWork, type MemoryEstimate, memoryEstimate, peakIterationWork, totalWork } from "./cost";
 export { type AccuracyLists, Experiment, type ExperimentResult } from "./experiment";
 export { randomSeed } from "./random-seed";

@@ -8,7 +8,7 @@ import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../experiment/config";
 import { ACTIVATIONS, type Activation } from "../nn/multi-layer-net";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "../nn/optimizers/optimizer";
 
-/** Experiments one sweep may hold (weight scales × repeats). */
+/** Experiments one sweep may hold (weight scales × grid combinations × repeats). */
 export const MAX_EXPERIMENTS = 256;
 
 /** What values a field takes. */

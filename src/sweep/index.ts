@@ -12,6 +12,7 @@ export {
   type SweepRequest,
   sweepExperiments,
 } from "./config";
+export { parseFieldText, parseGridText } from "./field-text";
 export {
   FIELD_NAMES,
   type FieldName,
@@ -24,7 +25,8 @@ export {
   ruleSummary,
   SWEEP_FIELDS,
 } from "./fields";
-export { combinationTitle, plotSvg, scaleTitle } from "./plot-svg";
-export { CSV_HEADER, resultsCsv, resultsCsvLines } from "./results-csv";
+export { plotSvg } from "./plot-svg";
+export { CSV_HEADER, resultsCsvLines } from "./results-csv";
 export { compareSvg, summarySeries, summarySvg } from "./summary-svg";
+export { combinationTitle, escapeXml, scaleTitle } from "./titles";
 export * from "./view";

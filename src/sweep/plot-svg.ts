@@ -4,8 +4,9 @@
  * with a grid, one such block per combination, titled with its values.
  */
 
-import { type GridValues, gridCombinations } from "./config";
+import { gridCombinations } from "./config";
 import { type Band, type Panel, panels } from "./series";
+import { combinationTitle, escapeXml, scaleTitle } from "./titles";
 import type { SweepView } from "./view";
 
 /** Options of {@link plotSvg}. */
@@ -24,16 +25,6 @@ const LEGEND_H = 34;
 const BLOCK_TITLE_H = 30;
 const BN_COLOR = "#1f77b4";
 const PLAIN_COLOR = "#d62728";
-
-/** Title of a panel: the weight scale in the seed's style, `W: 0.0254`. */
-export function scaleTitle(scale: number): string {
-  return `W: ${scale >= 0.001 ? Number(scale.toPrecision(3)) : scale.toExponential(2)}`;
-}
-
-/** Text made safe for SVG. */
-export function escapeXml(text: string): string {
-  return text.replace(/[<>&"]/g, (ch) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;" })[ch] ?? ch);
-}
 
 function curve(values: readonly number[], x: (i: number) => number, y: (v: number) => number): string {
   return values.map((v, i) => `${i === 0 ? "M" : "L"}${x(i).toFixed(1)},${y(Number.isFinite(v) ? v : 0).toFixed(1)}`).join("");
@@ -102,13 +93,6 @@ function legend(top: number, width: number, showTest: boolean, repeats: number):
   if (repeats > 1)
     out += `<text x="${width - 10}" y="${top + 20}" text-anchor="end" font-size="11" fill="#666">mean of ${repeats} seeds, band min–max</text>`;
   return `${out}</g>`;
-}
-
-/** A grid combination's title: `learningRate 0.05, optimizer adam`. */
-export function combinationTitle(values: GridValues): string {
-  return Object.entries(values)
-    .map(([field, v]) => `${field} ${Array.isArray(v) ? v.join("-") : v}`)
-    .join(", ");
 }
 
 /** The whole figure as an SVG document: a block of panels per grid combination, titled with its values. */

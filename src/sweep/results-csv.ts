@@ -6,7 +6,7 @@
 import { GRID_FIELDS } from "./fields";
 import type { SweepView } from "./view";
 
-/** Header of {@link resultsCsv} for a sweep without a grid. */
+/** Header of the CSV of a sweep without a grid. */
 export const CSV_HEADER = "experiment,weight_scale,seed,repeat,network,split,epoch,accuracy";
 
 /** The CSV a line at a time (each ending in a newline), header first, so a large sweep can be streamed. */
@@ -33,9 +33,4 @@ export function* resultsCsvLines(view: SweepView): Generator<string> {
       }
     }
   }
-}
-
-/** The whole CSV text. */
-export function resultsCsv(view: SweepView): string {
-  return Array.from(resultsCsvLines(view)).join("");
 }

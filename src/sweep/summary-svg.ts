@@ -5,7 +5,7 @@
  */
 
 import { type GridValues, gridCombinations } from "./config";
-import { combinationTitle, escapeXml } from "./plot-svg";
+import { combinationTitle, escapeXml } from "./titles";
 import type { ExperimentView, SweepView } from "./view";
 
 const WIDTH = 720;

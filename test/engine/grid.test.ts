@@ -7,7 +7,7 @@ import {
   sweepExperiments,
 } from "../../src/sweep/config";
 import { plotSvg } from "../../src/sweep/plot-svg";
-import { resultsCsv } from "../../src/sweep/results-csv";
+import { resultsCsvLines } from "../../src/sweep/results-csv";
 import { summarySeries, summarySvg } from "../../src/sweep/summary-svg";
 import type { SweepView } from "../../src/sweep/view";
 
@@ -98,7 +98,7 @@ describe("a grid sweep's reports", () => {
   });
 
   it("has one CSV column per grid field, after repeat", () => {
-    const lines = resultsCsv(view).trim().split("\n");
+    const lines = [...resultsCsvLines(view)].join("").trim().split("\n");
     expect(lines[0]).toBe("experiment,weight_scale,seed,repeat,learningRate,hiddenSizes,network,split,epoch,accuracy");
     expect(lines).toHaveLength(1 + 8 * 2 * 3);
     expect(lines[1 + 3 * 2 * 3 * 2]).toBe("6,1,9,0,0.05,60-60,batchnorm,train,0,0.2");

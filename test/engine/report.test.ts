@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { EXPERIMENT_DEFAULTS } from "../../src/experiment/config";
-import { plotSvg, scaleTitle } from "../../src/sweep/plot-svg";
-import { CSV_HEADER, resultsCsv } from "../../src/sweep/results-csv";
+import { plotSvg } from "../../src/sweep/plot-svg";
+import { CSV_HEADER, resultsCsvLines } from "../../src/sweep/results-csv";
 import { band } from "../../src/sweep/series";
+import { scaleTitle } from "../../src/sweep/titles";
 import type { ExperimentView, SweepView } from "../../src/sweep/view";
 
 function view(weightScales: number[], repeats: number, testSize = 0): SweepView {
@@ -84,9 +85,7 @@ describe("band", () => {
 
 describe("the CSV", () => {
   it("has one row per experiment × network × split × epoch", () => {
-    const lines = resultsCsv(view([0.1, 0.01], 2, 50))
-      .trim()
-      .split("\n");
+    const lines = [...resultsCsvLines(view([0.1, 0.01], 2, 50))].join("").trim().split("\n");
     expect(lines[0]).toBe(CSV_HEADER);
     expect(lines).toHaveLength(1 + 4 * 4 * 3);
     expect(lines[1]).toBe("0,0.1,7,0,batchnorm,train,0,0.1");

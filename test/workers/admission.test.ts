@@ -68,6 +68,9 @@ describe("requests", () => {
     const request = { weightScales: [0.05], epochs: 1, trainSize: 100, seed: 3 };
     const first = await startSweep(request, headers);
     expect(await startSweep(request, headers)).toBe(first);
+    // The same request with its keys in another order is the same request.
+    const reordered = Object.fromEntries(Object.entries(request).reverse()) as typeof request;
+    expect(await startSweep(reordered, headers)).toBe(first);
     const res = await api("/api/sweeps", { method: "POST", body: JSON.stringify({ ...request, seed: 4 }), headers });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("idempotency_mismatch");
@@ -84,7 +87,8 @@ describe("requests", () => {
     const then = now - hoursAgo * 3600_000;
     const previous = await previousSweepIdFor(key, now);
     const config = parseSweepConfig(request, () => 0);
-    const hash = await sha256Hex(JSON.stringify(request));
+    // The key order of the request as the API hashes it (sorted).
+    const hash = await sha256Hex(JSON.stringify(request, Object.keys(request).sort()));
     await coordinatorStub(previous).create(previous, config, hash, new Date(then).toISOString());
     const id = await startSweep(request, { "Idempotency-Key": key });
     expect(id === previous).toBe(same);

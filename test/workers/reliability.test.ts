@@ -89,8 +89,8 @@ describe("an isolate reset mid-slice", () => {
     const request = { weightScales: [0.05, 0.02], epochs: 2, trainSize: 100, seed: 14 };
     // Three slices started and never finished: the attempts counter says so, as a killed isolate leaves it.
     await runInDurableObject(runnerStub(id, 0), async (_, state) => {
+      // No alarm: the coordinator's start() finds the spec and the watchdog wakes it.
       await state.storage.put({ spec: spec(id, request), state: "running", attempts: 3, failures: 0 });
-      await state.storage.setAlarm(Date.now());
     });
     await startSweep(request, { "Idempotency-Key": key });
     const done = await waitForSweep(id, isFinal);
