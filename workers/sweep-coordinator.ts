@@ -217,7 +217,8 @@ export class SweepCoordinator extends DurableObject<Env> {
   /** Sets the alarm for `at` unless one is set sooner: a sooner wake-up (a free place, a KV write due) stands. */
   private async armAlarm(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    // Inside alarm() the running alarm may still read as set (in the past): it does not count.
+    if (current === null || current <= Date.now() || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   private async startQueued(sweepId: string, config: SweepConfig): Promise<void> {
