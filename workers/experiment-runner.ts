@@ -120,7 +120,7 @@ export class ExperimentRunner extends DurableObject<Env> {
   /** Records the experiment's end and its final report, then delivers it. */
   private async end(spec: RunnerSpec, state: "completed" | "failed", report: RunnerReport): Promise<void> {
     this.experiment = undefined;
-    await this.ctx.storage.put({ state, final: report });
+    await this.ctx.storage.put({ state, final: report, finalSends: 0 });
     // A completed run needs no checkpoint; a failed one keeps it for a retry.
     if (state === "completed") await this.deleteCheckpoint();
     await this.sendFinal(spec);

@@ -16,30 +16,36 @@ import { api, coordinatorStub, isFinal, runEngine, runnerStub, startSweep, waitF
 /** What a Durable Object instance holds that these tests replace. */
 type Patchable = { env: Env; publisher: ResultsPublisher };
 
-/** A SWEEPS namespace whose coordinators' `report` throws `times` times for reports matching `when`. */
-function failingReports(times: number, when: (report: { status: string }) => boolean): Env["SWEEPS"] {
-  let left = times;
-  return new Proxy(env.SWEEPS, {
+/**
+ * `namespace` with some methods of its stubs replaced: `replace(stub)` gives the replacements,
+ * every other method and property is the real one.
+ */
+function withStubMethods<N extends object>(namespace: N, replace: (stub: never) => Record<string, unknown>): N {
+  return new Proxy(namespace, {
     get(target, prop) {
       const value = Reflect.get(target, prop);
       if (prop !== "get") return typeof value === "function" ? value.bind(target) : value;
       return (id: DurableObjectId) => {
-        const stub = target.get(id);
-        return new Proxy(stub, {
-          get(s, p) {
-            if (p !== "report") return Reflect.get(s, p);
-            return (index: number, report: { status: string }) => {
-              if (when(report) && left > 0) {
-                left--;
-                return Promise.reject(new Error("report lost in transit"));
-              }
-              return s.report(index, report as never);
-            };
-          },
-        });
+        const stub = (value as (id: DurableObjectId) => object).call(target, id);
+        const own = replace(stub as never);
+        return new Proxy(stub, { get: (s, p) => (String(p) in own ? own[String(p)] : Reflect.get(s, p)) });
       };
     },
-  }) as unknown as Env["SWEEPS"];
+  });
+}
+
+/** A SWEEPS namespace whose coordinators' `report` throws `times` times for reports matching `when`. */
+function failingReports(times: number, when: (report: { status: string }) => boolean): Env["SWEEPS"] {
+  let left = times;
+  return withStubMethods(env.SWEEPS, (stub: { report(index: number, report: never): Promise<unknown> }) => ({
+    report: (index: number, report: { status: string }) => {
+      if (when(report) && left > 0) {
+        left--;
+        return Promise.reject(new Error("report lost in transit"));
+      }
+      return stub.report(index, report as never);
+    },
+  }));
 }
 
 function spec(id: string, request: object, index = 0) {
@@ -285,25 +291,15 @@ describe("two settles at once", () => {
   });
 });
 
-/** A RUNNERS namespace whose stubs answer `overrides` instead of the real runner's methods. */
+/** A RUNNERS namespace whose stubs answer `overrides` (given the experiment index a spec names) instead of the real runner's. */
 function fakeRunners(overrides: Record<string, (index: number) => Promise<unknown>>): Env["RUNNERS"] {
-  return new Proxy(env.RUNNERS, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop);
-      if (prop !== "get") return typeof value === "function" ? value.bind(target) : value;
-      return (id: DurableObjectId) => {
-        const stub = target.get(id);
-        return new Proxy(stub, {
-          get(s, p) {
-            const own = overrides[String(p)];
-            return own
-              ? (spec: { index?: number } | number) => own(typeof spec === "object" ? (spec.index ?? -1) : -1)
-              : Reflect.get(s, p);
-          },
-        });
-      };
-    },
-  }) as unknown as Env["RUNNERS"];
+  const calls = Object.fromEntries(
+    Object.entries(overrides).map(([name, f]) => [
+      name,
+      (spec: { index?: number } | number) => f(typeof spec === "object" ? (spec.index ?? -1) : -1),
+    ]),
+  );
+  return withStubMethods(env.RUNNERS, () => calls);
 }
 
 describe("the watchdog", () => {
