@@ -2,8 +2,9 @@
  * npm run bench [-- --json] [--runs N] [--scales 0,5,10,15] [--no-sweep] [--no-workerd] [--local-sweep]
  * Our engine against bench/numpy_reference.py (OPENBLAS_NUM_THREADS=1), in one run on this machine:
  * default experiments per weight scale (median of N runs) in Node and inside workerd, the full
- * 16-scale sweep in one process, kernel GFLOP/s, a 60,000-image experiment's memory, and the peak
- * memory of the process. `--local-sweep` adds the sweep on a local server with 1 and with all cores.
+ * 16-scale sweep in one process, kernel GFLOP/s, the time to build the networks (and glibcLog's
+ * per call), a 60,000-image experiment's memory, and the peak memory of the process.
+ * `--local-sweep` adds the sweep on a local server with 1 and with all cores.
  */
 
 import { spawnSync } from "node:child_process";
@@ -15,6 +16,7 @@ import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../src/experiment/confi
 import { Experiment, type ExperimentResult } from "../src/experiment/experiment";
 import { kernelFigures } from "./kernels";
 import { type LocalSweepTiming, timeLocalSweep } from "./local-sweep";
+import { networkBuildFigure } from "./network-build";
 import type { WorkerdTiming } from "./workerd/run-in-workerd";
 
 const { values: flags } = parseArgs({
@@ -170,6 +172,12 @@ for (const k of kernels)
     `kernel ${k.shape.padEnd(18)} ${k.gflops.toFixed(2).padStart(6)} GFLOP/s  ${k.microseconds.toFixed(0).padStart(6)} µs  ${k.name}`,
   );
 
+const networkBuild = networkBuildFigure(data);
+log(
+  `building both networks (new Experiment, default config): ${networkBuild.buildMs.toFixed(2)} ms; ` +
+    `glibcLog ${networkBuild.logNsPerCall.toFixed(1)} ns per call on legacy_gauss inputs`,
+);
+
 // Collected before and after (node --expose-gc), so that the difference is what the experiment
 // holds; array buffers are released by a background sweeper, hence the pauses.
 const settle = async () => {
@@ -210,6 +218,7 @@ if (flags.json) {
         sweep,
         localSweeps,
         kernels,
+        networkBuild,
         memory,
       },
       null,

@@ -8,9 +8,12 @@
  * picks `__log_fma`, built with -mfma -mavx2, and GCC contracts most a·b + c of the C source
  * into fused multiply-adds, so its rounding differs from a plain reading of the C. The steps
  * below follow the machine code of `__log_fma` in Debian 12's glibc 2.36 (objdump of
- * libm.so.6), one rounding per instruction. JavaScript has no fma: each fused step is emulated
- * exactly, by the cheapest of fma, fmaSmallProduct, fmaSplitFactor and mulSubOne that is valid
- * for its operands.
+ * libm.so.6), one rounding per instruction. JavaScript has no fma. r = z·invc − 1 must be exact
+ * and is emulated so (mulSubOne); the rest, the tail added last to hi, is first evaluated unfused,
+ * with a bound on its distance from the fused value: when everything within the bound rounds to
+ * the same result, that is glibc's. Otherwise (about 1 call in 300 for legacy_gauss inputs) each
+ * fused step of the tail is emulated exactly, by the cheapest of fma, fmaSmallProduct and
+ * fmaSplitFactor that is valid for its operands.
  */
 
 /** 2^27 + 1: Veltkamp's splitting factor for binary64. */
@@ -18,6 +21,9 @@ const SPLIT = 134217729;
 const TWO27 = 134217728;
 const TWO52 = 4503599627370496;
 const TWO_M53 = 1.1102230246251565e-16; // 2^-53
+const TWO_M47 = 2 ** -47;
+const TWO_M79 = 2 ** -79;
+const TWO_M100 = 2 ** -100;
 
 const LN2HI = 0.6931471805598903; // 0x1.62e42fefa3800p-1, 42 bits: k·LN2HI is exact for |k| < 2^11
 const LN2LO = 5.497923018708371e-14; // 0x1.ef35793c76730p-45
@@ -280,18 +286,21 @@ export function glibcLog(x: number): number {
     const r = x - 1;
     const r2 = r * r;
     const r3 = r * r2;
-    const q1 = fmaSmallProduct(r2, B3, fmaSmallProduct(r, B2, B1));
-    const q2 = fmaSmallProduct(r2, B6, fmaSmallProduct(r, B5, B4));
-    const q3 = fmaSmallProduct(r3, B10, fmaSmallProduct(r2, B9, fmaSmallProduct(r, B8, B7)));
-    const q = fmaSmallProduct(fmaSmallProduct(q3, r3, q2), r3, q1);
     // r split as in the source (w = r·2^27, rhi = r + w − w); the fma that GCC made of the steps with
     // products by 2^27 and by B0 = −0.5 are plain additions, those products being exact.
     const rhi = r + r * TWO27 - r * TWO27;
     const rlo = r - rhi;
     const w = rhi * rhi * -0.5;
     const yhi = r + w;
-    const ylo = fma(-0.5 * rlo, rhi + r, r - yhi + w);
-    return yhi + fma(q, r3, ylo);
+    const product = -0.5 * rlo * (rhi + r);
+    const ylo = product + (r - yhi + w);
+    const q = ((r3 * B10 + (r2 * B9 + (r * B8 + B7))) * r3 + (r2 * B6 + (r * B5 + B4))) * r3 + (r2 * B3 + (r * B2 + B1));
+    // Unfused, q is within 2^-51 of its fused value relatively and ylo within 2^-52 of |ylo| + |product|,
+    // so the tail q·r3 + ylo is within `doubt` / 2 of glibc's; |yhi|·2^-100 keeps `doubt` above the
+    // rounding of t ± doubt in settled().
+    const doubt = (Math.abs(q * r3) + Math.abs(ylo) + Math.abs(product)) * TWO_M47 + Math.abs(yhi) * TWO_M100;
+    const y = settled(yhi, q * r3 + ylo, doubt);
+    return Number.isNaN(y) ? nearOneExact(r, r2, r3, rhi, rlo, w, yhi) : y;
   }
   // top16 − 0x0010 ≥ 0x7ff0 − 0x0010: x below 2^-1022 (or ±0), negative, Infinity or NaN.
   if (((hi >>> 16) - 0x10) >>> 0 >= 0x7fe0) {
@@ -313,8 +322,42 @@ export function glibcLog(x: number): number {
   // hi + lo = r + log(c) + k·ln2; k·LN2HI is exact, so its fma is a plain addition.
   const w = k * LN2HI + TAB[2 * i + 1];
   const yhi = w + r;
-  const ylo = fmaSplitFactor(k, LN2LO, LN2LO_HI, LN2LO_LO, w - yhi + r);
+  const e = w - yhi + r;
   const r2 = r * r;
+  const ylo = k * LN2LO + e;
+  const q = (r * A4 + A3) * r2 + (r * A2 + A1);
+  // Unfused, each of ylo, q and r2·A0 + ylo is within 2^-51 of its fused value relative to its size
+  // (k·LN2LO within 2^-80 absolutely for |k| < 2^17), so the tail is within `doubt` / 2 of glibc's.
+  const doubt = (r2 + Math.abs(ylo)) * TWO_M47 + TWO_M79;
+  const y = settled(yhi, r * r2 * q + (r2 * A0 + ylo), doubt);
+  return Number.isNaN(y) ? mainExact(r, r2, k, e, yhi) : y;
+}
+
+/**
+ * fl(head + tail) when every value within `doubt` / 2 of `tail` rounds to the same double with
+ * `head` (|tail| ≤ |head|), else NaN: the caller then computes the tail exactly as glibc does.
+ * s + t = head + tail exactly (Fast2Sum); rounding is monotone, so if s + (t ∓ doubt) both round
+ * to s, everything in between does. Near a halfway point, which is rare, the answer is NaN.
+ */
+function settled(head: number, tail: number, doubt: number): number {
+  const s = head + tail;
+  const t = tail - (s - head);
+  return s + (t - doubt) === s && s + (t + doubt) === s ? s : Number.NaN;
+}
+
+/** glibc's tail near 1, every fused step emulated exactly, when {@link settled} is in doubt. */
+function nearOneExact(r: number, r2: number, r3: number, rhi: number, rlo: number, w: number, yhi: number): number {
+  const q1 = fmaSmallProduct(r2, B3, fmaSmallProduct(r, B2, B1));
+  const q2 = fmaSmallProduct(r2, B6, fmaSmallProduct(r, B5, B4));
+  const q3 = fmaSmallProduct(r3, B10, fmaSmallProduct(r2, B9, fmaSmallProduct(r, B8, B7)));
+  const q = fmaSmallProduct(fmaSmallProduct(q3, r3, q2), r3, q1);
+  const ylo = fma(-0.5 * rlo, rhi + r, r - yhi + w);
+  return yhi + fma(q, r3, ylo);
+}
+
+/** glibc's tail away from 1, every fused step emulated exactly, when {@link settled} is in doubt. */
+function mainExact(r: number, r2: number, k: number, e: number, yhi: number): number {
+  const ylo = fmaSplitFactor(k, LN2LO, LN2LO_HI, LN2LO_LO, e);
   const q = fmaSmallProduct(fmaSmallProduct(r, A4, A3), r2, fmaSmallProduct(r, A2, A1));
   // A0 = −1/2 − 2^-53.
   return fma(r * r2, q, fmaSplitFactor(r2, A0, -0.5, -TWO_M53, ylo)) + yhi;

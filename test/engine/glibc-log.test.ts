@@ -93,6 +93,23 @@ function edgeCases(seed: number): number[] {
   return out;
 }
 
+/**
+ * Inputs where glibc's formula evaluated without fused steps rounds differently from glibc (about 9
+ * in 1,000,000 legacy_gauss inputs; these were found by comparing the two on 120,000,000 of them),
+ * away from 1 and near 1: glibcLog's fast path must leave each of them to its exact tail.
+ */
+// biome-ignore format: four per line
+const FUSED_MATTERS = [
+  0.1552354132705395, 0.5003130125479678, 0.5701351398465208, 0.5820962946908788,
+  0.5777937104355491, 0.5744861260784208, 0.6843613187826733, 0.5705764401588641,
+  0.021245793754260164, 0.6210639039403113, 0.5664841290299285, 0.5229707101387588,
+  0.1289741455365503, 0.6169780218559247, 0.2185561095612955, 0.6215475473215937,
+  0.9518437400469036, 0.9457821100356582, 0.9414711022013951, 0.9628434668991956,
+  0.9535081065335564, 0.9484109147299854, 0.9395175939968544, 0.9463903585674075,
+  0.9668711976010911, 0.9394561153551793, 0.9474429530191191, 0.9604748867812214,
+  0.9513634718875452, 0.9405336396309703, 0.9534631737236039, 0.9555652068110947,
+];
+
 /** The C library's log of each input, from scripts/glibc-log-oracle.py. */
 function cLog(xs: Float64Array): Float64Array {
   const run = spawnSync("python3", ["scripts/glibc-log-oracle.py"], {
@@ -106,9 +123,9 @@ function cLog(xs: Float64Array): Float64Array {
 }
 
 describe.skipIf(!CPU_HAS_FMA)(`glibcLog against the C library's log (${LIBC}, FMA build)`, () => {
-  it("equals the C library's log bit for bit on 1,000,000 legacy_gauss inputs and edge cases", () => {
+  it("equals the C library's log bit for bit on 1,000,000 legacy_gauss inputs, inputs where fusing matters, and edge cases", () => {
     const gauss = legacyGaussInputs(1_000_000, 0x2545f491);
-    const xs = Float64Array.from([...gauss, ...edgeCases(0x9e3779b9)]);
+    const xs = Float64Array.from([...gauss, ...FUSED_MATTERS, ...edgeCases(0x9e3779b9)]);
     const want = cLog(xs);
     const mismatches: string[] = [];
     for (let i = 0; i < xs.length; i++) {
