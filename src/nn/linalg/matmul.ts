@@ -81,7 +81,7 @@ function product(
   // Packing reads every element of b, so it also tells whether b is finite.
   let finite = true;
   if (packedOnce) {
-    for (let block = 0; block < blocks; block++) finite = packBlock(b, bT, k, n, block, block * WIDTH * k) && finite;
+    for (let block = 0; block < blocks; block++) finite = packBlock(b, bT, k, n, block, block * k) && finite;
   } else {
     finite = allFinite(b, k * n);
   }
