@@ -58,13 +58,13 @@ export class BatchNorm implements Layer {
     const { size: d, mean, std, xc, xn, out, gamma, beta } = this;
     if (train) {
       mean.fill(0);
-      for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j];
+      for (let i = 0, k = 0; i < rows; i++) for (let j = 0; j < d; j++, k++) mean[j] += x[k];
       for (let j = 0; j < d; j++) mean[j] /= rows;
       std.fill(0);
-      for (let i = 0; i < rows; i++) {
-        for (let j = 0; j < d; j++) {
-          const c = x[i * d + j] - mean[j];
-          xc[i * d + j] = c;
+      for (let i = 0, k = 0; i < rows; i++) {
+        for (let j = 0; j < d; j++, k++) {
+          const c = x[k] - mean[j];
+          xc[k] = c;
           std[j] += c * c;
         }
       }
@@ -80,13 +80,13 @@ export class BatchNorm implements Layer {
         mean[j] = this.runningMean[j];
         std[j] = Math.sqrt(this.runningVar[j] + this.epsilon);
       }
-      for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) xc[i * d + j] = x[i * d + j] - mean[j];
+      for (let i = 0, k = 0; i < rows; i++) for (let j = 0; j < d; j++, k++) xc[k] = x[k] - mean[j];
     }
-    for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < d; j++) {
-        const k = i * d + j;
-        xn[k] = xc[k] / std[j];
-        out[k] = gamma[j] * xn[k] + beta[j];
+    for (let i = 0, k = 0; i < rows; i++) {
+      for (let j = 0; j < d; j++, k++) {
+        const v = xc[k] / std[j];
+        xn[k] = v;
+        out[k] = gamma[j] * v + beta[j];
       }
     }
     return out;
@@ -98,27 +98,32 @@ export class BatchNorm implements Layer {
     dgamma.fill(0);
     dbeta.fill(0);
     dstd.fill(0);
-    for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < d; j++) {
-        const k = i * d + j;
-        dbeta[j] += dout[k];
-        dgamma[j] += xn[k] * dout[k];
-        const dxn = gamma[j] * dout[k];
-        dx[k] = dxn / std[j];
-        dstd[j] -= (dxn * xc[k]) / (std[j] * std[j]);
+    // A running index k = i·d + j: V8 compiles i * d + j with overflow checks, ~3× slower.
+    for (let i = 0, k = 0; i < rows; i++) {
+      for (let j = 0; j < d; j++, k++) {
+        const g = dout[k];
+        dbeta[j] += g;
+        dgamma[j] += xn[k] * g;
+        const dxn = gamma[j] * g;
+        const s = std[j];
+        dx[k] = dxn / s;
+        dstd[j] -= (dxn * xc[k]) / (s * s);
       }
     }
+    // dvar and dmu / N are per column, as the reference's vectors: computed once, not per element
+    // (dstd then holds dvar, and dmu holds dmu / N).
+    for (let j = 0; j < d; j++) dstd[j] = (0.5 * dstd[j]) / std[j];
     dmu.fill(0);
     const twoOverN = 2.0 / rows;
-    for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < d; j++) {
-        const k = i * d + j;
-        const dvar = (0.5 * dstd[j]) / std[j];
-        dx[k] += twoOverN * xc[k] * dvar;
-        dmu[j] += dx[k];
+    for (let i = 0, k = 0; i < rows; i++) {
+      for (let j = 0; j < d; j++, k++) {
+        const v = dx[k] + twoOverN * xc[k] * dstd[j];
+        dx[k] = v;
+        dmu[j] += v;
       }
     }
-    for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) dx[i * d + j] -= dmu[j] / rows;
+    for (let j = 0; j < d; j++) dmu[j] /= rows;
+    for (let i = 0, k = 0; i < rows; i++) for (let j = 0; j < d; j++, k++) dx[k] -= dmu[j];
     return dx;
   }
 
