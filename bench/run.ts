@@ -79,6 +79,21 @@ function sameLists(ours: Pick<ExperimentResult, "plain" | "batchNorm">, theirs: 
 }
 
 const data = loadMnist();
+// Kernels and the network build first, in a process that has not yet fetched or spawned workerd:
+// once any ArrayBuffer has been detached, V8 checks every typed-array access for it (about 2×
+// slower kernels; see src/nn/linalg/packed-kernel.ts).
+const kernels = kernelFigures(data.train);
+for (const k of kernels)
+  log(
+    `kernel ${k.shape.padEnd(18)} ${k.gflops.toFixed(2).padStart(6)} GFLOP/s  ${k.microseconds.toFixed(0).padStart(6)} µs  ${k.name}`,
+  );
+
+const networkBuild = networkBuildFigure(data);
+log(
+  `building both networks (new Experiment, default config): ${networkBuild.buildMs.toFixed(2)} ms; ` +
+    `glibcLog ${networkBuild.logNsPerCall.toFixed(1)} ns per call on legacy_gauss inputs`,
+);
+
 log(`bench: seed ${SEED}, default experiment (20 epochs, both networks), median of ${runs} runs, one core`);
 
 const perScale = scaleIndices.map((index) => {
@@ -165,18 +180,6 @@ if (flags["local-sweep"]) {
     );
   }
 }
-
-const kernels = kernelFigures(data.train);
-for (const k of kernels)
-  log(
-    `kernel ${k.shape.padEnd(18)} ${k.gflops.toFixed(2).padStart(6)} GFLOP/s  ${k.microseconds.toFixed(0).padStart(6)} µs  ${k.name}`,
-  );
-
-const networkBuild = networkBuildFigure(data);
-log(
-  `building both networks (new Experiment, default config): ${networkBuild.buildMs.toFixed(2)} ms; ` +
-    `glibcLog ${networkBuild.logNsPerCall.toFixed(1)} ns per call on legacy_gauss inputs`,
-);
 
 // Collected before and after (node --expose-gc), so that the difference is what the experiment
 // holds; array buffers are released by a background sweeper, hence the pauses.

@@ -43,7 +43,7 @@ export interface Env {
 
 /** Tuning defaults, for when `[vars]` leaves a value out. */
 export const TUNING_DEFAULTS = {
-  SLICE_WORK: 1.5e9,
+  SLICE_WORK: 3e9,
   MAX_PARALLEL_RUNNERS: 256,
   WATCHDOG_STALL_MS: 120_000,
   WATCHDOG_INTERVAL_MS: 30_000,
