@@ -13,7 +13,10 @@ const FIGURE_MS = 1500;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = $<HTMLFormElement>("sweep-form");
-let current: { id: string; view?: SweepView; socket?: WebSocket; timer?: number; figuresAt: number } | null = null;
+let current: { id: string; view?: SweepView; socket?: WebSocket; timer?: number; figuresAt: number; finished?: boolean } | null =
+  null;
+/** Counts figure fetches: only the newest may draw, or a slow fetch made while running could replace the final figures. */
+let figureFetches = 0;
 
 /** The typed API client, with the token when one is entered. */
 function client() {
@@ -68,12 +71,21 @@ function renderTiming(view: SweepView): void {
 }
 
 async function renderFigures(id: string): Promise<void> {
+  const mine = ++figureFetches;
   const plot = client()[":id"]["plot.svg"].$url({ param: { id } });
   if ($<HTMLInputElement>("show-test").checked) plot.searchParams.set("test", "1");
   const summary = client()[":id"]["summary.svg"].$url({ param: { id } });
   const [p, s] = await Promise.all([fetch(plot), fetch(summary)]);
-  if (p.ok) $("figure").innerHTML = await p.text();
-  if (s.ok) $("summary").innerHTML = await s.text();
+  const [plotSvg, summarySvg] = await Promise.all([p.ok ? p.text() : null, s.ok ? s.text() : null]);
+  if (mine !== figureFetches || current?.id !== id) return;
+  if (plotSvg !== null) $("figure").innerHTML = plotSvg;
+  if (summarySvg !== null) $("summary").innerHTML = summarySvg;
+}
+
+/** Draws the final figures and the list, then marks the view final (what scripts and tests wait for). */
+async function finish(id: string): Promise<void> {
+  await Promise.allSettled([renderFigures(id), refreshList()]);
+  if (current?.id === id) $("current").dataset.final = "true";
 }
 
 /** Shows the view; figures at most every FIGURE_MS while running, and once more at the end. */
@@ -86,13 +98,15 @@ function render(view: SweepView): void {
   renderTiming(view);
   const final = isFinalSweep(view.status);
   $<HTMLButtonElement>("cancel").hidden = final;
-  if (final || Date.now() - current.figuresAt > FIGURE_MS) {
+  if (final) {
+    // The socket's final message and a poll can both bring the end; draw it once.
+    if (!current.finished) void finish(view.id);
+    current.finished = true;
+    return;
+  }
+  if (Date.now() - current.figuresAt > FIGURE_MS) {
     current.figuresAt = Date.now();
     void renderFigures(view.id);
-  }
-  if (final) {
-    $("current").dataset.final = "true";
-    void refreshList();
   }
 }
 

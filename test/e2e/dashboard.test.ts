@@ -59,8 +59,13 @@ describe("the dashboard in Chromium", () => {
     await page.screenshot({ path: `${SCREENSHOTS}dashboard.png`, fullPage: true });
   }, 240_000);
 
-  it("runs a grid from the grid editor: one titled block per combination and the summary figure, live", async () => {
+  it("runs a grid from the grid editor: one titled block per combination and the summary figure, live, final only once drawn", async () => {
     const page = await browser.newPage({ viewport: { width: 1300, height: 1400 } });
+    // Slow figure responses: the view may be marked final only after the final figures are drawn.
+    await page.route("**/*.svg*", async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await route.continue();
+    });
     await page.goto(server.url);
     await fill(page, {
       "from (power of ten)": "-1",
