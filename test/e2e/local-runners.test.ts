@@ -6,7 +6,9 @@ import { loadMnist } from "../../scripts/load-mnist";
 import { Experiment } from "../../src/experiment";
 import { parseSweepConfig, type SweepView, sweepExperiments } from "../../src/sweep";
 
-const REQUEST = { weightScales: [0.05, 0.02], epochs: 3, trainSize: 300, seed: 5 };
+// 100 iterations each, a few seconds: long enough that both are seen running whatever the second
+// process's start-up costs (at 9 iterations, experiment 0 once ended before experiment 1 reported).
+const REQUEST = { weightScales: [0.05, 0.02], epochs: 10, trainSize: 1000, seed: 5 };
 
 let server: DevServer;
 /** `index@runner` of the experiments seen running together, with a runner named, in one poll. */
@@ -20,8 +22,8 @@ async function view(id: string): Promise<SweepView> {
 }
 
 beforeAll(async () => {
-  // One iteration per slice: each runner reports its progress, and its process, several times before it ends.
-  server = await startDevServer({ runners: 2, vars: { SLICE_WORK: "1e8" } });
+  // Five iterations per slice: each runner reports its progress, and its process, 20 times before it ends.
+  server = await startDevServer({ runners: 2, vars: { SLICE_WORK: "5e8" } });
   const res = await fetch(`${server.url}/api/sweeps`, {
     method: "POST",
     headers: { "content-type": "application/json" },

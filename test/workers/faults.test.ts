@@ -1,21 +1,33 @@
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { parseSweepConfig, sweepExperiments } from "../../src/sweep/config";
 import { sweepIdFor } from "../../workers/sweep-id";
 import { api, coordinatorStub, isFinal, runEngine, runnerStub, startSweep, waitForSweep } from "./helpers";
 
-describe("a runner aborted mid-run", () => {
-  it("resumes from its checkpoint and ends with exactly the lists of an uninterrupted run", async () => {
+/** Aborts a Durable Object as a crash would: its running handlers die and its memory is dropped. */
+async function crash(stub: DurableObjectStub): Promise<boolean> {
+  return runInDurableObject(stub, (_, state) => state.abort("fault injected by the test")).then(
+    () => false,
+    () => true,
+  );
+}
+
+describe("a sweep whose objects are aborted mid-run", () => {
+  // One object at a time: with abortAllDurableObjects() (every object, the test pool's own included)
+  // vitest at times never ended the file: 5 of 10 runs of this test alone stalled, 0 of 10 now.
+  it("resumes the runner from its checkpoint and the coordinator from storage, with exactly the lists of an uninterrupted run", async () => {
     const id = await startSweep({ weightScales: [0.03], epochs: 16, trainSize: 200, seed: 21, optimizer: "momentum" });
-    let aborts = 0;
-    for (const atEpoch of [3, 8]) {
+    const crashed: boolean[] = [];
+    for (const [atEpoch, stub] of [
+      [3, runnerStub(id, 0)],
+      [8, coordinatorStub(id)],
+    ] as const) {
       const view = await waitForSweep(id, (v) => v.experiments[0].epochsDone >= atEpoch || isFinal(v));
       expect(view.status).toBe("running");
-      await abortAllDurableObjects();
-      aborts++;
+      crashed.push(await crash(stub));
     }
     const done = await waitForSweep(id, isFinal);
-    expect(aborts).toBe(2);
+    expect(crashed).toEqual([true, true]);
     expect(done.status).toBe("completed");
     const direct = await runEngine(sweepExperiments(done.config)[0].config);
     expect(done.experiments[0].plain).toEqual(direct.plain);
