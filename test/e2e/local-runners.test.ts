@@ -7,7 +7,7 @@ import { Experiment } from "../../src/experiment";
 import { parseSweepConfig, type SweepView, sweepExperiments } from "../../src/sweep";
 
 // 100 iterations each, a few seconds: long enough that both are seen running whatever the second
-// process's start-up costs (at 9 iterations, experiment 0 once ended before experiment 1 reported).
+// process's start-up costs (at 9 iterations, no poll on CI saw both running).
 const REQUEST = { weightScales: [0.05, 0.02], epochs: 10, trainSize: 1000, seed: 5 };
 
 let server: DevServer;

@@ -13,8 +13,8 @@ async function crash(stub: DurableObjectStub): Promise<boolean> {
 }
 
 describe("a sweep whose objects are aborted mid-run", () => {
-  // One object at a time: with abortAllDurableObjects() (every object, the test pool's own included)
-  // vitest at times never ended the file: 5 of 10 runs of this test alone stalled, 0 of 10 now.
+  // One object at a time: with abortAllDurableObjects() (every object at once) vitest at times never
+  // ended the file: 5 of 10 runs of this test alone stalled, 0 of 10 now.
   it("resumes the runner from its checkpoint and the coordinator from storage, with exactly the lists of an uninterrupted run", async () => {
     const id = await startSweep({ weightScales: [0.03], epochs: 16, trainSize: 200, seed: 21, optimizer: "momentum" });
     const crashed: boolean[] = [];
