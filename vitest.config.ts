@@ -26,6 +26,7 @@ export default defineConfig({
                 WATCHDOG_INTERVAL_MS: "150",
                 MAX_SLICE_FAILURES: "3",
                 RETRY_BASE_MS: "10",
+                MAX_VIEWERS_PER_SWEEP: "3",
               },
             },
           }),

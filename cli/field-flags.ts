@@ -3,7 +3,7 @@
 import { logspace } from "../src/numpy/logspace";
 import { fieldOf, type SweepConfigError } from "../src/sweep/config";
 import { parseFieldText, parseGridText } from "../src/sweep/field-text";
-import { FIELD_NAMES, type FieldName, SWEEP_FIELDS } from "../src/sweep/fields";
+import { FIELD_NAMES, type FieldName, MAX_EXPERIMENTS, SWEEP_FIELDS } from "../src/sweep/fields";
 import { UsageError } from "./args";
 
 /** parseArgs options for the given fields: every one a string flag, the grid's repeatable. */
@@ -60,8 +60,17 @@ export function requestFromFlags(
   if (typeof range === "string") {
     if (request.weightScales !== undefined) throw new UsageError("give --scales or --scale-range, not both");
     const parts = range.split(",").map(Number);
-    if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p)) || !Number.isInteger(parts[2]) || parts[2] < 1) {
-      throw new UsageError(`--scale-range must be FROM,TO,COUNT in powers of ten (the book's is 0,-4,16), got "${range}"`);
+    // The count is bounded before logspace allocates it.
+    if (
+      parts.length !== 3 ||
+      parts.some((p) => !Number.isFinite(p)) ||
+      !Number.isInteger(parts[2]) ||
+      parts[2] < 1 ||
+      parts[2] > MAX_EXPERIMENTS
+    ) {
+      throw new UsageError(
+        `--scale-range must be FROM,TO,COUNT in powers of ten with COUNT 1 to ${MAX_EXPERIMENTS} (the book's is 0,-4,16), got "${range}"`,
+      );
     }
     request.weightScales = logspace(parts[0], parts[1], parts[2]);
   }

@@ -1,18 +1,27 @@
 /**
  * bn-sweep: start a sweep against a server (local by default), watch it, save its results.
  *   bn-sweep run [--epochs 5 --seed 0 …] [--url U] [--out results]
- *   bn-sweep status <id> | list | cancel <id>
+ *   bn-sweep status <id> | list | cancel <id> | purge <id>
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { FIELD_NAMES, isFinalSweep, SweepConfigError, type SweepRequest, type SweepView } from "../src/sweep";
-import type { LiveMessage } from "../workers/sweep-coordinator";
+import {
+  applyProgress,
+  FIELD_NAMES,
+  isFinalSweep,
+  type LiveMessage,
+  liveUrl,
+  SweepConfigError,
+  type SweepRequest,
+  type SweepView,
+} from "../src/sweep";
 import { UsageError } from "./args";
 import { type SweepClient, sweepClient } from "./client";
 import { fieldOptions, fieldUsage, requestFromFlags } from "./field-flags";
 import { ProgressView, progressLines } from "./progress";
+import { printable, sweepIdOrUndefined } from "./server-text";
 
 const USAGE = `usage: bn-sweep <command> [flags]
   run      start a sweep, show its progress, save results/<id>/{results.json,results.csv,plot.svg}
@@ -20,7 +29,7 @@ const USAGE = `usage: bn-sweep <command> [flags]
            --scale-range FROM,TO,COUNT (powers of ten, instead of --scales), and the fields:
 ${fieldUsage(FIELD_NAMES)}
   status <id>   show a sweep's progress        list   list sweeps, newest first
-  cancel <id>   cancel a running sweep
+  cancel <id>   cancel a running sweep         purge <id>   delete a finished sweep everywhere (results too)
 common: --url URL (default $BN_SWEEP_URL or http://localhost:8787), --token T (default $SWEEP_TOKEN)`;
 
 /** A failure with its one-line reason and exit code. */
@@ -60,7 +69,7 @@ async function call<R extends AnyResponse>(url: string, request: () => Promise<R
   }
   if (res.ok) return res;
   const body = (await (res as AnyResponse).json().catch(() => null)) as { error?: { message?: string } } | null;
-  const reason = body?.error?.message ?? `HTTP ${res.status}`;
+  const reason = printable(body?.error?.message ?? `HTTP ${res.status}`);
   throw new CliError(`server answered ${res.status}: ${reason}`, res.status === 400 ? 2 : 1);
 }
 
@@ -69,8 +78,17 @@ async function getView(client: SweepClient, url: string, id: string): Promise<Sw
   return res.json();
 }
 
+/** A sweep id as the server's format has it: anything else (`../x`) never becomes part of a path. */
+function checkedId(id: unknown): string {
+  const checked = sweepIdOrUndefined(id);
+  if (checked === undefined) {
+    throw new CliError(`the server sent a sweep id that is not 32 hex digits: ${printable(JSON.stringify(id) ?? "none")}`);
+  }
+  return checked;
+}
+
 async function saveResults(client: SweepClient, url: string, view: SweepView, outDir: string): Promise<string> {
-  const dir = join(outDir, view.id);
+  const dir = join(outDir, checkedId(view.id));
   mkdirSync(dir, { recursive: true });
   const csv = await call(url, () => client.api.sweeps[":id"]["results.csv"].$get({ param: { id: view.id } }));
   const svg = await call(url, () => client.api.sweeps[":id"]["plot.svg"].$get({ param: { id: view.id } }));
@@ -89,7 +107,7 @@ async function saveResults(client: SweepClient, url: string, view: SweepView, ou
 async function follow(client: SweepClient, url: string, id: string, progress: ProgressView): Promise<SweepView> {
   let view = await getView(client, url, id);
   if (typeof WebSocket === "function" && !isFinalSweep(view.status)) {
-    const live = await followLive(client, id, view, (v) => progress.update(v)).catch(() => undefined);
+    const live = await followLive(client, url, id, view, (v) => progress.update(v)).catch(() => undefined);
     if (live) view = live;
   }
   while (!isFinalSweep(view.status)) {
@@ -101,30 +119,30 @@ async function follow(client: SweepClient, url: string, id: string, progress: Pr
   return view;
 }
 
-/** Follows the live socket; resolves with the final view, rejects if the socket ends before it. */
-function followLive(client: SweepClient, id: string, start: SweepView, show: (v: SweepView) => void): Promise<SweepView> {
-  const url = client.api.sweeps[":id"].live.$url({ param: { id } });
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  return new Promise((resolve, reject) => {
+/** Follows the live socket (with a ticket where the server needs one); resolves once it says the sweep ended. */
+async function followLive(
+  client: SweepClient,
+  url: string,
+  id: string,
+  start: SweepView,
+  show: (v: SweepView) => void,
+): Promise<SweepView> {
+  const { ticket } = await (await call(url, () => client.api.sweeps[":id"].ticket.$get({ param: { id } }))).json();
+  const ended = await new Promise<boolean>((resolve, reject) => {
     let view = start;
-    const socket = new WebSocket(url.toString());
+    const socket = new WebSocket(liveUrl(url, id, ticket));
     socket.addEventListener("message", (ev) => {
       const message = JSON.parse(String(ev.data)) as LiveMessage;
-      if (message.type === "progress") {
-        const { experiment } = message;
-        const experiments = experiment
-          ? view.experiments.map((e) => (e.index === experiment.index ? experiment : e))
-          : view.experiments;
-        view = { ...view, status: message.status, experiments };
-      } else {
-        view = message.view;
-      }
+      if (message.type === "final") return resolve(true);
+      view = message.type === "view" ? message.view : applyProgress(view, message);
       show(view);
-      if (message.type === "final") resolve(view);
     });
     socket.addEventListener("close", () => reject(new Error("live socket closed before the sweep ended")));
     socket.addEventListener("error", () => reject(new Error("live socket failed")));
   });
+  // The final message carries the status only: the final view is fetched once.
+  if (!ended) throw new Error("live socket ended early");
+  return getView(client, url, id);
 }
 
 async function run(client: SweepClient, url: string, flags: Record<string, string | boolean | undefined>): Promise<number> {
@@ -138,7 +156,7 @@ async function run(client: SweepClient, url: string, flags: Record<string, strin
   const res = await call(url, () => client.api.sweeps.$post({ json: request, query: {} }));
   const started = await res.json();
   if (!("id" in started)) throw new CliError("the server answered an estimate where a started sweep was expected");
-  const { id } = started;
+  const id = checkedId(started.id);
   const progress = new ProgressView(process.stdout);
   if (!process.stdout.isTTY) console.log(`started sweep ${id}`);
   const view = await follow(client, url, id, progress);
@@ -147,7 +165,7 @@ async function run(client: SweepClient, url: string, flags: Record<string, strin
   if (view.status === "completed") return 0;
   const failed = view.experiments.filter((e) => e.status === "failed");
   throw new CliError(
-    `sweep ${view.status}: ${failed.length} experiment(s) failed${failed[0]?.error ? `, first: ${failed[0].error}` : ""}`,
+    `sweep ${view.status}: ${failed.length} experiment(s) failed${failed[0]?.error ? `, first: ${printable(failed[0].error)}` : ""}`,
   );
 }
 
@@ -179,17 +197,24 @@ async function main(argv: string[]): Promise<number> {
     case "list": {
       const res = await call(url, () => client.api.sweeps.$get());
       const { sweeps } = await res.json();
-      for (const s of sweeps) console.log(`${s.id}  ${s.status.padEnd(9)}  ${s.createdAt}  ${s.experiments} experiments`);
+      for (const s of sweeps)
+        console.log(printable(`${s.id}  ${s.status.padEnd(9)}  ${s.createdAt}  ${s.experiments} experiments`));
       if (sweeps.length === 0) console.log("no sweeps yet");
       return 0;
     }
     case "cancel": {
-      const res = await call(url, () => client.api.sweeps[":id"].$delete({ param: { id: needId() } }));
-      console.log(`sweep ${id} ${(await res.json()).status}`);
+      const res = await call(url, () => client.api.sweeps[":id"].$delete({ param: { id: needId() }, query: {} }));
+      const body = await res.json();
+      console.log(printable(`sweep ${id} ${"status" in body ? body.status : "purged"}`));
+      return 0;
+    }
+    case "purge": {
+      await call(url, () => client.api.sweeps[":id"].$delete({ param: { id: needId() }, query: { purge: "1" } }));
+      console.log(`sweep ${id} purged: its coordinator, runners, results and list entry are deleted`);
       return 0;
     }
     default:
-      throw new UsageError(`unknown command "${command}"; commands are run, status, list, cancel`);
+      throw new UsageError(`unknown command "${command}"; commands are run, status, list, cancel, purge`);
   }
 }
 

@@ -1,6 +1,7 @@
 /** Shows a sweep's progress: bars redrawn in place on a terminal, plain lines in a log. */
 
 import { combinationTitle, type ExperimentView, type SweepView, scaleTitle } from "../src/sweep";
+import { printable } from "./server-text";
 
 const BAR_WIDTH = 24;
 
@@ -27,7 +28,7 @@ export function progressLines(view: SweepView): string[] {
         e.batchNorm.length > 0
           ? `  BN ${(e.batchNorm.at(-1) as number).toFixed(3)} plain ${(e.plain.at(-1) as number).toFixed(3)}`
           : "";
-      return `${label} ${bar(e.epochsDone, epochs)} ${String(e.epochsDone).padStart(4)}/${epochs} ${e.status}${last}${e.error ? `  ${e.error}` : ""}`;
+      return `${label} ${bar(e.epochsDone, epochs)} ${String(e.epochsDone).padStart(4)}/${epochs} ${e.status}${last}${e.error ? `  ${printable(e.error)}` : ""}`;
     }),
   ];
 }
@@ -53,7 +54,7 @@ export class ProgressView {
       if (this.seen.get(e.index) === state) continue;
       this.seen.set(e.index, state);
       this.out.write(
-        `experiment ${e.index} (${experimentTitle(e)}): ${e.epochsDone}/${view.config.epochs} epochs, ${e.status}${e.error ? `: ${e.error}` : ""}\n`,
+        `experiment ${e.index} (${experimentTitle(e)}): ${e.epochsDone}/${view.config.epochs} epochs, ${e.status}${e.error ? `: ${printable(e.error)}` : ""}\n`,
       );
     }
   }

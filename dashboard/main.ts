@@ -1,10 +1,19 @@
 /** The dashboard: start a sweep, watch it live, see its figures fill in, cancel or retry, compare past sweeps. */
 
 import { hc } from "hono/client";
-import { combinationTitle, gridCombinations, isFinalSweep, SweepConfigError, type SweepView, scaleTitle } from "../src/sweep";
+import {
+  applyProgress,
+  combinationTitle,
+  gridCombinations,
+  isFinalSweep,
+  type LiveMessage,
+  liveUrl,
+  SweepConfigError,
+  type SweepView,
+  scaleTitle,
+} from "../src/sweep";
 import type { ApiErrorBody } from "../workers/api-error";
 import type { AppType } from "../workers/app";
-import type { LiveMessage } from "../workers/sweep-coordinator";
 import { addGridRow, clearErrors, readRequest, renderFields, showError } from "./form";
 
 const POLL_MS = 1000;
@@ -18,10 +27,45 @@ let current: { id: string; view?: SweepView; socket?: WebSocket; timer?: number;
 /** Counts figure fetches: only the newest may draw, or a slow fetch made while running could replace the final figures. */
 let figureFetches = 0;
 
-/** The typed API client, with the token when one is entered. */
+/** Where the token is kept for this tab only (never in a URL or across tabs). */
+const TOKEN_KEY = "bn-sweep-token";
+
+function token(): string {
+  return sessionStorage.getItem(TOKEN_KEY) ?? "";
+}
+
+/** Headers of every API request: the token when one is entered; JSON, which the open local server asks of a POST. */
+function headers(): Record<string, string> {
+  const t = token();
+  return { "Content-Type": "application/json", ...(t ? { Authorization: `Bearer ${t}` } : {}) };
+}
+
+/** The typed API client. */
+function api() {
+  return hc<AppType>(location.origin, { headers }).api;
+}
+
 function client() {
-  const token = (form.elements.namedItem("token") as HTMLInputElement).value;
-  return hc<AppType>(location.origin, token ? { headers: { Authorization: `Bearer ${token}` } } : {}).api.sweeps;
+  return api().sweeps;
+}
+
+/** A GET with the token (figures, downloads). */
+function get(url: URL | string): Promise<Response> {
+  return fetch(url, { headers: headers() });
+}
+
+/** The server asked for a token: show the field, and say so. */
+function askForToken(): void {
+  const box = $("token-box");
+  box.hidden = false;
+  $("token-note").textContent = "This server needs its token (SWEEP_TOKEN). It is kept for this tab only.";
+  $<HTMLInputElement>("token").focus();
+}
+
+/** An API answer; a 401 asks for the token once. */
+function checked<R extends { status: number }>(res: R): R {
+  if (res.status === 401) askForToken();
+  return res;
 }
 
 function renderProgress(view: SweepView): void {
@@ -75,7 +119,7 @@ async function renderFigures(id: string): Promise<void> {
   const plot = client()[":id"]["plot.svg"].$url({ param: { id } });
   if ($<HTMLInputElement>("show-test").checked) plot.searchParams.set("test", "1");
   const summary = client()[":id"]["summary.svg"].$url({ param: { id } });
-  const [p, s] = await Promise.all([fetch(plot), fetch(summary)]);
+  const [p, s] = await Promise.all([get(plot), get(summary)]);
   const [plotSvg, summarySvg] = await Promise.all([p.ok ? p.text() : null, s.ok ? s.text() : null]);
   if (mine !== figureFetches || current?.id !== id) return;
   if (plotSvg !== null) $("figure").innerHTML = plotSvg;
@@ -98,6 +142,7 @@ function render(view: SweepView): void {
   renderTiming(view);
   const final = isFinalSweep(view.status);
   $<HTMLButtonElement>("cancel").hidden = final;
+  $<HTMLButtonElement>("purge").hidden = !final;
   if (final) {
     // The socket's final message and a poll can both bring the end; draw it once.
     if (!current.finished) void finish(view.id);
@@ -110,50 +155,44 @@ function render(view: SweepView): void {
   }
 }
 
-/** Applies a live message to the view on screen. */
+/** Applies a live message to the view on screen; at the end, fetches the final view once. */
 function onLive(message: LiveMessage): void {
   if (!current) return;
-  if (message.type !== "progress") {
-    render(message.view);
-    return;
-  }
-  const view = current.view;
-  if (!view) return;
-  const experiments = message.experiment
-    ? view.experiments.map((e) => (e.index === message.experiment?.index ? message.experiment : e))
-    : view.experiments;
-  render({ ...view, status: message.status, experiments });
+  if (message.type === "view") render(message.view);
+  else if (message.type === "final") void poll();
+  else if (current.view) render(applyProgress(current.view, message));
 }
 
 async function poll(): Promise<void> {
   if (!current) return;
   const { id } = current;
-  const res = await client()[":id"].$get({ param: { id } });
+  const res = checked(await client()[":id"].$get({ param: { id } }));
   if (res.ok) render(await res.json());
   if (current?.id === id && !isFinalSweep(current.view?.status ?? "running")) current.timer = window.setTimeout(poll, POLL_MS);
 }
 
-/** Watches a sweep over its live socket, falling back to polling when the socket fails. */
-function watch(id: string): void {
+/** Watches a sweep over its live socket (with a ticket where the server needs one), falling back to polling when the socket fails. */
+async function watch(id: string): Promise<void> {
   if (current) {
     window.clearTimeout(current.timer);
     current.socket?.close();
   }
   current = { id, figuresAt: 0 };
-  const links = { self: `/api/sweeps/${id}`, csv: `/api/sweeps/${id}/results.csv`, plot: `/api/sweeps/${id}/plot.svg` };
   $("current").hidden = false;
   delete $("current").dataset.final;
   $("current-id").textContent = id;
-  $<HTMLAnchorElement>("link-json").href = links.self;
-  $<HTMLAnchorElement>("link-csv").href = links.csv;
-  $<HTMLAnchorElement>("link-svg").href = links.plot;
-  $<HTMLAnchorElement>("link-summary").href = `/api/sweeps/${id}/summary.svg`;
+  const base = `/api/sweeps/${id}`;
+  $<HTMLAnchorElement>("link-json").href = base;
+  $<HTMLAnchorElement>("link-csv").href = `${base}/results.csv`;
+  $<HTMLAnchorElement>("link-svg").href = `${base}/plot.svg`;
+  $<HTMLAnchorElement>("link-summary").href = `${base}/summary.svg`;
   $("figure").replaceChildren();
   $("summary").replaceChildren();
   history.replaceState(null, "", `#${id}`);
-  const url = client()[":id"].live.$url({ param: { id } });
-  url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new WebSocket(url);
+  const res = checked(await client()[":id"].ticket.$get({ param: { id } }));
+  if (!res.ok || current?.id !== id) return void poll();
+  const { ticket } = await res.json();
+  const socket = new WebSocket(liveUrl(location.origin, id, ticket));
   current.socket = socket;
   let ended = false;
   socket.addEventListener("message", (ev) => {
@@ -166,18 +205,31 @@ function watch(id: string): void {
   });
 }
 
+/** The links' downloads go through fetch, so that they carry the token. */
+function download(kind: "self" | "csv" | "plot" | "summary"): void {
+  if (!current) return;
+  const base = `/api/sweeps/${current.id}`;
+  const path = { self: base, csv: `${base}/results.csv`, plot: `${base}/plot.svg`, summary: `${base}/summary.svg` }[kind];
+  void get(path).then(async (res) => {
+    if (!checked(res).ok) return;
+    const url = URL.createObjectURL(await res.blob());
+    window.open(url, "_blank");
+    window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  });
+}
+
 async function retryExperiment(id: string, index: number): Promise<void> {
-  const res = await client()[":id"].experiments[":index"].retry.$post({ param: { id, index: String(index) } });
+  const res = checked(await client()[":id"].experiments[":index"].retry.$post({ param: { id, index: String(index) } }));
   if (!res.ok) {
     const { error } = (await res.json()) as unknown as ApiErrorBody;
     $("timing").textContent = error.message;
     return;
   }
-  watch(id);
+  void watch(id);
 }
 
 async function refreshList(): Promise<void> {
-  const res = await client().$get({ query: {} });
+  const res = checked(await client().$get({ query: {} }));
   if (!res.ok) return;
   const { sweeps } = await res.json();
   $("sweeps").replaceChildren(
@@ -192,7 +244,7 @@ async function refreshList(): Promise<void> {
       a.textContent = s.id.slice(0, 8);
       a.addEventListener("click", (ev) => {
         ev.preventDefault();
-        watch(s.id);
+        void watch(s.id);
       });
       li.replaceChildren(check, a, ` ${s.status}, ${s.experiments} experiments, ${new Date(s.createdAt).toLocaleString()}`);
       return li;
@@ -206,10 +258,10 @@ form.addEventListener("submit", async (ev) => {
   const button = $<HTMLButtonElement>("start");
   button.disabled = true;
   try {
-    const res = await client().$post({ json: readRequest(form), query: {} });
+    const res = checked(await client().$post({ json: readRequest(form), query: {} }));
     const body = await res.json();
     if ("id" in body) {
-      watch(body.id);
+      void watch(body.id);
       await refreshList();
     } else {
       const { error } = body as unknown as ApiErrorBody;
@@ -224,19 +276,51 @@ form.addEventListener("submit", async (ev) => {
 });
 
 $("cancel").addEventListener("click", async () => {
-  if (current) await client()[":id"].$delete({ param: { id: current.id } });
+  if (current) checked(await client()[":id"].$delete({ param: { id: current.id }, query: {} }));
+});
+$("purge").addEventListener("click", async () => {
+  if (!current || !confirm(`Delete sweep ${current.id.slice(0, 8)} everywhere, its results too? This cannot be undone.`)) return;
+  const id = current.id;
+  const res = checked(await client()[":id"].$delete({ param: { id }, query: { purge: "1" } }));
+  if (!res.ok) {
+    $("timing").textContent = ((await res.json()) as unknown as ApiErrorBody).error.message;
+    return;
+  }
+  current.socket?.close();
+  current = null;
+  $("current").hidden = true;
+  history.replaceState(null, "", location.pathname);
+  await refreshList();
+});
+for (const [link, kind] of [
+  ["link-json", "self"],
+  ["link-csv", "csv"],
+  ["link-svg", "plot"],
+  ["link-summary", "summary"],
+] as const) {
+  $(link).addEventListener("click", (ev) => {
+    ev.preventDefault();
+    download(kind);
+  });
+}
+$("token-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  sessionStorage.setItem(TOKEN_KEY, $<HTMLInputElement>("token").value);
+  $("token-note").textContent = "Token kept for this tab.";
+  void refreshList();
+  if (current) void watch(current.id);
 });
 $("show-test").addEventListener("change", () => current && renderFigures(current.id));
 $("grid-add").addEventListener("click", () => addGridRow(form));
 $("compare").addEventListener("click", async () => {
   const ids = [...document.querySelectorAll<HTMLInputElement>("#sweeps input:checked")].map((c) => c.value).slice(0, 4);
   if (ids.length === 0) return;
-  const url = hc<AppType>(location.origin).api["compare.svg"].$url();
+  const url = api()["compare.svg"].$url();
   url.searchParams.set("ids", ids.join(","));
-  const res = await fetch(url);
+  const res = checked(await get(url));
   $("comparison").innerHTML = res.ok ? await res.text() : "";
 });
 
 renderFields(form);
 void refreshList();
-if (location.hash.length > 1) watch(location.hash.slice(1));
+if (location.hash.length > 1) void watch(location.hash.slice(1));

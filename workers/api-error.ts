@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { SweepConfigError } from "../src/sweep";
+import { TuningError } from "./env";
 
 /** The body of every error answer. */
 export interface ApiErrorBody {
@@ -21,6 +22,13 @@ export function onError(err: Error, c: Context): Response {
   if (err instanceof HTTPException) return err.getResponse();
   if (err instanceof SweepConfigError) {
     return c.json({ error: { code: "invalid_field", message: err.message, field: err.field } } satisfies ApiErrorBody, 400);
+  }
+  if (err instanceof TuningError) {
+    console.error(err.message);
+    return c.json(
+      { error: { code: "misconfigured", message: `this server is misconfigured: ${err.message}` } } satisfies ApiErrorBody,
+      500,
+    );
   }
   console.error(err);
   return c.json(

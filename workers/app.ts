@@ -6,7 +6,7 @@ import { createMiddleware } from "hono/factory";
 import { randomSeed } from "../src/experiment";
 import {
   compareSvg,
-  gridCombinations,
+  gridCombinationCount,
   isFinalSweep,
   parseSweepConfig,
   plotSvg,
@@ -19,13 +19,15 @@ import {
 } from "../src/sweep";
 import { admit } from "./admission";
 import { apiError, onError } from "./api-error";
-import { requireToken } from "./auth";
+import { publicRead, requireReader, requireToken } from "./auth";
 import type { Env } from "./env";
+import { issueTicket, validTicket } from "./live-ticket";
 import { ResultsStore } from "./results-store";
 import { sha256Hex } from "./sha256";
 import { coordinatorOf } from "./stubs";
 import type { CoordinatorRefusal } from "./sweep-coordinator";
 import { IDEMPOTENCY_TTL_MS, previousSweepIdFor, randomSweepId, SWEEP_ID, sweepIdFor } from "./sweep-id";
+import { refuseOtherPages } from "./web-guard";
 
 /** Largest request body accepted. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -78,6 +80,40 @@ async function findSweep(env: Env, id: string): Promise<SweepView> {
   return live;
 }
 
+/** Cursors KV gives are short base64-like text: anything else is refused before KV sees it. */
+const CURSOR = /^[A-Za-z0-9+/=_-]{1,1024}$/;
+
+/** One page of the list; a cursor this server did not give answers 400. */
+async function listPage(env: Env, cursor: string | undefined) {
+  const refuse = () => apiError(400, "invalid_field", "cursor must be one a previous page of this list gave", "cursor");
+  if (cursor !== undefined && !CURSOR.test(cursor)) refuse();
+  try {
+    return await new ResultsStore(env.RESULTS).listSummaries(PAGE_SIZE, cursor);
+  } catch (e) {
+    if (cursor !== undefined) refuse();
+    throw e;
+  }
+}
+
+/**
+ * The live socket's guard: a valid `?ticket=` (GET …/ticket) where reads need the token, else
+ * the reads' rule (a header works for clients that can send one).
+ */
+const liveAccess = createMiddleware<AppEnv>(async (c, next) => {
+  const ticket = c.req.query("ticket");
+  const token = c.env.SWEEP_TOKEN;
+  if (token && !publicRead(c.env) && ticket !== undefined) {
+    if (await validTicket(token, c.req.param("id") ?? "", ticket)) return next();
+    apiError(
+      401,
+      "unauthorized",
+      "the live ticket is invalid or expired; get a new one from GET /api/sweeps/:id/ticket",
+      "ticket",
+    );
+  }
+  return requireReader(c, next);
+});
+
 /** The id for a new sweep: random, or the one its Idempotency-Key names (made under it in the last 24 h, else new). */
 async function newSweepId(env: Env, key: string | undefined, now: number): Promise<string> {
   if (!key) return randomSweepId();
@@ -87,12 +123,18 @@ async function newSweepId(env: Env, key: string | undefined, now: number): Promi
   return sweepIdFor(key, now);
 }
 
-function orRefusal(result: SweepView | CoordinatorRefusal): SweepView {
+/** Throws the HTTP error of a coordinator's refusal; anything else passes. */
+function throwRefusal(result: object): void {
   if ("refused" in result) {
+    const { refused, message } = result as CoordinatorRefusal;
     const status = { not_found: 404, conflict: 409, idempotency_mismatch: 422 } as const;
-    apiError(status[result.refused], result.refused, result.message);
+    apiError(status[refused], refused, message);
   }
-  return result;
+}
+
+function orRefusal(result: SweepView | CoordinatorRefusal): SweepView {
+  throwRefusal(result);
+  return result as SweepView;
 }
 
 /**
@@ -108,6 +150,9 @@ const sweepConfigBody = createMiddleware<ConfigEnv, string, { in: { json: SweepR
   },
 );
 
+/** Declares DELETE's `?purge=1` for Hono's typed client. */
+const purgeQuery = createMiddleware<AppEnv, string, { in: { query: { purge?: string } } }>(async (_, next) => next());
+
 const api = new Hono<ConfigEnv>()
   .post("/sweeps", requireToken, limitBody, sweepConfigBody, async (c) => {
     const config = c.var.config;
@@ -118,14 +163,13 @@ const api = new Hono<ConfigEnv>()
     const view = orRefusal(await coordinatorOf(c.env, id).create(id, config, c.var.requestHash, new Date(now).toISOString()));
     return c.json({ id, status: view.status, links: sweepLinks(id), estimate }, 202);
   })
-  .get("/sweeps", async (c) => {
-    const page = await new ResultsStore(c.env.RESULTS).listSummaries(PAGE_SIZE, c.req.query("cursor"));
-    return c.json(page);
+  .get("/sweeps", requireReader, async (c) => {
+    return c.json(await listPage(c.env, c.req.query("cursor")));
   })
-  .get("/sweeps/:id", async (c) => {
+  .get("/sweeps/:id", requireReader, async (c) => {
     return c.json(await findSweep(c.env, c.req.param("id")));
   })
-  .get("/sweeps/:id/results.csv", async (c) => {
+  .get("/sweeps/:id/results.csv", requireReader, async (c) => {
     const view = await findSweep(c.env, c.req.param("id"));
     const lines = resultsCsvLines(view);
     const encoder = new TextEncoder();
@@ -147,18 +191,25 @@ const api = new Hono<ConfigEnv>()
     });
     return c.body(stream, 200, { "Content-Type": "text/csv; charset=utf-8" });
   })
-  .get("/sweeps/:id/plot.svg", async (c) => {
+  .get("/sweeps/:id/plot.svg", requireReader, async (c) => {
     const view = await findSweep(c.env, c.req.param("id"));
     const raw = c.req.query("combination");
     const combination = raw === undefined ? undefined : Number(raw);
-    const count = gridCombinations(view.config.grid ?? {}).length;
+    const count = gridCombinationCount(view.config.grid ?? {});
     if (combination !== undefined && !(Number.isInteger(combination) && combination >= 0 && combination < count)) {
       apiError(400, "invalid_field", `combination must be an integer from 0 to ${count - 1}`, "combination");
     }
     const svg = plotSvg(view, { showTest: c.req.query("test") === "1", combination });
     return c.body(svg, 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
   })
-  .get("/sweeps/:id/live", async (c) => {
+  .get("/sweeps/:id/ticket", requireReader, async (c) => {
+    const id = c.req.param("id");
+    await findSweep(c.env, id);
+    // Only a server whose reads need the token needs tickets.
+    if (!c.env.SWEEP_TOKEN || publicRead(c.env)) return c.json({ ticket: null });
+    return c.json(await issueTicket(c.env.SWEEP_TOKEN, id));
+  })
+  .get("/sweeps/:id/live", liveAccess, async (c) => {
     const id = c.req.param("id");
     if (!SWEEP_ID.test(id)) apiError(404, "not_found", `no sweep ${id}`);
     if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
@@ -168,13 +219,17 @@ const api = new Hono<ConfigEnv>()
     if (!(await coordinator.state())) apiError(404, "not_found", `no sweep ${id}`);
     return coordinator.fetch(c.req.raw);
   })
-  .get("/sweeps/:id/summary.svg", async (c) => {
+  .get("/sweeps/:id/summary.svg", requireReader, async (c) => {
     const view = await findSweep(c.env, c.req.param("id"));
     return c.body(summarySvg(view), 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
   })
-  .delete("/sweeps/:id", requireToken, async (c) => {
+  .delete("/sweeps/:id", requireToken, purgeQuery, async (c) => {
     const id = c.req.param("id");
-    await findSweep(c.env, id);
+    if (!SWEEP_ID.test(id) || !(await coordinatorOf(c.env, id).state())) apiError(404, "not_found", `no sweep ${id}`);
+    if (["1", "true"].includes(c.req.query("purge") ?? "")) {
+      throwRefusal(await coordinatorOf(c.env, id).purge());
+      return c.json({ id, purged: true });
+    }
     const view = orRefusal(await coordinatorOf(c.env, id).cancel());
     return c.json({ id, status: view.status, links: sweepLinks(id) });
   })
@@ -190,8 +245,9 @@ const api = new Hono<ConfigEnv>()
 /** Sweeps a comparison may overlay. */
 const MAX_COMPARED = 4;
 
-const compare = new Hono<AppEnv>().get("/compare.svg", async (c) => {
-  const ids = (c.req.query("ids") ?? "").split(",").filter(Boolean);
+const compare = new Hono<AppEnv>().get("/compare.svg", requireReader, async (c) => {
+  // The same sweep named twice is drawn once: each view is parsed once.
+  const ids = [...new Set((c.req.query("ids") ?? "").split(",").filter(Boolean))];
   if (ids.length < 1 || ids.length > MAX_COMPARED) {
     apiError(400, "invalid_field", `ids must be 1 to ${MAX_COMPARED} sweep ids separated by commas`, "ids");
   }
@@ -202,6 +258,7 @@ const compare = new Hono<AppEnv>().get("/compare.svg", async (c) => {
 /** The Worker's app: the API under /api, a health check, JSON errors everywhere. */
 export const app = new Hono<AppEnv>()
   .get("/healthz", (c) => c.json({ ok: true }))
+  .use("/api/*", refuseOtherPages)
   .route("/api", api)
   .route("/api", compare)
   .notFound((c) =>

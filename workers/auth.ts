@@ -1,7 +1,10 @@
 /**
- * The guard of the requests that change sweeps, secure by default: with SWEEP_TOKEN set they need
+ * Who may do what, secure by default. With SWEEP_TOKEN set, every API route needs
  * `Authorization: Bearer <token>` (Hono's bearerAuth, scheme case-insensitive, constant-time
- * comparison); without it they are refused unless the deployment opts into an open server.
+ * comparison), reads too unless PUBLIC_READ = "true"; the live socket takes a short-lived ticket
+ * instead (live-ticket.ts), since a browser cannot set headers on a WebSocket. Without a token
+ * every route is refused unless the deployment opts into an open server (the local scripts do,
+ * on the loopback, where web-guard.ts keeps other web pages out).
  */
 
 import { bearerAuth } from "hono/bearer-auth";
@@ -33,6 +36,17 @@ export const requireToken = createMiddleware<{ Bindings: Env }>(async (c, next) 
   apiError(
     401,
     "token_not_configured",
-    'this server has no SWEEP_TOKEN, so it refuses to start, cancel or retry sweeps. Set one with `npx wrangler secret put SWEEP_TOKEN` and send Authorization: Bearer <token>, or opt into an open server with ALLOW_OPEN_SERVER = "true" under [vars]',
+    'this server has no SWEEP_TOKEN, so it refuses every API request. Set one with `npx wrangler secret put SWEEP_TOKEN` and send Authorization: Bearer <token>, or opt into an open server with ALLOW_OPEN_SERVER = "true" under [vars]',
   );
+});
+
+/** Whether reads are open to anyone: only when the deployment says so. */
+export function publicRead(env: Env): boolean {
+  return env.PUBLIC_READ === "true";
+}
+
+/** Reads: as {@link requireToken}, unless PUBLIC_READ = "true". */
+export const requireReader = createMiddleware<{ Bindings: Env }>(async (c, next) => {
+  if (publicRead(c.env)) return next();
+  return requireToken(c, next);
 });

@@ -69,6 +69,24 @@ export class ResultsPublisher {
     return due;
   }
 
+  /**
+   * Deletes the sweep's index entry and results from KV (a purge), each no sooner than KV allows
+   * after its last write.
+   */
+  async unpublish(view: SweepView, now = Date.now()): Promise<void> {
+    this.sql.exec(SCHEMA);
+    const deletes: [string, () => Promise<void>][] = [
+      [this.store.summaryKey(view), () => this.store.deleteSummary(view)],
+      [this.store.resultKey(view.id), () => this.store.deleteResult(view.id)],
+    ];
+    for (const [key, remove] of deletes) {
+      const last = this.sql.exec<WriteRow>("SELECT * FROM kv_write WHERE key = ?", key).toArray()[0];
+      const wait = last ? last.written_at + KV_WRITE_INTERVAL_MS - now : 0;
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await remove();
+    }
+  }
+
   /** Whether a write is still owed (a pending one, or one that failed). */
   pending(): boolean {
     this.sql.exec(SCHEMA);

@@ -48,6 +48,11 @@ export class ResultsStore {
     await this.kv.put(this.summaryKey(summary), "", { metadata: summary });
   }
 
+  /** Removes a sweep's index entry. */
+  async deleteSummary(summary: Pick<SweepSummary, "id" | "createdAt">): Promise<void> {
+    await this.kv.delete(this.summaryKey(summary));
+  }
+
   /** Up to `limit` sweeps, newest first, from `cursor` on. */
   async listSummaries(limit = 100, cursor?: string): Promise<SummaryPage> {
     const page = await this.kv.list<SweepSummary>({ prefix: INDEX_PREFIX, limit, cursor });

@@ -15,9 +15,12 @@ import {
   finalSweepStatus,
   isFinalExperiment,
   isFinalSweep,
+  LIVE_CLOSE,
+  type LiveMessage,
   type SweepConfig,
   type SweepView,
   sweepExperiments,
+  sweepLinks,
 } from "../src/sweep";
 import { type Env, tuning } from "./env";
 import { KV_WRITE_INTERVAL_MS, ResultsPublisher } from "./results-publisher";
@@ -26,17 +29,18 @@ import type { ReportAnswer, RunnerReport } from "./runner-protocol";
 import { runnerOf } from "./stubs";
 import { type SweepState, SweepTable } from "./sweep-table";
 
-/** What a live viewer receives: the view on connect, progress on every change, the final view at the end. */
-export type LiveMessage =
-  | { type: "view" | "final"; view: SweepView }
-  | { type: "progress"; status: SweepView["status"]; experiment?: SweepView["experiments"][number] };
-
 /** Why a request to the coordinator cannot be done. */
 export type CoordinatorRefusal = { refused: "not_found" | "conflict" | "idempotency_mismatch"; message: string };
+
+/** Storage key: the failed runners' checkpoints of this final sweep were removed (RETAIN_DAYS). */
+const CHECKPOINTS_REMOVED = "checkpointsRemoved";
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export class SweepCoordinator extends DurableObject<Env> {
   private readonly table: SweepTable;
   private readonly publisher: ResultsPublisher;
+  /** Set by purge(): nothing is published or scheduled any more, so a deleted KV key stays deleted. */
+  private purging = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -77,27 +81,48 @@ export class SweepCoordinator extends DurableObject<Env> {
 
   /**
    * `GET /api/sweeps/:id/live`, forwarded by the Worker: a WebSocket that gets the view on connect,
-   * a message on every change and a final one when the sweep ends. Accepted with the hibernation
-   * API, so idle viewers cost nothing; they only receive.
+   * each experiment's change, and the status and counts when the sweep ends. Accepted with the
+   * hibernation API, so idle viewers cost nothing; at most MAX_VIEWERS_PER_SWEEP at once, and a
+   * viewer that speaks is closed.
    */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return Response.json({ error: { code: "upgrade_required", message: "this endpoint speaks WebSocket" } }, { status: 426 });
     }
-    const view = this.table.view();
-    if (!view) return Response.json({ error: { code: "not_found", message: "no such sweep" } }, { status: 404 });
+    if (!this.table.exists()) return Response.json({ error: { code: "not_found", message: "no such sweep" } }, { status: 404 });
     const [client, server] = Object.values(new WebSocketPair());
+    const limit = tuning(this.env, "MAX_VIEWERS_PER_SWEEP");
+    if (this.ctx.getWebSockets().length >= limit) {
+      // Accepted only to say why: a refused upgrade gives a browser no reason at all.
+      server.accept();
+      server.close(
+        LIVE_CLOSE.tooManyViewers,
+        `this sweep has ${limit} viewers, the most it takes (MAX_VIEWERS_PER_SWEEP); try again later`,
+      );
+      return new Response(null, { status: 101, webSocket: client });
+    }
     this.ctx.acceptWebSocket(server);
+    const view = this.table.view() as SweepView;
     server.send(JSON.stringify({ type: "view", view } satisfies LiveMessage));
     if (isFinalSweep(view.status)) {
-      server.send(JSON.stringify({ type: "final", view } satisfies LiveMessage));
-      server.close(1000, "sweep ended");
+      server.send(JSON.stringify(this.finalMessage()));
+      server.close(LIVE_CLOSE.ended, "sweep ended");
     }
     return new Response(null, { status: 101, webSocket: client });
   }
 
+  /** Viewers only receive: one that sends anything is closed, whatever it sent. */
+  override async webSocketMessage(ws: WebSocket): Promise<void> {
+    closeQuietly(ws, LIVE_CLOSE.viewerSpoke, "viewers only receive");
+  }
+
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    ws.close(code === 1005 ? 1000 : code, "closed");
+    // 1005 (no code) and 1006 (abnormal) may not be sent back: the close is answered with 1000.
+    closeQuietly(ws, code === 1005 || code === 1006 || code === 1015 ? 1000 : code, "closed");
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    closeQuietly(ws, 1011, "socket error");
   }
 
   /** Sends a message to every viewer; one that cannot take it is dropped, never the sweep. */
@@ -106,24 +131,31 @@ export class SweepCoordinator extends DurableObject<Env> {
     for (const ws of this.ctx.getWebSockets()) {
       try {
         ws.send(text);
-        if (message.type === "final") ws.close(1000, "sweep ended");
+        if (message.type === "final") ws.close(LIVE_CLOSE.ended, "sweep ended");
       } catch {
         // A viewer gone mid-send: nothing to do.
       }
     }
   }
 
-  /** Tells viewers where the sweep stands: its status and one experiment's progress, or the final view. */
+  /** The end as viewers get it: status, counts and links; the view itself is fetched once by each. */
+  private finalMessage(): LiveMessage {
+    const state = this.table.state();
+    const id = this.table.sweep()?.id ?? "";
+    return { type: "final", status: state?.status ?? "cancelled", counts: this.table.counts(), links: sweepLinks(id) };
+  }
+
+  /** Tells viewers where the sweep stands: its status and one experiment's change (never the whole view), or the end. */
   private announce(index?: number): void {
     if (this.ctx.getWebSockets().length === 0) return;
-    const view = this.table.view();
-    if (!view) return;
-    const experiment = index === undefined ? undefined : view.experiments[index];
-    this.broadcast(
-      isFinalSweep(view.status)
-        ? { type: "final", view }
-        : { type: "progress", status: view.status, ...(experiment ? { experiment } : {}) },
-    );
+    const state = this.table.state();
+    if (!state) return;
+    if (isFinalSweep(state.status)) {
+      this.broadcast(this.finalMessage());
+      return;
+    }
+    const experiment = index === undefined ? undefined : this.table.experimentView(index);
+    this.broadcast({ type: "progress", status: state.status, ...(experiment ? { experiment } : {}) });
   }
 
   /**
@@ -167,6 +199,7 @@ export class SweepCoordinator extends DurableObject<Env> {
     // Every runner, grid combinations included; one that cannot be reached now stops at its next report.
     const experiments = sweepExperiments(sweep.config);
     await Promise.allSettled(experiments.map((e) => runnerOf(this.env, sweep.id, e.index).cancel()));
+    await this.armRetention();
     return this.publish();
   }
 
@@ -184,12 +217,15 @@ export class SweepCoordinator extends DurableObject<Env> {
     // The runner first: if it cannot be reached, nothing here has changed and the retry can be asked again.
     const runner = runnerOf(this.env, sweep.id, index);
     const spec = sweepExperiments(sweep.config).find((e) => e.index === index);
-    if (!(await runner.retry(fromScratch)) && spec) await runner.start({ sweepId: sweep.id, index, config: spec.config });
+    // A runner that holds nothing (stopped, or its checkpoint removed by RETAIN_DAYS) starts from the seed.
+    const fresh = !(await runner.retry(fromScratch));
+    if (fresh && spec) await runner.start({ sweepId: sweep.id, index, config: spec.config });
     // A cancel may have come in meanwhile: it stands, and the runner stops at its next report.
     const now = this.table.sweep();
     const again = this.table.experiment(index);
     if (now?.status === "cancelled" || again?.status !== "failed") return refusal(again?.status ?? "gone");
-    this.ctx.storage.transactionSync(() => this.table.reopen(index, fromScratch, Date.now()));
+    this.ctx.storage.transactionSync(() => this.table.reopen(index, fromScratch || fresh, Date.now()));
+    await this.ctx.storage.delete(CHECKPOINTS_REMOVED);
     this.announce(index);
     await this.armAlarm(Date.now() + tuning(this.env, "WATCHDOG_INTERVAL_MS"));
     return this.publish();
@@ -198,7 +234,7 @@ export class SweepCoordinator extends DurableObject<Env> {
   /** Fan-out of queued experiments, the watchdog, KV writes owed; re-arms itself until all is done. */
   override async alarm(): Promise<void> {
     const sweep = this.table.sweep();
-    if (!sweep) return;
+    if (!sweep || this.purging) return;
     try {
       if (!isFinalSweep(sweep.status)) {
         await this.startQueued(sweep.id, sweep.config);
@@ -207,6 +243,10 @@ export class SweepCoordinator extends DurableObject<Env> {
       }
       // Always: a key already holding what it should is not written again (see ResultsPublisher).
       await this.publish();
+      if (isFinalSweep(this.table.sweep()?.status ?? "queued")) {
+        const due = await this.retain();
+        if (due !== null) await this.armAlarm(due);
+      }
     } finally {
       if (!isFinalSweep(this.table.sweep()?.status ?? "cancelled")) {
         await this.armAlarm(Date.now() + tuning(this.env, "WATCHDOG_INTERVAL_MS"));
@@ -232,6 +272,7 @@ export class SweepCoordinator extends DurableObject<Env> {
         if (!e) return;
         await runnerOf(this.env, sweepId, index).start({ sweepId, index, config: e.config });
         this.table.markStarted(index, Date.now());
+        this.announce(index);
       }),
     );
   }
@@ -251,6 +292,7 @@ export class SweepCoordinator extends DurableObject<Env> {
       if (row.restarts >= limit) {
         const error = `runner went quiet ${row.restarts} times in a row (no report for ${stall} ms each); its isolate may exceed memory or CPU`;
         this.table.recordError(row.index, "failed", error, now);
+        this.announce(row.index);
         continue;
       }
       const runner = runnerOf(this.env, sweepId, row.index);
@@ -276,7 +318,50 @@ export class SweepCoordinator extends DurableObject<Env> {
     this.table.finish(finalSweepStatus(view.experiments), new Date().toISOString());
     this.announce();
     await this.publish();
+    await this.armRetention();
     return true;
+  }
+
+  /** Wakes the alarm when the failed runners' checkpoints are due for removal (RETAIN_DAYS after the end). */
+  private async armRetention(): Promise<void> {
+    const completedAt = this.table.state()?.completedAt;
+    if (completedAt) await this.armAlarm(Date.parse(completedAt) + tuning(this.env, "RETAIN_DAYS") * DAY_MS);
+  }
+
+  /**
+   * RETAIN_DAYS after a final sweep ended, removes its failed runners' checkpoints (up to ~24 MB
+   * each; its results stay). Returns when that is due, or null once done or for a live sweep.
+   */
+  async retain(now = Date.now()): Promise<number | null> {
+    const sweep = this.table.sweep();
+    const completedAt = this.table.state()?.completedAt;
+    if (!sweep || !completedAt || !isFinalSweep(sweep.status)) return null;
+    if (await this.ctx.storage.get<boolean>(CHECKPOINTS_REMOVED)) return null;
+    const due = Date.parse(completedAt) + tuning(this.env, "RETAIN_DAYS") * DAY_MS;
+    if (now < due) return due;
+    await Promise.all(this.table.withStatus("failed").map((index) => runnerOf(this.env, sweep.id, index).cancel()));
+    await this.ctx.storage.put(CHECKPOINTS_REMOVED, true);
+    return null;
+  }
+
+  /**
+   * Removes a final sweep everywhere: every runner's storage, its KV result and index line, then
+   * this object's own storage, last, so that a purge cut short can be asked again.
+   */
+  async purge(): Promise<{ purged: string } | CoordinatorRefusal> {
+    const sweep = this.table.sweep();
+    if (!sweep) return { refused: "not_found", message: "no such sweep" };
+    if (!isFinalSweep(sweep.status)) {
+      return { refused: "conflict", message: `sweep is ${sweep.status}; only a final sweep can be purged (cancel it first)` };
+    }
+    this.purging = true;
+    await this.ctx.storage.deleteAlarm();
+    await Promise.all(sweepExperiments(sweep.config).map((e) => runnerOf(this.env, sweep.id, e.index).cancel()));
+    await this.publisher.unpublish(this.table.view() as SweepView);
+    for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, LIVE_CLOSE.ended, "sweep purged");
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    return { purged: sweep.id };
   }
 
   /**
@@ -285,6 +370,7 @@ export class SweepCoordinator extends DurableObject<Env> {
    */
   private async publish(): Promise<SweepView> {
     const view = this.table.view() as SweepView;
+    if (this.purging) return view;
     let due: number | null;
     try {
       due = await this.publisher.publish(view);
@@ -294,5 +380,14 @@ export class SweepCoordinator extends DurableObject<Env> {
     }
     if (due !== null) await this.armAlarm(due);
     return view;
+  }
+}
+
+/** Closes a socket that may be closed already (an abnormal close leaves nothing to answer). */
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // Already closed.
   }
 }

@@ -5,8 +5,7 @@
 
 import { sha256Hex } from "./sha256";
 
-/** What a sweep id looks like; anything else is an unknown sweep. */
-export const SWEEP_ID = /^[0-9a-f]{32}$/;
+export { SWEEP_ID } from "../src/sweep/view";
 
 /** How long an Idempotency-Key keeps naming its sweep. */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;

@@ -9,8 +9,10 @@ import {
   type ExperimentStatus,
   type ExperimentView,
   type GridValues,
+  gridCombinationAt,
   gridCombinations,
   OPEN_EXPERIMENT_STATUSES,
+  type StatusCounts,
   type SweepConfig,
   type SweepExperiment,
   type SweepStatus,
@@ -143,6 +145,32 @@ export class SweepTable {
   experiment(index: number): ExperimentEntry | undefined {
     const row = this.sql.exec<ExperimentRow>("SELECT * FROM experiment WHERE idx = ?", index).toArray()[0];
     return row && entryOf(row);
+  }
+
+  /** One experiment as the view shows it (what a live viewer is sent on its change), or undefined. */
+  experimentView(index: number): ExperimentView | undefined {
+    const sweep = this.sweep();
+    const row = this.sql.exec<ExperimentRow>("SELECT * FROM experiment WHERE idx = ?", index).toArray()[0];
+    if (!sweep || !row) return undefined;
+    return experimentView(row, gridCombinationAt(sweep.config.grid, row.combination));
+  }
+
+  /** Experiments per status. */
+  counts(): StatusCounts {
+    const counts: StatusCounts = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+    for (const { status, n } of this.sql.exec<{ status: ExperimentStatus; n: number }>(
+      "SELECT status, COUNT(*) AS n FROM experiment GROUP BY status",
+    ))
+      counts[status] = n;
+    return counts;
+  }
+
+  /** Indices of experiments with a given status. */
+  withStatus(status: ExperimentStatus): number[] {
+    return this.sql
+      .exec<{ idx: number }>("SELECT idx FROM experiment WHERE status = ? ORDER BY idx", status)
+      .toArray()
+      .map((r) => r.idx);
   }
 
   /** The sweep with its experiments, or null when this coordinator holds none. */

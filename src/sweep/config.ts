@@ -104,23 +104,51 @@ export function gridCombinations(grid: Grid): GridValues[] {
   return combinations;
 }
 
-/** Rules that tie two fields together, checked after each field's own rule, for every grid combination. */
-function checkCrossFieldRules(config: SweepConfig): void {
-  const combinations = gridCombinations(config.grid);
-  for (const values of combinations) {
-    const { batchSize, trainSize } = { ...config, ...values };
-    if (batchSize > trainSize) {
-      const field = values.batchSize !== undefined ? `grid.batchSize[${config.grid.batchSize?.indexOf(batchSize)}]` : "batchSize";
-      throw new SweepConfigError(field, `must be at most trainSize (${trainSize})`);
-    }
+/** Combination `k` of {@link gridCombinations}, without building the others (mixed radix, the last field fastest). */
+export function gridCombinationAt(grid: Grid, k: number): GridValues {
+  const values: Record<string, unknown> = {};
+  let rest = k;
+  for (const field of [...GRID_FIELDS].reverse()) {
+    const options = grid[field];
+    if (!options) continue;
+    values[field] = options[rest % options.length];
+    rest = Math.floor(rest / options.length);
   }
-  const experiments = config.weightScales.length * combinations.length * config.repeats;
+  // In the schema's order, as gridCombinations gives them.
+  return Object.fromEntries(GRID_FIELDS.filter((f) => f in values).map((f) => [f, values[f]])) as GridValues;
+}
+
+/** How many combinations a grid makes: the product of its value counts, counted without building them. */
+export function gridCombinationCount(grid: Grid): number {
+  let count = 1;
+  for (const field of GRID_FIELDS) count *= grid[field]?.length ?? 1;
+  return count;
+}
+
+/**
+ * Rules that tie two fields together, checked after each field's own rule, for every grid
+ * combination. Nothing is expanded: a grid of 8 fields × 16 values names 16⁸ combinations, and
+ * building them would take the isolate down before the count refused them.
+ */
+function checkCrossFieldRules(config: SweepConfig): void {
+  const combinations = gridCombinationCount(config.grid);
+  const experiments = config.weightScales.length * combinations * config.repeats;
   if (experiments > MAX_EXPERIMENTS) {
-    const grid = combinations.length > 1 ? ` × ${combinations.length} grid combinations` : "";
+    const grid = combinations > 1 ? ` × ${combinations} grid combinations` : "";
     throw new SweepConfigError(
-      config.repeats > 1 ? "repeats" : combinations.length > 1 ? "grid" : "weightScales",
+      config.repeats > 1 ? "repeats" : combinations > 1 ? "grid" : "weightScales",
       `make ${config.weightScales.length} weight scales${grid} × ${config.repeats} repeats = ${experiments} experiments; at most ${MAX_EXPERIMENTS}`,
     );
+  }
+  // batchSize ≤ trainSize in every combination: the first batch size (in combination order) over
+  // the first train size it exceeds is the combination that breaks it.
+  const batchSizes = config.grid.batchSize ?? [config.batchSize];
+  const trainSizes = config.grid.trainSize ?? [config.trainSize];
+  const i = batchSizes.findIndex((b) => trainSizes.some((t) => b > t));
+  if (i >= 0) {
+    const trainSize = trainSizes.find((t) => batchSizes[i] > t);
+    const field = config.grid.batchSize ? `grid.batchSize[${i}]` : "batchSize";
+    throw new SweepConfigError(field, `must be at most trainSize (${trainSize})`);
   }
 }
 

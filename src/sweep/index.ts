@@ -4,6 +4,8 @@ export {
   fieldOf,
   type Grid,
   type GridValues,
+  gridCombinationAt,
+  gridCombinationCount,
   gridCombinations,
   parseSweepConfig,
   type SweepConfig,
@@ -25,6 +27,7 @@ export {
   ruleSummary,
   SWEEP_FIELDS,
 } from "./fields";
+export { applyProgress, LIVE_CLOSE, type LiveMessage, liveUrl, type StatusCounts } from "./live-message";
 export { plotSvg } from "./plot-svg";
 export { CSV_HEADER, resultsCsvLines } from "./results-csv";
 export { compareSvg, summarySeries, summarySvg } from "./summary-svg";

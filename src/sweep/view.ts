@@ -3,6 +3,9 @@
 import type { AccuracyLists } from "../experiment/experiment";
 import type { GridValues, SweepConfig } from "./config";
 
+/** What a sweep id looks like (32 hex digits); anything else is no sweep, and never part of a path. */
+export const SWEEP_ID = /^[0-9a-f]{32}$/;
+
 /** Statuses after which a sweep changes no more (but for a retried experiment). */
 export const FINAL_SWEEP_STATUSES = ["completed", "partial", "failed", "cancelled"] as const;
 /** Statuses after which an experiment changes no more (but for a retry). */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
+  gridCombinationAt,
+  gridCombinationCount,
   gridCombinations,
   parseSweepConfig,
   SweepConfigError,
@@ -10,6 +12,7 @@ import { plotSvg } from "../../src/sweep/plot-svg";
 import { resultsCsvLines } from "../../src/sweep/results-csv";
 import { summarySeries, summarySvg } from "../../src/sweep/summary-svg";
 import type { SweepView } from "../../src/sweep/view";
+import { ALL_FIELDS_GRID, SIX_FIELDS_GRID } from "../shared/hostile-bodies";
 
 const parse = (request: unknown) => parseSweepConfig(request, () => 9);
 
@@ -144,5 +147,56 @@ describe("the summary figure", () => {
     const [bn] = summarySeries(view);
     expect(bn.points[0]).toEqual({ weightScale: 1, mean: 0.7, min: 0.6, max: 0.8 });
     expect(summarySvg(view).match(/<polygon class="band"/g)).toHaveLength(1);
+  });
+});
+
+describe("a hostile grid", () => {
+  it.each([
+    [
+      "all eight fields × 16 values",
+      ALL_FIELDS_GRID,
+      "make 1 weight scales × 4294967296 grid combinations × 1 repeats = 4294967296 experiments; at most 256",
+    ],
+    [
+      "six fields × 16 values",
+      SIX_FIELDS_GRID,
+      "make 1 weight scales × 16777216 grid combinations × 1 repeats = 16777216 experiments; at most 256",
+    ],
+  ])("of %s is refused in under 50 ms with the heap flat: counted, never built", (_, request, rule) => {
+    global.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const start = performance.now();
+    expect(refusal(request)).toEqual({ field: "grid", rule });
+    const elapsed = performance.now() - start;
+    const grown = process.memoryUsage().heapUsed - heapBefore;
+    expect(elapsed).toBeLessThan(50);
+    // Building even the six-field grid's combinations took 1.6 GB.
+    expect(grown).toBeLessThan(4 * 2 ** 20);
+  });
+
+  it("counts combinations as the product of the value counts", () => {
+    expect(
+      gridCombinationCount(parse({ weightScales: [1], grid: { learningRate: [0.1, 0.2], dropout: [0, 0.1, 0.2] } }).grid),
+    ).toBe(6);
+    expect(gridCombinationCount({})).toBe(1);
+  });
+
+  it("still names the first combination whose batch is larger than its training set", () => {
+    expect(refusal({ weightScales: [1], grid: { batchSize: [50, 150, 250], trainSize: [200, 120] } })).toEqual({
+      field: "grid.batchSize[1]",
+      rule: "must be at most trainSize (120)",
+    });
+  });
+});
+
+describe("one grid combination by its index", () => {
+  it("is the combination gridCombinations lists at that index", () => {
+    const { grid } = parse({
+      weightScales: [1],
+      grid: { learningRate: [0.1, 0.2], optimizer: ["sgd", "adam", "momentum"], dropout: [0, 0.5] },
+    });
+    const all = gridCombinations(grid);
+    expect(all).toHaveLength(12);
+    for (const [k, c] of all.entries()) expect(gridCombinationAt(grid, k)).toEqual(c);
   });
 });

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api } from "./helpers";
+import { tuning } from "../../workers/env";
+import { ALL_FIELDS_GRID } from "../shared/hostile-bodies";
+import { api, apiWith, isFinal, startSweep, waitForSweep } from "./helpers";
 
 async function post(body: string, headers: Record<string, string> = {}) {
   const res = await api("/api/sweeps", { method: "POST", body, headers });
@@ -107,5 +109,68 @@ describe("GET /healthz", () => {
     const res = await api("/healthz");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true });
+  });
+});
+
+describe("hostile requests", () => {
+  it.each([
+    ["POST", ""],
+    ["the dry run", "?dryRun=1"],
+  ])("a grid of all eight fields × 16 values answers 400 naming grid, counted not built (%s)", async (_, query) => {
+    const res = await api(`/api/sweeps${query}`, { method: "POST", body: JSON.stringify(ALL_FIELDS_GRID) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: {
+        code: "invalid_field",
+        field: "grid",
+        message: "grid make 1 weight scales × 4294967296 grid combinations × 1 repeats = 4294967296 experiments; at most 256",
+      },
+    });
+    expect((await api("/healthz")).status).toBe(200);
+  });
+
+  it("a malformed list cursor answers 400 naming cursor, not 500", async () => {
+    for (const cursor of ["not a cursor!", "%00", "x".repeat(2000)]) {
+      const res = await api(`/api/sweeps?cursor=${encodeURIComponent(cursor)}`);
+      expect([cursor.slice(0, 10), res.status]).toEqual([cursor.slice(0, 10), 400]);
+      expect(((await res.json()) as { error: { field: string } }).error.field).toBe("cursor");
+    }
+  });
+
+  it("compare draws a sweep named four times once", async () => {
+    const id = await startSweep({ weightScales: [0.05, 0.02], epochs: 1, trainSize: 100, seed: 60 });
+    await waitForSweep(id, isFinal);
+    const once = await (await api(`/api/compare.svg?ids=${id}`)).text();
+    const fourTimes = await api(`/api/compare.svg?ids=${id},${id},${id},${id}`);
+    expect(fourTimes.status).toBe(200);
+    expect(await fourTimes.text()).toBe(once);
+  });
+});
+
+describe("tuning variables", () => {
+  it.each([
+    ["MAX_PARALLEL_RUNNERS", "0", 'MAX_PARALLEL_RUNNERS is "0"; it must be an integer from 1 to 256'],
+    ["SLICE_WORK", "-1", 'SLICE_WORK is "-1"; it must be a number from 100000 to 1e12'],
+    ["MAX_SLICE_FAILURES", "2.5", 'MAX_SLICE_FAILURES is "2.5"; it must be an integer from 1 to 100'],
+    ["WATCHDOG_STALL_MS", "soon", 'WATCHDOG_STALL_MS is "soon"; it must be an integer from 10 to 8.64e7'],
+  ] as const)("refuses %s = %s at first use, naming the variable and its range", (name, value, message) => {
+    expect(() => tuning({ [name]: value }, name)).toThrow(message);
+  });
+
+  it("gives the default for a value left out, and the value when in range", () => {
+    expect(tuning({}, "MAX_PARALLEL_RUNNERS")).toBe(256);
+    expect(tuning({ MAX_PARALLEL_RUNNERS: "4" }, "MAX_PARALLEL_RUNNERS")).toBe(4);
+  });
+
+  it("a wrong one answers 500 saying which, not a stack trace", async () => {
+    const res = await apiWith({ MAX_SWEEP_WORK: "0" }, "/api/sweeps?dryRun=1", { method: "POST", body: "{}" });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({
+      error: {
+        code: "misconfigured",
+        message:
+          'this server is misconfigured: MAX_SWEEP_WORK is "0"; it must be a number from 100000 to 1e18 (wrangler.toml [vars]; default 1e14)',
+      },
+    });
   });
 });

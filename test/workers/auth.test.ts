@@ -31,11 +31,10 @@ describe("with SWEEP_TOKEN set", () => {
     expect(res.status).toBe(202);
   });
 
-  it("refuses to cancel or retry without the token, but reads freely", async () => {
+  it("refuses to cancel or retry without the token", async () => {
     const id = "0123456789abcdef0123456789abcdef";
     expect((await apiWith(TOKEN, `/api/sweeps/${id}`, { method: "DELETE" })).status).toBe(401);
     expect((await apiWith(TOKEN, `/api/sweeps/${id}/experiments/0/retry`, { method: "POST" })).status).toBe(401);
-    expect((await apiWith(TOKEN, "/api/sweeps")).status).toBe(200);
   });
 });
 

@@ -11,14 +11,27 @@ import { loadDataset } from "../../workers/dataset-loader";
 import type { Env } from "../../workers/env";
 import { coordinatorOf, runnerOf } from "../../workers/stubs";
 
+/** A request as the CLI and the dashboard send it: a POST says its body is JSON (the open server asks it). */
+function asClient(path: string, init?: RequestInit): Request {
+  const headers = new Headers(init?.headers);
+  // A string body alone would be sent as text/plain.
+  if (init?.method === "POST" && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  return new Request(`http://localhost${path}`, { ...init, headers });
+}
+
 /** A request to the Worker, as a client would send it. */
 export function api(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(asClient(path, init));
+}
+
+/** A request to the Worker exactly as given (no header added). */
+export function rawApi(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(`http://localhost${path}`, init));
 }
 
 /** A request to the app with some bindings changed (e.g. SWEEP_TOKEN set). */
 export function apiWith(changes: Partial<Env>, path: string, init?: RequestInit): Promise<Response> {
-  return Promise.resolve(app.fetch(new Request(`http://localhost${path}`, init), { ...env, ...changes }));
+  return Promise.resolve(app.fetch(asClient(path, init), { ...env, ...changes }));
 }
 
 /** POSTs a sweep and returns its id (asserting 202). */
