@@ -18,7 +18,11 @@ export async function timeLocalSweep(runners: number, seed: number): Promise<Loc
   const server = await startDevServer({ runners });
   try {
     const start = performance.now();
-    const res = await fetch(`${server.url}/api/sweeps`, { method: "POST", body: JSON.stringify({ seed }) });
+    const res = await fetch(`${server.url}/api/sweeps`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ seed }),
+    });
     if (res.status !== 202) throw new Error(`the local server answered ${res.status}: ${await res.text()}`);
     const { id } = (await res.json()) as { id: string };
     for (;;) {

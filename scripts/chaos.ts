@@ -1,17 +1,21 @@
 /**
  * `npm run test:chaos`: the local server killed with SIGKILL at three random moments of a sweep and
  * restarted on the same state; the sweep must end `completed` with the engine's lists. Then four
- * sweeps at once while polling: all must complete, with the 99th percentile of GET under 2 s.
+ * sweeps at once while polling: all must complete, with the 99th percentile of GET under 2 s. Then
+ * the parent crashes: `npm start` killed with SIGKILL, its whole process group and its process
+ * alone; within 5 s nothing it started may be left, and its port must be free.
  * Ends with a line `N passed, N failed`; exits 1 when a check failed.
  */
 
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Experiment } from "../src/experiment";
 import { isFinalSweep, parseSweepConfig, type SweepRequest, type SweepView, sweepExperiments } from "../src/sweep";
-import { type DevServer, startForScript } from "./dev-server";
+import { type DevServer, healthy, startForScript, treeRssMb } from "./dev-server";
 import { loadMnist } from "./load-mnist";
+import { ROOT } from "./local-runners";
 
 const CHAOS_SWEEP: SweepRequest = { weightScales: [1, 0.1, 0.01, 0.001], epochs: 60, trainSize: 1000, seed: 7 };
 const CONCURRENT_SWEEP: SweepRequest = { weightScales: [0.1, 0.01], epochs: 6, trainSize: 300 };
@@ -28,7 +32,11 @@ function check(name: string, ok: boolean, detail = ""): void {
 }
 
 async function post(url: string, body: SweepRequest): Promise<string> {
-  const res = await fetch(`${url}/api/sweeps`, { method: "POST", body: JSON.stringify(body) });
+  const res = await fetch(`${url}/api/sweeps`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
   if (res.status !== 202) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { id: string }).id;
 }
@@ -128,9 +136,93 @@ async function concurrent(): Promise<void> {
   }
 }
 
+/** Every live (not zombie) descendant of `pid`, by parent id: detached groups included. */
+function descendants(pid: number): number[] {
+  const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid=,stat="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/));
+  const found: number[] = [];
+  const todo = [pid];
+  while (todo.length > 0) {
+    const parent = todo.pop() as number;
+    for (const [p, pp, stat] of rows) {
+      if (Number(pp) === parent && !stat.startsWith("Z")) {
+        found.push(Number(p));
+        todo.push(Number(p));
+      }
+    }
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim();
+    return stat !== "" && !stat.startsWith("Z");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `npm start` (K = 2 runner processes, or one `wrangler dev`) killed with SIGKILL, its whole
+ * process group or its own process alone, as the OOM killer or a lost terminal do: every process
+ * it started must end within 5 s, and its port be free.
+ */
+async function parentCrash(runners: number, target: "group" | "process"): Promise<void> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const npm = spawn("npm", ["start", "--", "--runners", String(runners), "--port", String(port)], {
+    cwd: ROOT,
+    detached: true,
+    stdio: "ignore",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  const leader = npm.pid as number;
+  const url = `http://127.0.0.1:${port}`;
+  let started: number[] = [];
+  try {
+    const deadline = Date.now() + 90_000;
+    while (!(await healthy(url)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    // Settled: every runner registered (npm start prints the layout once it is).
+    await new Promise((r) => setTimeout(r, 2000));
+    started = descendants(leader);
+    const rss = treeRssMb(leader);
+    if (target === "group") process.kill(-leader, "SIGKILL");
+    else {
+      // The script itself (node, under npm and sh), not the npm that started it.
+      const node = started.find((p) => {
+        const [comm, ...args] = execFileSync("ps", ["-o", "comm=,args=", "-p", String(p)], { encoding: "utf8" })
+          .trim()
+          .split(/\s+/);
+        return comm === "node" && args.includes("scripts/start.ts");
+      });
+      process.kill(node ?? leader, "SIGKILL");
+    }
+    await new Promise((r) => setTimeout(r, 5000));
+    const left = started.filter(alive);
+    check(
+      `kill -9 of npm start's ${target === "group" ? "process group" : "script process"} (${runners} runner${runners > 1 ? "s" : ""}) leaves no process after 5 s`,
+      left.length === 0 && started.length > 3,
+      `${started.length} processes (${rss} MB), ${left.length} left${left.length ? `: ${left.join(" ")}` : ""}`,
+    );
+    check(`its port ${port} is free`, !(await healthy(url)));
+  } finally {
+    for (const p of [leader, ...started]) {
+      try {
+        process.kill(p, "SIGKILL");
+      } catch {
+        // gone, as it should be
+      }
+    }
+  }
+}
+
 try {
   await chaos();
   await concurrent();
+  await parentCrash(2, "group");
+  await parentCrash(1, "process");
 } catch (e) {
   check("the chaos run itself", false, (e as Error).message);
 }

@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { availableParallelism, constants, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { MAIN_WORKER, ROOT, writeLocalRunners } from "./local-runners";
+import { reapWithThisProcess } from "./process-reaper";
 
 /**
  * A single process runs one experiment at a time: workerd runs every Durable Object on one thread,
@@ -155,6 +156,8 @@ function spawnProcess(name: string, command: string, args: string[], env: NodeJS
   // Its own process group, so that a stop reaches wrangler's children (workerd, esbuild) too.
   const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   if (child.pid === undefined) throw new Error(`could not start ${command} for ${name}`);
+  // A detached group outlives this process's death by SIGKILL: the reaper ends it then.
+  reapWithThisProcess(child.pid);
   let log = "";
   const take = (d: Buffer) => {
     log = (log + d).slice(-4000);

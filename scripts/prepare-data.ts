@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DATASET_DIR, type DatasetFile, type DatasetManifest, type DatasetSplit } from "../src/data";
+import { DATASET_DIR, type DatasetFile, type DatasetManifest, type DatasetSplit, IMAGES_PER_CHUNK } from "../src/data";
 import type { Dataset } from "../src/data/dataset";
 import { loadMnist, MNIST_FILES, mnistDataDir } from "./load-mnist";
 
@@ -25,7 +25,6 @@ const IDX_SHA256: Record<string, string> = {
  * uses (the default needs one chunk); `wrangler dev` also spends a socket per 4 KB a Worker reads
  * from its assets, so reading the whole set per runner would exhaust its file descriptors.
  */
-export const IMAGES_PER_CHUNK = 1000;
 
 const OUT_DIR = fileURLToPath(new URL(`../public/${DATASET_DIR}/`, import.meta.url));
 

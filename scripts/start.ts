@@ -19,6 +19,7 @@ import {
   treeRssMb,
 } from "./dev-server";
 import { MAIN_WORKER } from "./local-runners";
+import { reapSharedGroupWithThisProcess } from "./process-reaper";
 
 const { values: runnerFlags, rest: args } = takeFlag(process.argv.slice(2), "--runners");
 const runners = parseRunners(runnerFlags.at(-1));
@@ -32,6 +33,7 @@ async function startSingle(): Promise<void> {
     stdio: "inherit",
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
+  if (child.pid !== undefined) reapSharedGroupWithThisProcess(child.pid);
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
   child.on("exit", (code) => process.exit(code ?? 1));
   const url = localUrl(ip, port);

@@ -5,7 +5,7 @@
  */
 
 import { type ExperimentConfig, itersPerEpoch, memoryEstimate, peakIterationWork, totalWork } from "../src/experiment";
-import { type GridField, type SweepConfig, SweepConfigError, sweepExperiments } from "../src/sweep";
+import { type GridField, gridCombinationCount, type SweepConfig, SweepConfigError, sweepExperiments } from "../src/sweep";
 import { type Env, tuning } from "./env";
 import { durableObjectCost, PRICES_AS_OF } from "./pricing";
 import { sliceIterations } from "./slice-plan";
@@ -28,7 +28,7 @@ export interface SweepEstimate {
   cpuSeconds: number;
   costUsd: number;
   pricesAsOf: string;
-  limits: { memoryBytes: number; sliceMultiplyAdds: number; sweepMultiplyAdds: number };
+  limits: { memoryBytes: number; sliceMultiplyAdds: number; sweepMultiplyAdds: number; resultPoints: number };
 }
 
 /** The field that drives a cost the most: the largest of hidden sizes, batch or train size. */
@@ -41,6 +41,15 @@ function costDriver(config: ExperimentConfig): keyof ExperimentConfig {
 /** Multiply-adds of one row through the hidden layers' products. */
 function rowWork({ hiddenSizes }: Pick<ExperimentConfig, "hiddenSizes">): number {
   return [784, ...hiddenSizes, 10].reduce((sum, size, l, sizes) => sum + (l > 0 ? sizes[l - 1] * size : 0), 0);
+}
+
+/**
+ * Accuracies a sweep's result holds: experiments × epochs × lists (train, and test with testSize).
+ * Capped so that the largest view, and four of them in a comparison, fit well inside an isolate.
+ */
+export function resultPoints(config: SweepConfig): number {
+  const experiments = config.weightScales.length * gridCombinationCount(config.grid) * config.repeats;
+  return experiments * config.epochs * (config.testSize > 0 ? 4 : 2);
 }
 
 /** `field`, or `grid.field[i]` when the experiment took that field's value from the grid. */
@@ -61,19 +70,27 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
     memoryBytes: tuning(env, "MAX_EXPERIMENT_MEMORY_MB") * 2 ** 20,
     sliceMultiplyAdds: tuning(env, "MAX_SLICE_WORK"),
     sweepMultiplyAdds: tuning(env, "MAX_SWEEP_WORK"),
+    resultPoints: tuning(env, "MAX_RESULT_POINTS"),
   };
   const experiments = sweepExperiments(config);
   // One experiment per grid combination stands for its scales and repeats (same shape and work).
   const shapes = experiments.filter((e) => e.repeat === 0 && e.index % config.weightScales.length === 0);
   const worst = (measure: (c: ExperimentConfig) => number) =>
     shapes.reduce((a, b) => (measure(b.config) > measure(a.config) ? b : a));
+  const points = resultPoints(config);
+  if (points > limits.resultPoints) {
+    throw new SweepConfigError(
+      config.epochs * experiments.length > limits.resultPoints / 4 && config.epochs > 20 ? "epochs" : "weightScales",
+      `makes the result ${points} points (${experiments.length} experiments × ${config.epochs} epochs × ${points / (experiments.length * config.epochs)} lists); this server's limit (MAX_RESULT_POINTS) is ${limits.resultPoints}`,
+    );
+  }
   const memoryWorst = worst((c) => memoryEstimate(c).total);
   const memory = memoryEstimate(memoryWorst.config);
   if (memory.total > limits.memoryBytes) {
     const field = memoryWorst.config.hiddenSizes.some((h) => h > 1024) ? "hiddenSizes" : costDriver(memoryWorst.config);
     throw new SweepConfigError(
       inGrid(config, memoryWorst.config, field),
-      `makes each experiment need about ${mb(memory.total)} (weights ${mb(memory.parameters + memory.optimizer)}, activations ${mb(memory.activations + memory.input)}, data ${mb(memory.dataset)}); the limit is ${mb(limits.memoryBytes)}`,
+      `makes each experiment need about ${mb(memory.total)} (weights ${mb(memory.parameters + memory.optimizer)}, activations ${mb(memory.activations + memory.input)}, data ${mb(memory.dataset + memory.datasetLoad)}); the limit is ${mb(limits.memoryBytes)}`,
     );
   }
   const peakWorst = worst(peakIterationWork);

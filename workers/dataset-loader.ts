@@ -1,4 +1,12 @@
-/** Reads the prepared MNIST assets through the ASSETS binding, checking every file's SHA-256. */
+/**
+ * Reads the prepared MNIST assets through the ASSETS binding, checking every file's SHA-256.
+ * - A load holds the assembled images plus at most LOAD_WINDOW_CHUNKS chunks at once (each chunk
+ *   is copied in and dropped), so its peak is what admission counts.
+ * - Runners that share an isolate share one immutable copy of each split: the isolate keeps the
+ *   largest prefix loaded so far and hands smaller requests views of it. Cloudflare may place
+ *   several objects of a class in one isolate under one 128 MB limit, and the full training set
+ *   alone is 47 MB.
+ */
 
 import {
   DATASET_DIR,
@@ -6,6 +14,7 @@ import {
   type DatasetFile,
   type DatasetManifest,
   type DatasetSplit,
+  LOAD_WINDOW_CHUNKS,
   type MnistData,
 } from "../src/data";
 import { sha256Hex } from "./sha256";
@@ -29,30 +38,69 @@ async function fetchVerified(assets: Fetcher, file: DatasetFile): Promise<Uint8A
   return bytes;
 }
 
-/** The first `count` images of a split, reading only the chunks they lie in. */
+/** The first `count` images of a split, reading only the chunks they lie in, LOAD_WINDOW_CHUNKS at a time. */
 async function loadSplit(assets: Fetcher, split: DatasetSplit, pixelsPerImage: number, count: number): Promise<Dataset> {
   if (count > split.count) throw new DatasetError(`asked for ${count} images, the dataset has ${split.count}`);
   const images = new Uint8Array(count * pixelsPerImage);
-  const chunks = Math.ceil(count / split.imagesPerChunk);
-  const loaded = await Promise.all(split.imageChunks.slice(0, chunks).map((f) => fetchVerified(assets, f)));
-  let offset = 0;
-  for (const chunk of loaded) {
-    const take = Math.min(chunk.length, images.length - offset);
-    images.set(chunk.subarray(0, take), offset);
-    offset += take;
-  }
+  const chunks = split.imageChunks.slice(0, Math.ceil(count / split.imagesPerChunk));
+  const chunkBytes = split.imagesPerChunk * pixelsPerImage;
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const i = next++;
+      const chunk = await fetchVerified(assets, chunks[i]);
+      const offset = i * chunkBytes;
+      images.set(chunk.subarray(0, Math.min(chunk.length, images.length - offset)), offset);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOAD_WINDOW_CHUNKS, chunks.length) }, worker));
   const labels = (await fetchVerified(assets, split.labels)).slice(0, count);
   return { count, pixelsPerImage, images, labels };
 }
 
-/** The first `trainSize` training and `testSize` test images of MNIST, as bytes. */
+/** The first `count` images of a loaded split, as views: no copy. */
+function prefix(data: Dataset, count: number): Dataset {
+  if (count === data.count) return data;
+  return {
+    count,
+    pixelsPerImage: data.pixelsPerImage,
+    images: data.images.subarray(0, count * data.pixelsPerImage),
+    labels: data.labels.subarray(0, count),
+  };
+}
+
+/** What this isolate has loaded: per assets binding, the manifest and the largest prefix of each split. */
+const loaded = new WeakMap<
+  Fetcher,
+  { manifest: Promise<DatasetManifest>; splits: Map<"train" | "test", { count: number; data: Promise<Dataset> }> }
+>();
+
+/** The first `count` images of split `name`, shared with every runner of this isolate. */
+async function sharedSplit(assets: Fetcher, name: "train" | "test", count: number): Promise<Dataset> {
+  let isolate = loaded.get(assets);
+  if (!isolate) {
+    const manifest = fetchAsset(assets, `${DATASET_DIR}/manifest.json`).then(
+      (bytes) => JSON.parse(new TextDecoder().decode(bytes)) as DatasetManifest,
+    );
+    isolate = { manifest, splits: new Map() };
+    loaded.set(assets, isolate);
+    // A failed fetch is not kept: the next load tries again.
+    manifest.catch(() => loaded.delete(assets));
+  }
+  const held = isolate.splits.get(name);
+  if (held && held.count >= count) return prefix(await held.data, count);
+  const manifest = await isolate.manifest;
+  const data = loadSplit(assets, manifest[name], manifest.pixelsPerImage, count);
+  const entry = { count, data };
+  isolate.splits.set(name, entry);
+  data.catch(() => isolate.splits.get(name) === entry && isolate.splits.delete(name));
+  return data;
+}
+
+/** The first `trainSize` training and `testSize` test images of MNIST, as bytes; never to be written to. */
 export async function loadDataset(assets: Fetcher, trainSize: number, testSize: number): Promise<MnistData> {
-  const manifest = JSON.parse(
-    new TextDecoder().decode(await fetchAsset(assets, `${DATASET_DIR}/manifest.json`)),
-  ) as DatasetManifest;
-  const [train, test] = await Promise.all([
-    loadSplit(assets, manifest.train, manifest.pixelsPerImage, trainSize),
-    loadSplit(assets, manifest.test, manifest.pixelsPerImage, testSize),
-  ]);
+  // One split after the other: the window bounds the whole load.
+  const train = await sharedSplit(assets, "train", trainSize);
+  const test = await sharedSplit(assets, "test", testSize);
   return { train, test };
 }

@@ -10,7 +10,6 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import type { MnistData } from "../src/data";
 import { CheckpointError, Experiment, restoreExperiment, saveExperiment } from "../src/experiment";
 import { loadDataset } from "./dataset-loader";
 import { type Env, tuning } from "./env";
@@ -32,7 +31,6 @@ export class ExperimentRunner extends DurableObject<Env> {
   private experiment: Experiment | undefined;
   /** Set by cancel(): an alarm that was running meanwhile must not write its checkpoint back. */
   private cancelled = false;
-  private data: { key: string; data: MnistData } | undefined;
 
   /** Starts the experiment; a second call with the experiment already started does nothing. */
   async start(spec: RunnerSpec): Promise<void> {
@@ -158,7 +156,8 @@ export class ExperimentRunner extends DurableObject<Env> {
   /** The experiment in memory, else from its checkpoint, else a fresh one. */
   private async load(spec: RunnerSpec): Promise<Experiment> {
     if (this.experiment) return this.experiment;
-    const data = await this.dataset(spec);
+    // Shared with every runner of this isolate (dataset-loader.ts).
+    const data = await loadDataset(this.env.ASSETS, spec.config.trainSize, spec.config.testSize);
     const count = await this.ctx.storage.get<number>(CHECKPOINT_PIECES);
     if (count === undefined) {
       this.experiment = new Experiment(spec.config, data);
@@ -186,13 +185,5 @@ export class ExperimentRunner extends DurableObject<Env> {
     const count = (await this.ctx.storage.get<number>(CHECKPOINT_PIECES)) ?? 0;
     await this.ctx.storage.delete([CHECKPOINT_PIECES, ...Array.from({ length: count }, (_, i) => pieceKey(i))]);
     this.experiment = undefined;
-  }
-
-  private async dataset({ config }: RunnerSpec): Promise<MnistData> {
-    const key = `${config.trainSize}/${config.testSize}`;
-    if (this.data?.key !== key) {
-      this.data = { key, data: await loadDataset(this.env.ASSETS, config.trainSize, config.testSize) };
-    }
-    return this.data.data;
   }
 }

@@ -4,6 +4,7 @@
  * the engine allocates. Callers size slices and refuse what a platform cannot run with these.
  */
 
+import { IMAGES_PER_CHUNK, LABEL_FILES_BYTES, LOAD_WINDOW_CHUNKS } from "../data/manifest";
 import { type ExperimentConfig, itersPerEpoch } from "./config";
 
 const INPUT_SIZE = 784;
@@ -61,8 +62,10 @@ export interface MemoryEstimate {
   activations: number;
   /** Input rows as their non-zero pixels: the batch's and each network's evaluation chunk (and one dense copy). */
   input: number;
-  /** The images and labels kept as bytes. */
+  /** The images and labels kept as bytes (one copy per isolate, shared by its runners). */
   dataset: number;
+  /** What loading them holds besides: the chunks in flight and both label files fetched whole. */
+  datasetLoad: number;
   /** A checkpoint while it is written: its bytes and its pieces. */
   checkpoint: number;
   /** The runtime and the engine's scratch. */
@@ -94,8 +97,9 @@ export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
   const activations = DOUBLE * rows * (plainRows + bnRows);
   const input = rows * INPUT_SIZE * (3 * (4 + DOUBLE) + DOUBLE);
   const dataset = (config.trainSize + config.testSize) * (INPUT_SIZE + 1);
+  const datasetLoad = LOAD_WINDOW_CHUNKS * IMAGES_PER_CHUNK * INPUT_SIZE + LABEL_FILES_BYTES;
   const checkpoint = 2 * (parameters / 2 + optimizer);
   const baseline = BASELINE_BYTES;
-  const total = parameters + optimizer + activations + input + dataset + checkpoint + baseline;
-  return { parameters, optimizer, activations, input, dataset, checkpoint, baseline, total };
+  const total = parameters + optimizer + activations + input + dataset + datasetLoad + checkpoint + baseline;
+  return { parameters, optimizer, activations, input, dataset, datasetLoad, checkpoint, baseline, total };
 }

@@ -26,7 +26,7 @@ describe("admission", () => {
   it.each([
     [{ hiddenSizes: [4096, 4096, 4096], weightScales: [1], epochs: 1 }, "hiddenSizes", "MB"],
     [{ trainSize: 60000, batchSize: 60000 }, "batchSize", "MB"],
-    [{ weightScales: Array(256).fill(0.01), epochs: 1000, trainSize: 60000 }, "trainSize", "MAX_SWEEP_WORK"],
+    [{ weightScales: Array(256).fill(0.01), epochs: 500, trainSize: 60000 }, "trainSize", "MAX_SWEEP_WORK"],
   ])("refuses %j with 400 naming %s, the estimate and the limit, storing nothing", async (request, field, words) => {
     const before = (await env.RESULTS.list()).keys.length;
     const { status, body } = await post(request);
@@ -92,5 +92,21 @@ describe("requests", () => {
     await coordinatorStub(previous).create(previous, config, hash, new Date(then).toISOString());
     const id = await startSweep(request, { "Idempotency-Key": key });
     expect(id === previous).toBe(same);
+  });
+});
+
+describe("the result size cap", () => {
+  it("refuses a sweep whose result passes MAX_RESULT_POINTS (262144), naming the field and the count", async () => {
+    const { status, body } = await post({ weightScales: Array(256).fill(0.01), epochs: 1000, trainSize: 100, testSize: 10 });
+    expect(status).toBe(400);
+    expect(body.error.field).toBe("epochs");
+    expect(body.error.message).toBe(
+      "epochs makes the result 1024000 points (256 experiments × 1000 epochs × 4 lists); this server's limit (MAX_RESULT_POINTS) is 262144",
+    );
+  });
+
+  it("admits the largest result it allows: 256 experiments × 512 epochs × 2 lists", async () => {
+    const { status } = await post({ weightScales: Array(256).fill(0.01), epochs: 512, trainSize: 100 }, "?dryRun=1");
+    expect(status).toBe(200);
   });
 });

@@ -1,0 +1,46 @@
+/**
+ * Nothing a script starts outlives it. Every process group a script starts is handed to one
+ * reaper (scripts/reaper.sh), a detached bash process that reads the groups on a pipe from the
+ * script: when the pipe ends (the script died, whatever the signal) it ends every group, TERM then
+ * KILL; when a group's leader dies it kills the rest of that group at once.
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const REAPER = join(dirname(fileURLToPath(import.meta.url)), "reaper.sh");
+
+let reaper: ChildProcess | undefined;
+
+function started(): ChildProcess {
+  if (reaper) return reaper;
+  reaper = spawn("bash", [REAPER], { stdio: ["pipe", "ignore", "ignore"], detached: true });
+  // Neither it nor its pipe keeps this process alive; the pipe ends with this process.
+  reaper.unref();
+  (reaper.stdin as unknown as { unref(): void }).unref();
+  return reaper;
+}
+
+/** This process's own process group id (from /proc: Node has no getpgid). */
+export function ownProcessGroup(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+}
+
+/**
+ * Hands a detached child's process group to the reaper: it is ended when this process dies, and
+ * the rest of it killed when the child dies.
+ */
+export function reapWithThisProcess(child: number): void {
+  started().stdin?.write(`${child} ${child}\n`);
+}
+
+/**
+ * For a child kept in this process's own group (in the terminal's foreground, so that it can read
+ * keys): the group, this process's parents with it, is ended when this process dies.
+ */
+export function reapSharedGroupWithThisProcess(child: number): void {
+  started().stdin?.write(`${child} ${ownProcessGroup()} shared\n`);
+}
