@@ -259,14 +259,11 @@ form.addEventListener("submit", async (ev) => {
   button.disabled = true;
   try {
     const res = checked(await client().$post({ json: readRequest(form), query: {} }));
-    const body = await res.json();
+    const body = (await res.json()) as { id: string } | ApiErrorBody;
     if ("id" in body) {
       void watch(body.id);
       await refreshList();
-    } else {
-      const { error } = body as unknown as ApiErrorBody;
-      showError(form, error.field, error.message);
-    }
+    } else showError(form, body.error.field, body.error.message);
   } catch (e) {
     if (e instanceof SweepConfigError) showError(form, e.field, e.message);
     else showError(form, "body", `cannot reach the server: ${(e as Error).message}`);

@@ -57,6 +57,7 @@ interface BaseConfig {
   durable_objects: { bindings: { name: string; class_name: string }[] };
   migrations: unknown[];
   kv_namespaces: unknown[];
+  ratelimits: unknown[];
   vars: Record<string, unknown>;
 }
 
@@ -85,6 +86,7 @@ async function readBaseConfig(): Promise<BaseConfig> {
     durable_objects: config.durable_objects,
     migrations: config.migrations ?? [],
     kv_namespaces: config.kv_namespaces ?? [],
+    ratelimits: config.ratelimits ?? [],
     vars: config.vars ?? {},
   };
 }
@@ -135,6 +137,7 @@ export async function writeLocalRunners({ runners, dir, open, vars = {} }: Local
       ],
     },
     kv_namespaces: base.kv_namespaces,
+    ratelimits: base.ratelimits,
     vars: {
       ...base.vars,
       RUNNER_SHARDS: String(runners),

@@ -12,9 +12,15 @@ export interface ApiErrorBody {
 }
 
 /** Throws an HTTPException whose response is the JSON error body. */
-export function apiError(status: ContentfulStatusCode, code: string, message: string, field?: string): never {
+export function apiError(
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  field?: string,
+  headers?: Record<string, string>,
+): never {
   const body: ApiErrorBody = { error: field === undefined ? { code, message } : { code, message, field } };
-  throw new HTTPException(status, { res: Response.json(body, { status }) });
+  throw new HTTPException(status, { res: Response.json(body, { status, headers }) });
 }
 
 /** `app.onError`: HTTPExceptions as they are, config errors as 400, anything else as a logged 500. */

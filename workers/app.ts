@@ -18,13 +18,15 @@ import {
   sweepLinks,
 } from "../src/sweep";
 import { admit } from "./admission";
-import { apiError, onError } from "./api-error";
+import { type ApiErrorBody, apiError, onError } from "./api-error";
 import { publicRead, requireReader, requireToken } from "./auth";
 import type { Env } from "./env";
 import { issueTicket, validTicket } from "./live-ticket";
+import { limitPosts } from "./post-limit";
+import type { DayFigures } from "./quota";
 import { ResultsStore } from "./results-store";
 import { sha256Hex } from "./sha256";
-import { coordinatorOf } from "./stubs";
+import { coordinatorOf, quotaOf } from "./stubs";
 import type { CoordinatorRefusal } from "./sweep-coordinator";
 import { IDEMPOTENCY_TTL_MS, previousSweepIdFor, randomSweepId, SWEEP_ID, sweepIdFor } from "./sweep-id";
 import { refuseOtherPages } from "./web-guard";
@@ -78,6 +80,13 @@ async function findSweep(env: Env, id: string): Promise<SweepView> {
   const live = await coordinator.view();
   if (!live) apiError(404, "not_found", `no sweep ${id}`);
   return live;
+}
+
+/** 429 for a sweep past the day's work: when the day resets, and the day's figures. */
+function dailyLimitReached(work: number, today: DayFigures): Response {
+  const message = `this sweep's ${work.toExponential(2)} multiply-adds would pass today's limit (DAILY_WORK_LIMIT ${today.limit.toExponential(2)}; ${today.used.toExponential(2)} used, ${today.left.toExponential(2)} left); the day resets at midnight UTC`;
+  const body: ApiErrorBody & { today: DayFigures } = { error: { code: "daily_limit", message }, today };
+  return Response.json(body, { status: 429, headers: { "Retry-After": String(today.resetsInSeconds) } });
 }
 
 /** Cursors KV gives are short base64-like text: anything else is refused before KV sees it. */
@@ -154,12 +163,17 @@ const sweepConfigBody = createMiddleware<ConfigEnv, string, { in: { json: SweepR
 const purgeQuery = createMiddleware<AppEnv, string, { in: { query: { purge?: string } } }>(async (_, next) => next());
 
 const api = new Hono<ConfigEnv>()
-  .post("/sweeps", requireToken, limitBody, sweepConfigBody, async (c) => {
+  .post("/sweeps", requireToken, limitPosts, limitBody, sweepConfigBody, async (c) => {
     const config = c.var.config;
     const estimate = admit(config, c.env);
-    if (["1", "true"].includes(c.req.query("dryRun") ?? "")) return c.json({ config, estimate }, 200);
     const now = Date.now();
+    const quota = quotaOf(c.env);
+    if (["1", "true"].includes(c.req.query("dryRun") ?? "")) {
+      return c.json({ config, estimate: { ...estimate, today: await quota.today(now) } }, 200);
+    }
     const id = await newSweepId(c.env, c.req.header("Idempotency-Key"), now);
+    const { admitted, today } = await quota.reserveWork(id, estimate.multiplyAdds, now);
+    if (!admitted) return dailyLimitReached(estimate.multiplyAdds, today);
     const view = orRefusal(await coordinatorOf(c.env, id).create(id, config, c.var.requestHash, new Date(now).toISOString()));
     return c.json({ id, status: view.status, links: sweepLinks(id), estimate }, 202);
   })
@@ -233,7 +247,7 @@ const api = new Hono<ConfigEnv>()
     const view = orRefusal(await coordinatorOf(c.env, id).cancel());
     return c.json({ id, status: view.status, links: sweepLinks(id) });
   })
-  .post("/sweeps/:id/experiments/:index/retry", requireToken, async (c) => {
+  .post("/sweeps/:id/experiments/:index/retry", requireToken, limitPosts, async (c) => {
     const id = c.req.param("id");
     const index = Number(c.req.param("index"));
     if (!Number.isInteger(index) || index < 0) apiError(404, "not_found", `no experiment ${c.req.param("index")}`);

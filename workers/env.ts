@@ -1,6 +1,7 @@
 /** The bindings of the Worker and its Durable Objects (see wrangler.toml). */
 
 import type { ExperimentRunner } from "./experiment-runner";
+import type { Quota } from "./quota";
 import type { SweepCoordinator } from "./sweep-coordinator";
 
 /** Bindings, secrets and tuning variables. Tuning values are strings, as `[vars]` gives them. */
@@ -15,6 +16,10 @@ export interface Env {
   RUNNER_SHARDS?: string;
   /** The name of the worker this code runs as, reported by runners so a view shows where each ran. */
   WORKER_NAME?: string;
+  /** The one object that keeps the running count and the day's work (quota.ts). */
+  QUOTA: DurableObjectNamespace<Quota>;
+  /** POSTs per token or address (the Workers rate-limiting binding; wrangler.toml [[ratelimits]]). */
+  POST_LIMITER?: RateLimit;
   RESULTS: KVNamespace;
   ASSETS: Fetcher;
   /** Starting, cancelling and retrying need `Authorization: Bearer <token>`. */

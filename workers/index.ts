@@ -4,6 +4,7 @@ import { app } from "./app";
 
 export type { AppType } from "./app";
 export { ExperimentRunner } from "./experiment-runner";
+export { Quota } from "./quota";
 export { SweepCoordinator } from "./sweep-coordinator";
 
 export default app;

@@ -21,3 +21,8 @@ export function runnerOf(env: Env, sweepId: string, index: number) {
   const namespace = (shards > 1 ? env[`RUNNERS_${index % shards}`] : undefined) ?? env.RUNNERS;
   return namespace.get(namespace.idFromName(runnerName(sweepId, index)));
 }
+
+/** The deployment's one Quota object (spending limit). */
+export function quotaOf(env: Pick<Env, "QUOTA">) {
+  return env.QUOTA.get(env.QUOTA.idFromName("quota"));
+}

@@ -26,7 +26,7 @@ import { type Env, tuning } from "./env";
 import { KV_WRITE_INTERVAL_MS, ResultsPublisher } from "./results-publisher";
 import { ResultsStore } from "./results-store";
 import type { ReportAnswer, RunnerReport } from "./runner-protocol";
-import { runnerOf } from "./stubs";
+import { quotaOf, runnerOf } from "./stubs";
 import { type SweepState, SweepTable } from "./sweep-table";
 
 /** Why a request to the coordinator cannot be done. */
@@ -41,6 +41,8 @@ export class SweepCoordinator extends DurableObject<Env> {
   private readonly publisher: ResultsPublisher;
   /** Set by purge(): nothing is published or scheduled any more, so a deleted KV key stays deleted. */
   private purging = false;
+  /** Why queued experiments wait (MAX_RUNNING_EXPERIMENTS across all sweeps), shown in the view; undefined when none do. */
+  private waiting: string | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,7 +78,14 @@ export class SweepCoordinator extends DurableObject<Env> {
 
   /** The sweep with its experiments, or null when this coordinator holds none (nothing is written). */
   view(): SweepView | null {
-    return this.table.view();
+    const view = this.table.view();
+    if (view && this.waiting && !isFinalSweep(view.status)) view.waiting = this.waiting;
+    return view;
+  }
+
+  /** The Quota's call when places free up: the alarm starts what waited. */
+  async wake(): Promise<void> {
+    if (this.table.sweep()) await this.armAlarm(Date.now());
   }
 
   /**
@@ -176,10 +185,13 @@ export class SweepCoordinator extends DurableObject<Env> {
       } else this.table.recordError(index, report.status === "failed" ? "failed" : "running", report.error, now);
     });
     this.announce(index);
-    const freed = report.status === "completed" || report.status === "failed";
-    // A runner's place is free: the alarm starts the next queued experiment now.
-    if (freed && this.table.queued(1).length > 0) await this.armAlarm(Date.now());
+    // Settled first: its decision is taken before any await, so a cancel cannot come between.
     await this.settle();
+    if (report.status === "completed" || report.status === "failed") {
+      await this.releasePlaces(sweep.id, [index]);
+      // A runner's place is free: the alarm starts the next queued experiment now.
+      if (this.table.queued(1).length > 0) await this.armAlarm(Date.now());
+    }
     return "ok";
   }
 
@@ -199,6 +211,7 @@ export class SweepCoordinator extends DurableObject<Env> {
     // Every runner, grid combinations included; one that cannot be reached now stops at its next report.
     const experiments = sweepExperiments(sweep.config);
     await Promise.allSettled(experiments.map((e) => runnerOf(this.env, sweep.id, e.index).cancel()));
+    await this.releasePlaces(sweep.id);
     await this.armRetention();
     return this.publish();
   }
@@ -214,6 +227,13 @@ export class SweepCoordinator extends DurableObject<Env> {
       message: `experiment ${index} is ${status}; only a failed experiment of a live sweep can be retried`,
     });
     if (row.status !== "failed" || sweep.status === "cancelled") return refusal(row.status);
+    const places = await quotaOf(this.env).acquire(sweep.id, [index]);
+    if (places.granted.length === 0) {
+      return {
+        refused: "conflict",
+        message: `${places.running} of ${places.limit} experiments run across all sweeps (MAX_RUNNING_EXPERIMENTS); retry when one ends`,
+      };
+    }
     // The runner first: if it cannot be reached, nothing here has changed and the retry can be asked again.
     const runner = runnerOf(this.env, sweep.id, index);
     const spec = sweepExperiments(sweep.config).find((e) => e.index === index);
@@ -263,11 +283,19 @@ export class SweepCoordinator extends DurableObject<Env> {
 
   private async startQueued(sweepId: string, config: SweepConfig): Promise<void> {
     const free = Math.max(0, tuning(this.env, "MAX_PARALLEL_RUNNERS") - this.table.runningCount());
+    const wanted = this.table.queued(free);
+    if (wanted.length === 0) return;
+    // Places across all sweeps (MAX_RUNNING_EXPERIMENTS): what is not granted waits its turn.
+    const places = await quotaOf(this.env).acquire(sweepId, wanted);
+    this.waiting =
+      places.granted.length < wanted.length
+        ? `${wanted.length - places.granted.length} experiment(s) wait for a place: ${places.running} of ${places.limit} run across all sweeps (MAX_RUNNING_EXPERIMENTS)${places.ahead > 0 ? `, ${places.ahead} sweep(s) ahead` : ""}`
+        : undefined;
     const specs = new Map(sweepExperiments(config).map((e) => [e.index, e]));
     // Each start on its own: one runner that cannot be reached leaves the others started, and is
-    // tried again at the next alarm (it stays queued).
+    // tried again at the next alarm (it stays queued, its place held).
     await Promise.allSettled(
-      this.table.queued(free).map(async (index) => {
+      places.granted.map(async (index) => {
         const e = specs.get(index);
         if (!e) return;
         await runnerOf(this.env, sweepId, index).start({ sweepId, index, config: e.config });
@@ -293,6 +321,7 @@ export class SweepCoordinator extends DurableObject<Env> {
         const error = `runner went quiet ${row.restarts} times in a row (no report for ${stall} ms each); its isolate may exceed memory or CPU`;
         this.table.recordError(row.index, "failed", error, now);
         this.announce(row.index);
+        await this.releasePlaces(sweepId, [row.index]);
         continue;
       }
       const runner = runnerOf(this.env, sweepId, row.index);
@@ -317,9 +346,19 @@ export class SweepCoordinator extends DurableObject<Env> {
     const view = this.table.view() as SweepView;
     this.table.finish(finalSweepStatus(view.experiments), new Date().toISOString());
     this.announce();
+    await this.releasePlaces(sweep.id);
     await this.publish();
     await this.armRetention();
     return true;
+  }
+
+  /** Gives places back to the Quota (all of this sweep's without `indices`); a failure is logged, and the sweep's end gives back all. */
+  private async releasePlaces(sweepId: string, indices?: number[]): Promise<void> {
+    try {
+      await quotaOf(this.env).release(sweepId, indices);
+    } catch (e) {
+      console.error(`sweep ${sweepId}: could not give places back: ${(e as Error).message}`);
+    }
   }
 
   /** Wakes the alarm when the failed runners' checkpoints are due for removal (RETAIN_DAYS after the end). */

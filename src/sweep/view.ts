@@ -53,6 +53,8 @@ export interface SweepView {
   config: SweepConfig;
   createdAt: string;
   completedAt?: string;
+  /** Why queued experiments wait: the deployment's limit of running experiments (MAX_RUNNING_EXPERIMENTS). */
+  waiting?: string;
   experiments: ExperimentView[];
 }
 

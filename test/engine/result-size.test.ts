@@ -48,6 +48,8 @@ describe("the largest admitted result", () => {
     peak = Math.max(peak, process.memoryUsage().heapUsed - before);
     expect(svg.length).toBeGreaterThan(0);
     expect(peak).toBeLessThan(64 * 2 ** 20);
-    console.log(`largest view: ${(bytes / 2 ** 20).toFixed(2)} MB of JSON; four parsed and compared: heap +${(peak / 2 ** 20).toFixed(1)} MB`);
+    console.log(
+      `largest view: ${(bytes / 2 ** 20).toFixed(2)} MB of JSON; four parsed and compared: heap +${(peak / 2 ** 20).toFixed(1)} MB`,
+    );
   });
 });
