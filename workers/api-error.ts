@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { SweepConfigError } from "../src/sweep";
-import { TuningError } from "./env";
+import { TuningError } from "./tuning";
 
 /** The body of every error answer. */
 export interface ApiErrorBody {

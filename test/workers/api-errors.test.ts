@@ -150,7 +150,7 @@ describe("hostile requests", () => {
 describe("tuning variables", () => {
   it.each([
     ["MAX_PARALLEL_RUNNERS", "0", 'MAX_PARALLEL_RUNNERS is "0"; it must be an integer from 1 to 256'],
-    ["SLICE_WORK", "-1", 'SLICE_WORK is "-1"; it must be a number from 100000 to 1e12'],
+    ["SLICE_WORK", "-1", 'SLICE_WORK is "-1"; it must be a number from 1e5 to 1e12'],
     ["MAX_SLICE_FAILURES", "2.5", 'MAX_SLICE_FAILURES is "2.5"; it must be an integer from 1 to 100'],
     ["WATCHDOG_STALL_MS", "soon", 'WATCHDOG_STALL_MS is "soon"; it must be an integer from 10 to 8.64e7'],
   ] as const)("refuses %s = %s at first use, naming the variable and its range", (name, value, message) => {
@@ -169,7 +169,7 @@ describe("tuning variables", () => {
       error: {
         code: "misconfigured",
         message:
-          'this server is misconfigured: MAX_SWEEP_WORK is "0"; it must be a number from 100000 to 1e18 (wrangler.toml [vars]; default 1e14)',
+          'this server is misconfigured: MAX_SWEEP_WORK is "0"; it must be a number from 1e5 to 1e18 (wrangler.toml [vars]; default 1e14)',
       },
     });
   });
