@@ -28,9 +28,9 @@ export function progressLines(view: SweepView): string[] {
         e.batchNorm.length > 0
           ? `  BN ${(e.batchNorm.at(-1) as number).toFixed(3)} plain ${(e.plain.at(-1) as number).toFixed(3)}`
           : "";
-      return `${label} ${bar(e.epochsDone, epochs)} ${String(e.epochsDone).padStart(4)}/${epochs} ${e.status}${last}${e.error ? `  ${printable(e.error)}` : ""}`;
+      return `${label} ${bar(e.epochsDone, epochs)} ${String(e.epochsDone).padStart(4)}/${epochs} ${e.status}${last}${e.error ? `  ${e.error}` : ""}`;
     }),
-  ];
+  ].map(printable); // every line holds the server's text: printed without its control characters
 }
 
 /** Writes progress to a stream: redrawn in place when it is a terminal, else a line per change. */
@@ -54,7 +54,9 @@ export class ProgressView {
       if (this.seen.get(e.index) === state) continue;
       this.seen.set(e.index, state);
       this.out.write(
-        `experiment ${e.index} (${experimentTitle(e)}): ${e.epochsDone}/${view.config.epochs} epochs, ${e.status}${e.error ? `: ${printable(e.error)}` : ""}\n`,
+        printable(
+          `experiment ${e.index} (${experimentTitle(e)}): ${e.epochsDone}/${view.config.epochs} epochs, ${e.status}${e.error ? `: ${e.error}` : ""}\n`,
+        ),
       );
     }
   }

@@ -190,7 +190,8 @@ async function watch(id: string): Promise<void> {
   $("summary").replaceChildren();
   history.replaceState(null, "", `#${id}`);
   const res = checked(await client()[":id"].ticket.$get({ param: { id } }));
-  if (!res.ok || current?.id !== id) return void poll();
+  if (current?.id !== id) return;
+  if (!res.ok) return void poll();
   const { ticket } = await res.json();
   const socket = new WebSocket(liveUrl(location.origin, id, ticket));
   current.socket = socket;

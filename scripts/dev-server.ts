@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { availableParallelism, constants, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { MAIN_WORKER, ROOT, writeLocalRunners } from "./local-runners";
-import { reapWithThisProcess } from "./process-reaper";
+import { dismissReaper, reapWithThisProcess } from "./process-reaper";
 
 /**
  * A single process runs one experiment at a time: workerd runs every Durable Object on one thread,
@@ -364,6 +364,7 @@ function stopAllOnSignals(): void {
       interrupted = true;
       await Promise.allSettled([...unstopped].map((server) => server.stop()));
       await Promise.allSettled([...starts]);
+      await dismissReaper();
       process.exit(128 + constants.signals[signal]);
     });
   }

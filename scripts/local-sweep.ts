@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describeServer, parseRunners, startForScript, takeFlag } from "./dev-server";
+import { dismissReaper } from "./process-reaper";
 
 const cli = fileURLToPath(new URL("../bin/bn-sweep.js", import.meta.url));
 const { values, rest } = takeFlag(process.argv.slice(2), "--runners");
@@ -26,4 +27,5 @@ const code = await Promise.race([
   }),
 ]);
 await server.stop();
+await dismissReaper();
 process.exit(code);

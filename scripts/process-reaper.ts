@@ -1,8 +1,8 @@
 /**
  * Nothing a script starts outlives it. Every process group a script starts is handed to one
  * reaper (scripts/reaper.sh), a detached bash process that reads the groups on a pipe from the
- * script: when the pipe ends (the script died, whatever the signal) it ends every group, TERM then
- * KILL; when a group's leader dies it kills the rest of that group at once.
+ * script: when the pipe ends without a goodbye (the script died, whatever the signal) it ends every
+ * group, TERM then KILL; when a group's leader dies it kills the rest of that group at once.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -43,4 +43,15 @@ export function reapWithThisProcess(child: number): void {
  */
 export function reapSharedGroupWithThisProcess(child: number): void {
   started().stdin?.write(`${child} ${ownProcessGroup()} shared\n`);
+}
+
+/**
+ * This process is exiting in order, its processes stopped: the reaper leaves everything alone
+ * (a shared group holds whatever launched this script). Resolves once it has been told.
+ */
+export function dismissReaper(): Promise<void> {
+  const stdin = reaper?.stdin;
+  reaper = undefined;
+  if (!stdin || stdin.destroyed) return Promise.resolve();
+  return new Promise((resolve) => stdin.end("bye\n", () => resolve()));
 }

@@ -3,33 +3,44 @@
 # any signal (SIGKILL too, where no handler of its own runs), and the rest of a group when its
 # leader dies (workerd outlives a killed wrangler and spins). Started detached by
 # scripts/process-reaper.ts, so that killing the script's own process group does not reach it.
-# Its parent writes "LEADER_PID PGID" lines on stdin ("LEADER_PID PGID shared" for a group the
-# parent shares, ended only with the parent); the end of stdin means the parent is gone.
+# Its parent writes on stdin "LEADER_PID PGID" for a group it started, "LEADER_PID PGID shared"
+# for its own group (ended only with the parent), and "bye" when it exits in order (the reaper
+# then leaves everything alone); the end of stdin without "bye" means the parent died.
 set -u
 declare -A groups=()
 declare -A shared=()
+declare -A started=()
 
-# A process's state letter from /proc (after the command name, which may hold spaces).
-state() {
-  local line
+# Field $2 of /proc/$1/stat (counted after the command name, which may hold spaces): 1 is the state, 20 the start time.
+stat_field() {
+  local line fields
   line=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  line=${line##*) }
-  printf '%s' "${line%% *}"
+  read -r -a fields <<<"${line##*) }"
+  printf '%s' "${fields[$(($2 - 1))]}"
 }
 
+# Alive, not a zombie, and the same process that registered (a reused pid has another start time).
 alive() {
   local s
-  s=$(state "$1") || return 1
-  [[ $s != Z && $s != X ]]
+  s=$(stat_field "$1" 1) || return 1
+  [[ $s != Z && $s != X && $(stat_field "$1" 20) == "${started[$1]}" ]]
+}
+
+any_left() {
+  local list
+  list=$(
+    IFS=,
+    echo "${groups[*]}"
+  )
+  [[ -n $list ]] && pgrep -g "$list" >/dev/null
 }
 
 end_all() {
-  local g any
+  local g
   for g in "${groups[@]}"; do kill -TERM -- "-$g" 2>/dev/null; done
+  # Three seconds of grace, then KILL: well within the five a crash may take.
   for _ in $(seq 30); do
-    any=0
-    for g in "${groups[@]}"; do pgrep -g "$g" >/dev/null && any=1; done
-    [[ $any == 0 ]] && exit 0
+    any_left || exit 0
     sleep 0.1
   done
   for g in "${groups[@]}"; do kill -KILL -- "-$g" 2>/dev/null; done
@@ -38,9 +49,11 @@ end_all() {
 
 while true; do
   if read -r -t 0.5 leader group mode; then
+    [[ $leader == bye ]] && exit 0
     if [[ $leader =~ ^[0-9]+$ && $group =~ ^[0-9]+$ ]]; then
       groups[$leader]=$group
-      [[ $mode == shared ]] && shared[$leader]=1
+      started[$leader]=$(stat_field "$leader" 20)
+      [[ ${mode:-} == shared ]] && shared[$leader]=1
     fi
     continue
   elif (($? <= 128)); then
@@ -49,7 +62,7 @@ while true; do
   for leader in "${!groups[@]}"; do
     if ! alive "$leader"; then
       [[ -z ${shared[$leader]:-} ]] && kill -KILL -- "-${groups[$leader]}" 2>/dev/null
-      unset "groups[$leader]" "shared[$leader]"
+      unset "groups[$leader]" "shared[$leader]" "started[$leader]"
     fi
   done
 done

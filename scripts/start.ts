@@ -19,7 +19,7 @@ import {
   treeRssMb,
 } from "./dev-server";
 import { MAIN_WORKER } from "./local-runners";
-import { reapSharedGroupWithThisProcess } from "./process-reaper";
+import { dismissReaper, reapSharedGroupWithThisProcess } from "./process-reaper";
 
 const { values: runnerFlags, rest: args } = takeFlag(process.argv.slice(2), "--runners");
 const runners = parseRunners(runnerFlags.at(-1));
@@ -35,7 +35,8 @@ async function startSingle(): Promise<void> {
   });
   if (child.pid !== undefined) reapSharedGroupWithThisProcess(child.pid);
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
-  child.on("exit", (code) => process.exit(code ?? 1));
+  // In order: the reaper is told, so that it leaves the group (and whatever launched npm start) alone.
+  child.on("exit", (code) => void dismissReaper().then(() => process.exit(code ?? 1)));
   const url = localUrl(ip, port);
   for (let tries = 0; tries < 480; tries++) {
     if (await healthy(url)) {
@@ -88,6 +89,7 @@ async function startMany(): Promise<void> {
   const gone = await server.exited;
   console.error(`bn-sweep: ${gone.name} exited; stopping the other processes`);
   await server.stop();
+  await dismissReaper();
   process.exit(1);
 }
 

@@ -89,8 +89,9 @@ async function sharedSplit(assets: Fetcher, name: "train" | "test", count: numbe
   }
   const held = isolate.splits.get(name);
   if (held && held.count >= count) return prefix(await held.data, count);
-  const manifest = await isolate.manifest;
-  const data = loadSplit(assets, manifest[name], manifest.pixelsPerImage, count);
+  // Recorded before any await: runners asking meanwhile wait for this load instead of starting their own.
+  const { manifest } = isolate;
+  const data = manifest.then((m) => loadSplit(assets, m[name], m.pixelsPerImage, count));
   const entry = { count, data };
   isolate.splits.set(name, entry);
   data.catch(() => isolate.splits.get(name) === entry && isolate.splits.delete(name));

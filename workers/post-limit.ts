@@ -15,12 +15,13 @@ const PERIOD_SECONDS = 60;
 export const limitPosts = createMiddleware<{ Bindings: Env }>(async (c, next) => {
   const limiter = c.env.POST_LIMITER;
   if (!limiter) return next();
-  const auth = c.req.header("Authorization");
-  // Keyed by the token's hash (never the token), else by the client's address.
-  const key = auth ? `token:${(await sha256Hex(auth)).slice(0, 32)}` : `ip:${c.req.header("CF-Connecting-IP") ?? "local"}`;
+  // Runs after the token check: with a token configured the request holds it, and every holder of
+  // it shares one bucket (keyed by its hash, never the token); an open server counts per address.
+  const token = c.env.SWEEP_TOKEN;
+  const key = token ? `token:${(await sha256Hex(token)).slice(0, 32)}` : `ip:${c.req.header("CF-Connecting-IP") ?? "local"}`;
   const { success } = await limiter.limit({ key });
   if (!success) {
-    apiError(429, "rate_limited", `too many POSTs from this ${auth ? "token" : "address"}; try again in a minute`, undefined, {
+    apiError(429, "rate_limited", `too many POSTs with this ${token ? "token" : "address"}; try again in a minute`, undefined, {
       "Retry-After": String(PERIOD_SECONDS),
     });
   }

@@ -73,9 +73,9 @@ export class Quota extends DurableObject<Env> {
   /**
    * Places for experiments `wanted` of a sweep: those it holds already, and as many more as are
    * free, unless sweeps that waited longer are still waiting. A sweep not granted all it wanted
-   * waits its turn.
+   * waits its turn (unless `queue` is false: a retry asks once).
    */
-  acquire(sweepId: string, wanted: number[]): Places {
+  acquire(sweepId: string, wanted: number[], { queue = true }: { queue?: boolean } = {}): Places {
     const limit = tuning(this.env, "MAX_RUNNING_EXPERIMENTS");
     const held = new Set(
       this.sql
@@ -97,9 +97,10 @@ export class Quota extends DurableObject<Env> {
       }
       running = this.running();
     }
-    if (granted.length < wanted.length) {
+    // A caller that does not queue (a retry, answered at once) leaves no waiting row behind.
+    if (granted.length < wanted.length && queue) {
       if (!mine) this.sql.exec("INSERT INTO waiting (sweep_id) VALUES (?)", sweepId);
-    } else if (mine) this.sql.exec("DELETE FROM waiting WHERE sweep_id = ?", sweepId);
+    } else if (mine && granted.length === wanted.length) this.sql.exec("DELETE FROM waiting WHERE sweep_id = ?", sweepId);
     return { granted, running, limit, ahead };
   }
 

@@ -226,29 +226,41 @@ export class SweepCoordinator extends DurableObject<Env> {
       refused: "conflict",
       message: `experiment ${index} is ${status}; only a failed experiment of a live sweep can be retried`,
     });
-    if (row.status !== "failed" || sweep.status === "cancelled") return refusal(row.status);
-    const places = await quotaOf(this.env).acquire(sweep.id, [index]);
+    if (row.status !== "failed" || sweep.status === "cancelled" || this.purging) return refusal(row.status);
+    const places = await quotaOf(this.env).acquire(sweep.id, [index], { queue: false });
     if (places.granted.length === 0) {
       return {
         refused: "conflict",
         message: `${places.running} of ${places.limit} experiments run across all sweeps (MAX_RUNNING_EXPERIMENTS); retry when one ends`,
       };
     }
+    let reopened = false;
+    try {
+      reopened = await this.reopen(sweep.id, sweep.config, index, fromScratch);
+    } finally {
+      // Every path that did not reopen the experiment gives its place back.
+      if (!reopened) await this.releasePlaces(sweep.id, [index]);
+    }
+    return reopened ? this.publish() : refusal(this.table.experiment(index)?.status ?? "gone");
+  }
+
+  /** The retry's work once it holds a place: the runner first, then the row; false when a cancel or purge came meanwhile. */
+  private async reopen(sweepId: string, config: SweepConfig, index: number, fromScratch: boolean): Promise<boolean> {
     // The runner first: if it cannot be reached, nothing here has changed and the retry can be asked again.
-    const runner = runnerOf(this.env, sweep.id, index);
-    const spec = sweepExperiments(sweep.config).find((e) => e.index === index);
+    const runner = runnerOf(this.env, sweepId, index);
+    const spec = sweepExperiments(config).find((e) => e.index === index);
     // A runner that holds nothing (stopped, or its checkpoint removed by RETAIN_DAYS) starts from the seed.
     const fresh = !(await runner.retry(fromScratch));
-    if (fresh && spec) await runner.start({ sweepId: sweep.id, index, config: spec.config });
-    // A cancel may have come in meanwhile: it stands, and the runner stops at its next report.
+    if (fresh && spec) await runner.start({ sweepId, index, config: spec.config });
+    // A cancel or purge may have come in meanwhile: it stands, and the runner stops at its next report.
     const now = this.table.sweep();
     const again = this.table.experiment(index);
-    if (now?.status === "cancelled" || again?.status !== "failed") return refusal(again?.status ?? "gone");
+    if (this.purging || now?.status === "cancelled" || again?.status !== "failed") return false;
     this.ctx.storage.transactionSync(() => this.table.reopen(index, fromScratch || fresh, Date.now()));
     await this.ctx.storage.delete(CHECKPOINTS_REMOVED);
     this.announce(index);
     await this.armAlarm(Date.now() + tuning(this.env, "WATCHDOG_INTERVAL_MS"));
-    return this.publish();
+    return true;
   }
 
   /** Fan-out of queued experiments, the watchdog, KV writes owed; re-arms itself until all is done. */
@@ -379,6 +391,8 @@ export class SweepCoordinator extends DurableObject<Env> {
     const due = Date.parse(completedAt) + tuning(this.env, "RETAIN_DAYS") * DAY_MS;
     if (now < due) return due;
     await Promise.all(this.table.withStatus("failed").map((index) => runnerOf(this.env, sweep.id, index).cancel()));
+    // A retry (the sweep live again) or a purge may have come during the awaits: then nothing is recorded.
+    if (this.purging || this.table.state()?.completedAt !== completedAt) return null;
     await this.ctx.storage.put(CHECKPOINTS_REMOVED, true);
     return null;
   }
@@ -396,6 +410,7 @@ export class SweepCoordinator extends DurableObject<Env> {
     this.purging = true;
     await this.ctx.storage.deleteAlarm();
     await Promise.all(sweepExperiments(sweep.config).map((e) => runnerOf(this.env, sweep.id, e.index).cancel()));
+    await this.releasePlaces(sweep.id);
     await this.publisher.unpublish(this.table.view() as SweepView);
     for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, LIVE_CLOSE.ended, "sweep purged");
     await this.ctx.storage.deleteAlarm();

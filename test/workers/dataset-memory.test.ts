@@ -82,3 +82,12 @@ describe("the dataset in a runner's isolate", () => {
     );
   });
 });
+
+describe("runners starting together in a fresh isolate", () => {
+  it("load the dataset once, however many ask before the first load ends", async () => {
+    const { assets } = countingAssets();
+    const loads = await Promise.all([loadDataset(assets, 3000, 0), loadDataset(assets, 3000, 0), loadDataset(assets, 2000, 0)]);
+    const buffers = new Set(loads.map((d) => d.train.images.buffer));
+    expect(buffers.size).toBe(1);
+  });
+});

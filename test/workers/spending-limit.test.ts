@@ -44,6 +44,18 @@ describe("the Quota's places", () => {
     });
   });
 
+  it("lets a retry ask without queueing: refused, it leaves no waiting sweep that would hold up the others", async () => {
+    await withQuotaVars({ MAX_RUNNING_EXPERIMENTS: "1" }, async () => {
+      const quota = quotaOf(env);
+      const [a, retried, later] = ["a2", "b2", "c2"].map((p) => p.repeat(16));
+      expect((await quota.acquire(a, [0])).granted).toEqual([0]);
+      expect(await quota.acquire(retried, [3], { queue: false })).toEqual({ granted: [], running: 1, limit: 1, ahead: 0 });
+      await quota.release(a);
+      expect(await quota.acquire(later, [0])).toEqual({ granted: [0], running: 1, limit: 1, ahead: 0 });
+      await quota.release(later);
+    });
+  });
+
   it("keeps a sweep beyond the limit queued, says why in its view, and starts it when places free up", async () => {
     await withQuotaVars({ MAX_RUNNING_EXPERIMENTS: "1" }, async () => {
       const first = await startSweep({ weightScales: [0.05], epochs: 30, trainSize: 200, seed: 70 });
@@ -120,11 +132,24 @@ describe("POSTs per token or address", () => {
     const headers = { "CF-Connecting-IP": "198.51.100.7" };
     expect((await apiWith({ POST_LIMITER }, "/api/sweeps?dryRun=1", { method: "POST", body, headers })).status).toBe(200);
     const token = { SWEEP_TOKEN: "t0ken", POST_LIMITER };
-    await apiWith(token, "/api/sweeps?dryRun=1", { method: "POST", body, headers: { Authorization: "Bearer t0ken" } });
+    // However the header spells the scheme or spaces, the token's one bucket counts it.
+    for (const header of ["Bearer t0ken", "bearer t0ken", "BEARER   t0ken"]) {
+      await apiWith(token, "/api/sweeps?dryRun=1", { method: "POST", body, headers: { Authorization: header } });
+    }
     expect(keys[0]).toBe("ip:198.51.100.7");
     expect(keys[1]).toMatch(/^token:[0-9a-f]{32}$/);
     expect(keys[1]).not.toContain("t0ken");
+    expect(new Set(keys.slice(1))).toEqual(new Set([keys[1]]));
+    expect(keys).toHaveLength(4);
     allow = false;
+    keys.length = 0;
+    // On the open server a made-up Authorization header does not buy a fresh bucket.
+    await apiWith({ POST_LIMITER }, "/api/sweeps?dryRun=1", {
+      method: "POST",
+      body,
+      headers: { ...headers, Authorization: "Bearer x" },
+    });
+    expect(keys).toEqual(["ip:198.51.100.7"]);
     const res = await apiWith({ POST_LIMITER }, "/api/sweeps", { method: "POST", body, headers });
     expect(res.status).toBe(429);
     expect(res.headers.get("Retry-After")).toBe("60");
