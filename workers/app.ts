@@ -16,6 +16,7 @@ import {
   type SweepView,
   summarySvg,
   sweepLinks,
+  totalEpochsDone,
 } from "../src/sweep";
 import { admit } from "./admission";
 import { type ApiErrorBody, apiError, onError } from "./api-error";
@@ -75,7 +76,13 @@ async function findSweep(env: Env, id: string): Promise<SweepView> {
   if (!state) apiError(404, "not_found", `no sweep ${id}`);
   if (isFinalSweep(state.status)) {
     const stored = await new ResultsStore(env.RESULTS).getResult(id);
-    if (stored && stored.status === state.status && stored.completedAt === state.completedAt) return stored;
+    if (
+      stored &&
+      stored.status === state.status &&
+      stored.completedAt === state.completedAt &&
+      totalEpochsDone(stored) === state.epochsDone
+    )
+      return stored;
   }
   const live = await coordinator.view();
   if (!live) apiError(404, "not_found", `no sweep ${id}`);

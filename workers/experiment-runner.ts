@@ -11,14 +11,12 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { CheckpointError, Experiment, restoreExperiment, saveExperiment } from "../src/experiment";
+import type { KickResult, RunnerReport, RunnerSpec } from "../src/sweep/runner-protocol";
 import { loadDataset } from "./dataset-loader";
 import { type Env, tuning } from "./env";
-import type { KickResult, RunnerReport, RunnerSpec } from "./runner-protocol";
+import { newRunnerRecord, type RunnerRecord, RunnerRecords } from "./runner-record";
 import { CHECKPOINT_PIECE_BYTES, sliceIterations } from "./slice-plan";
 import { coordinatorOf } from "./stubs";
-
-/** running: slices to do; completed/failed: the final report is kept (until taken, for completed). */
-type RunnerState = "running" | "completed" | "failed";
 
 const CHECKPOINT_PIECES = "checkpoint:pieces";
 
@@ -31,34 +29,48 @@ export class ExperimentRunner extends DurableObject<Env> {
   private experiment: Experiment | undefined;
   /** Set by cancel(): an alarm that was running meanwhile must not write its checkpoint back. */
   private cancelled = false;
+  /** Bumped by a retry from the seed: an alarm of the run before must not write its checkpoint back. */
+  private resets = 0;
+  private readonly records: RunnerRecords;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.records = new RunnerRecords(ctx.storage);
+  }
 
   /** Starts the experiment; a second call with the experiment already started does nothing. */
   async start(spec: RunnerSpec): Promise<void> {
-    if (await this.ctx.storage.get<RunnerSpec>("spec")) return;
+    if (await this.records.get()) return;
     this.cancelled = false;
-    await this.ctx.storage.put({ spec, state: "running" satisfies RunnerState, attempts: 0, failures: 0 });
+    await this.records.put(newRunnerRecord(spec));
     await this.ctx.storage.setAlarm(Date.now());
   }
 
   /** The watchdog's call: wakes a sleeping runner, or has a finished one report its end again. */
   async kick(): Promise<KickResult> {
-    const state = await this.ctx.storage.get<RunnerState>("state");
-    if (state === undefined) return "lost";
+    const record = await this.records.get();
+    if (record === undefined) return "lost";
     if ((await this.ctx.storage.getAlarm()) !== null) return "busy";
     await this.ctx.storage.setAlarm(Date.now());
-    return state === "running" ? "restarted" : "reporting";
+    return record.state === "running" ? "restarted" : "reporting";
   }
 
   /**
-   * Runs a failed experiment again, from its last checkpoint or (`fromScratch`) from its seed.
-   * Returns false when this runner holds no failed experiment (it stopped and deleted its storage):
-   * the coordinator then starts it afresh.
+   * Runs the experiment again: from the seed when `fromScratch`, whatever it was doing; else a
+   * failed one from its last checkpoint, a running one goes on, a finished one reports again.
+   * Returns false when this runner holds nothing (it stopped and deleted its storage): the
+   * coordinator then starts it afresh.
    */
   async retry(fromScratch: boolean): Promise<boolean> {
-    if ((await this.ctx.storage.get<RunnerState>("state")) !== "failed") return false;
-    if (fromScratch) await this.deleteCheckpoint();
-    await this.ctx.storage.delete("final");
-    await this.ctx.storage.put({ state: "running" satisfies RunnerState, attempts: 0, failures: 0 });
+    const record = await this.records.get();
+    if (!record) return false;
+    if (fromScratch) {
+      this.resets++;
+      await this.deleteCheckpoint();
+      await this.records.put({ ...newRunnerRecord(record.spec) });
+    } else if (record.state === "failed") {
+      await this.records.put({ ...record, state: "running", attempts: 0, failures: 0, final: undefined, finalSends: 0 });
+    } else if (record.state === "running") return true;
     await this.ctx.storage.setAlarm(Date.now());
     return true;
   }
@@ -72,24 +84,25 @@ export class ExperimentRunner extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const spec = await this.ctx.storage.get<RunnerSpec>("spec");
-    const state = await this.ctx.storage.get<RunnerState>("state");
-    if (!spec || !state) return;
-    if (state !== "running") return this.sendFinal(spec);
+    const record = await this.records.get();
+    if (!record) return;
+    const { spec } = record;
+    if (record.state !== "running") return this.sendFinal(record);
     const iterations = sliceIterations(spec.config, tuning(this.env, "SLICE_WORK"));
     // Counted before the work: a killed isolate runs no catch, but its attempt is on record.
-    const attempts = ((await this.ctx.storage.get<number>("attempts")) ?? 0) + 1;
+    const attempts = record.attempts + 1;
     const limit = tuning(this.env, "MAX_SLICE_FAILURES");
     if (attempts > limit) {
       const error = `exceeded memory or CPU: isolate reset ${attempts - 1} times in a slice of ${iterations} iterations`;
-      return this.end(spec, "failed", { status: "failed", error });
+      return this.end("failed", { status: "failed", error });
     }
-    await this.ctx.storage.put("attempts", attempts);
+    const generation = this.resets;
+    await this.records.update({ attempts });
     let report: RunnerReport;
     try {
       const experiment = await this.load(spec);
       experiment.advance(iterations);
-      if (this.cancelled) return;
+      if (this.cancelled || generation !== this.resets) return;
       await this.save(experiment);
       report = {
         status: experiment.done ? "completed" : "running",
@@ -97,15 +110,17 @@ export class ExperimentRunner extends DurableObject<Env> {
         lists: experiment.accuracyLists(),
         runner: this.env.WORKER_NAME ?? "bn-sweep",
       };
-      if (experiment.done) return this.end(spec, "completed", report);
+      if (experiment.done) return this.end("completed", report);
       await this.ctx.storage.setAlarm(Date.now());
     } catch (e) {
       // What is in memory may be ahead of the checkpoint: the next slice starts from storage.
       this.experiment = undefined;
+      // A retry from the seed came meanwhile: this slice's failure belongs to the run before.
+      if (this.cancelled || generation !== this.resets) return;
       if (e instanceof CheckpointError)
-        return this.end(spec, "failed", { status: "failed", error: `checkpoint damaged: ${e.message}` });
+        return this.end("failed", { status: "failed", error: `checkpoint damaged: ${e.message}` });
       const failed = await this.failedSlice(e);
-      if (failed.status === "failed") return this.end(spec, "failed", failed);
+      if (failed.status === "failed") return this.end("failed", failed);
       report = failed;
     }
     // A lost progress report is made good by the next one; the final report is kept until taken.
@@ -116,25 +131,26 @@ export class ExperimentRunner extends DurableObject<Env> {
   }
 
   /** Records the experiment's end and its final report, then delivers it. */
-  private async end(spec: RunnerSpec, state: "completed" | "failed", report: RunnerReport): Promise<void> {
+  private async end(state: "completed" | "failed", report: RunnerReport): Promise<void> {
     this.experiment = undefined;
-    await this.ctx.storage.put({ state, final: report, finalSends: 0 });
+    if (!(await this.records.update({ state, final: report, finalSends: 0 }))) return;
     // A completed run needs no checkpoint; a failed one keeps it for a retry.
     if (state === "completed") await this.deleteCheckpoint();
-    await this.sendFinal(spec);
+    const ended = await this.records.get();
+    if (ended) await this.sendFinal(ended);
   }
 
   /** Sends the final report; until the coordinator takes it, the alarm sends it again. */
-  private async sendFinal(spec: RunnerSpec): Promise<void> {
-    const final = await this.ctx.storage.get<RunnerReport>("final");
+  private async sendFinal(record: RunnerRecord): Promise<void> {
+    const { final, spec } = record;
     if (!final) return;
     let answer: string;
     try {
       answer = await coordinatorOf(this.env, spec.sweepId).report(spec.index, final);
     } catch {
       // Sent again later, backing off up to a minute; the watchdog may also ask for it.
-      const sends = ((await this.ctx.storage.get<number>("finalSends")) ?? 0) + 1;
-      await this.ctx.storage.put("finalSends", sends);
+      const sends = record.finalSends + 1;
+      await this.records.update({ finalSends: sends });
       await this.ctx.storage.setAlarm(Date.now() + Math.min(tuning(this.env, "RETRY_BASE_MS") * 2 ** sends, 60_000));
       return;
     }
@@ -142,10 +158,10 @@ export class ExperimentRunner extends DurableObject<Env> {
   }
 
   private async failedSlice(error: unknown): Promise<RunnerReport> {
-    const failures = ((await this.ctx.storage.get<number>("failures")) ?? 0) + 1;
+    const failures = ((await this.records.get())?.failures ?? 0) + 1;
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     // A thrown slice is counted here, not as an isolate reset.
-    await this.ctx.storage.put({ failures, attempts: 0 });
+    await this.records.update({ failures, attempts: 0 });
     if (failures >= tuning(this.env, "MAX_SLICE_FAILURES")) {
       return { status: "failed", error: `${message} (${failures} failed attempts)` };
     }
@@ -172,13 +188,14 @@ export class ExperimentRunner extends DurableObject<Env> {
     return this.experiment;
   }
 
+  /** The checkpoint and the record's counters, reset by a slice that finished, in one write. */
   private async save(experiment: Experiment): Promise<void> {
     const pieces = saveExperiment(experiment, CHECKPOINT_PIECE_BYTES);
-    const entries: Record<string, unknown> = { [CHECKPOINT_PIECES]: pieces.length, failures: 0, attempts: 0 };
+    const entries: Record<string, unknown> = { [CHECKPOINT_PIECES]: pieces.length };
     pieces.forEach((p, i) => {
       entries[pieceKey(i)] = p;
     });
-    await this.ctx.storage.put(entries);
+    await this.records.update({ failures: 0, attempts: 0 }, entries);
   }
 
   private async deleteCheckpoint(): Promise<void> {

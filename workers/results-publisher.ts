@@ -4,7 +4,7 @@
  * done by the coordinator's alarm at the time {@link ResultsPublisher.publish} returns.
  */
 
-import { isFinalSweep, type SweepView } from "../src/sweep";
+import { isFinalSweep, type SweepView, totalEpochsDone } from "../src/sweep";
 import { type ResultsStore, summaryOf } from "./results-store";
 
 /** KV's limit: one write per key per second. */
@@ -40,7 +40,7 @@ export class ResultsPublisher {
       [this.store.summaryKey(view), JSON.stringify(summary), () => this.store.putSummary(summary)],
       [
         this.store.resultKey(view.id),
-        final ? `${view.status} ${view.completedAt}` : "none",
+        final ? `${view.status} ${view.completedAt} ${totalEpochsDone(view)}` : "none",
         () => (final ? this.store.putResult(view) : this.store.deleteResult(view.id)),
       ],
     ];

@@ -1,7 +1,9 @@
 /**
  * SweepCoordinator: one Durable Object per sweep, the one writer of its state.
- * - records the sweep and its experiments (SweepTable) and decides every status change, each
- *   check and write synchronously, so reports, alarms, cancels and retries cannot interleave;
+ * - records the sweep and its experiments (SweepTable); every status change is decided by the
+ *   lifecycle (src/sweep/lifecycle.ts) and applied by one method, apply(), which stores it, tells
+ *   viewers and settles the sweep together, synchronously, so reports, alarms, cancels and retries
+ *   cannot interleave between a check and its write;
  * - fans the experiments out to ExperimentRunners from its alarm, at most MAX_PARALLEL_RUNNERS at
  *   a time, and takes their idempotent reports;
  * - runs a watchdog on the same alarm: a quiet runner is woken (a finished one asked to report
@@ -12,7 +14,6 @@
 
 import { DurableObject } from "cloudflare:workers";
 import {
-  finalSweepStatus,
   isFinalExperiment,
   isFinalSweep,
   LIVE_CLOSE,
@@ -22,10 +23,19 @@ import {
   sweepExperiments,
   sweepLinks,
 } from "../src/sweep";
+import {
+  cancelExperiment,
+  type ExperimentEvent,
+  type ExperimentStep,
+  experimentStep,
+  type Refusal,
+  type SweepEvent,
+  sweepStep,
+} from "../src/sweep/lifecycle";
+import type { ReportAnswer, RunnerReport } from "../src/sweep/runner-protocol";
 import { type Env, tuning } from "./env";
 import { KV_WRITE_INTERVAL_MS, ResultsPublisher } from "./results-publisher";
 import { ResultsStore } from "./results-store";
-import type { ReportAnswer, RunnerReport } from "./runner-protocol";
 import { quotaOf, runnerOf } from "./stubs";
 import { type SweepState, SweepTable } from "./sweep-table";
 
@@ -169,98 +179,157 @@ export class SweepCoordinator extends DurableObject<Env> {
 
   /**
    * Takes a runner's report; `stop` tells it to delete its storage: the sweep is gone or cancelled,
-   * or the experiment already ended here (failed by the watchdog) while this runner went on.
+   * or the experiment already ended here while this runner went on.
    */
   async report(index: number, report: RunnerReport): Promise<ReportAnswer> {
-    const sweep = this.table.sweep();
-    if (!sweep || sweep.status === "cancelled") return "stop";
-    const row = this.table.experiment(index);
-    if (!row) return "stop";
-    // A final experiment changes only by an explicit retry: a repeated final report is acknowledged.
-    if (isFinalExperiment(row.status)) return report.status === "completed" || report.status === "failed" ? "ok" : "stop";
-    const now = Date.now();
+    const step = await this.applyAndPerform(index, { type: "report", report });
+    return "refused" in step ? "stop" : step.answer;
+  }
+
+  /**
+   * The one write path of an experiment's change: the lifecycle decides, and the experiment's
+   * record, the sweep's (running once one starts; final once all are final, or running again on a
+   * retry) are stored in one transaction, and viewers told, before anything is awaited.
+   */
+  private apply(index: number, event: ExperimentEvent): { step: ExperimentStep; ended: boolean } | Refusal {
+    const sweep = this.table.sweepRecord();
+    const record = this.table.experimentRecord(index);
+    if (!sweep || !record || this.purging) return { refused: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
+    const step = experimentStep(sweep, record, event, Date.now());
+    if ("refused" in step) return step;
+    let ended = false;
     this.ctx.storage.transactionSync(() => {
-      if ("lists" in report) {
-        this.table.recordProgress(index, report.status, report.epochsDone, report.lists, report.runner ?? null, now);
-      } else this.table.recordError(index, report.status === "failed" ? "failed" : "running", report.error, now);
+      if (step.next !== record) this.table.saveExperiment(step.next);
+      const sweepEvents: SweepEvent[] = [];
+      if (event.type === "retry" || event.type === "takeLateResult") sweepEvents.push({ type: "reopen" });
+      if (step.next.status === "running" || step.next.status === "completed") sweepEvents.push({ type: "experimentStarted" });
+      if (isFinalExperiment(step.next.status) && step.next.status !== record.status) {
+        sweepEvents.push({ type: "experimentsAre", statuses: this.table.statuses(), at: new Date().toISOString() });
+      }
+      let next = sweep;
+      for (const e of sweepEvents) {
+        const changed = sweepStep(next, e);
+        if ("refused" in changed) continue;
+        next = changed.next;
+        ended ||= changed.effects.some((x) => x.type === "ended");
+      }
+      if (next !== sweep) this.table.saveSweep(next);
     });
-    this.announce(index);
-    // Settled first: its decision is taken before any await, so a cancel cannot come between.
-    await this.settle();
-    if (report.status === "completed" || report.status === "failed") {
+    if (step.effects.some((e) => e.type === "tell")) this.announce(index);
+    else if (ended) this.announce();
+    return { step, ended };
+  }
+
+  /** {@link apply}, then what the change asks: places given back, a runner started afresh, the end published. */
+  private async applyAndPerform(index: number, event: ExperimentEvent): Promise<ExperimentStep | Refusal> {
+    const applied = this.apply(index, event);
+    if ("refused" in applied) return applied;
+    const { step, ended } = applied;
+    const sweep = this.table.sweep();
+    if (!sweep) return step;
+    if (step.effects.some((e) => e.type === "startAfresh")) {
+      const e = sweepExperiments(sweep.config).find((x) => x.index === index);
+      if (e)
+        await runnerOf(this.env, sweep.id, index)
+          .start({ sweepId: sweep.id, index, config: e.config })
+          .catch(() => undefined);
+    }
+    if (ended) await this.afterEnd(sweep.id);
+    // A final sweep's record changed (a late result kept): KV gets it too.
+    else if (isFinalSweep(sweep.status) && step.effects.length > 0) await this.publish();
+    if (!ended && step.effects.some((e) => e.type === "freePlace")) {
       await this.releasePlaces(sweep.id, [index]);
       // A runner's place is free: the alarm starts the next queued experiment now.
       if (this.table.queued(1).length > 0) await this.armAlarm(Date.now());
     }
-    return "ok";
+    return step;
+  }
+
+  /** What a sweep's end asks: places back to the Quota, the final record to KV, retention armed. */
+  private async afterEnd(sweepId: string): Promise<void> {
+    await this.publish();
+    await this.releasePlaces(sweepId);
+    await this.armRetention();
   }
 
   /** Cancels the sweep and every runner; refused for a finished sweep. */
   async cancel(): Promise<SweepView | CoordinatorRefusal> {
     const sweep = this.table.sweep();
-    if (!sweep) return { refused: "not_found", message: "no such sweep" };
-    if (isFinalSweep(sweep.status)) {
-      return {
-        refused: "conflict",
-        message: `sweep is already ${sweep.status}; only a queued or running sweep can be cancelled`,
-      };
-    }
+    const record = this.table.sweepRecord();
+    if (!sweep || !record) return { refused: "not_found", message: "no such sweep" };
+    const step = sweepStep(record, { type: "cancel", at: new Date().toISOString() });
+    if ("refused" in step) return { refused: "conflict", message: step.refused };
     // Decided here, before any await: a report arriving later is answered `stop`.
-    this.ctx.storage.transactionSync(() => this.table.cancelOpen(new Date().toISOString()));
+    this.ctx.storage.transactionSync(() => {
+      this.table.saveSweep(step.next);
+      for (const index of [...this.table.withStatus("queued"), ...this.table.withStatus("running")]) {
+        const experiment = this.table.experimentRecord(index);
+        if (experiment) this.table.saveExperiment(cancelExperiment(experiment));
+      }
+    });
     this.announce();
     // Every runner, grid combinations included; one that cannot be reached now stops at its next report.
     const experiments = sweepExperiments(sweep.config);
     await Promise.allSettled(experiments.map((e) => runnerOf(this.env, sweep.id, e.index).cancel()));
-    await this.releasePlaces(sweep.id);
-    await this.armRetention();
-    return this.publish();
+    await this.afterEnd(sweep.id);
+    return this.table.view() as SweepView;
   }
 
   /** Re-runs a failed experiment, from its checkpoint or from its seed; the sweep is live again. */
   async retry(index: number, fromScratch: boolean): Promise<SweepView | CoordinatorRefusal> {
     const sweep = this.table.sweep();
-    const row = sweep && this.table.experiment(index);
-    if (!sweep || !row)
+    const record = sweep && this.table.experimentRecord(index);
+    if (!sweep || !record)
       return { refused: "not_found", message: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
-    const refusal = (status: string): CoordinatorRefusal => ({
-      refused: "conflict",
-      message: `experiment ${index} is ${status}; only a failed experiment of a live sweep can be retried`,
-    });
-    if (row.status !== "failed" || sweep.status === "cancelled" || this.purging) return refusal(row.status);
+    const refusal = (reason: string): CoordinatorRefusal => ({ refused: "conflict", message: reason });
+    // A runner that finished after the watchdog gave up left its result here: the retry takes it.
+    if (!fromScratch && record.status === "failed" && record.epochsDone >= sweep.config.epochs) {
+      const taken = await this.applyAndPerform(index, { type: "takeLateResult", epochs: sweep.config.epochs });
+      return "refused" in taken ? refusal(taken.refused) : this.publish();
+    }
+    // Checked before a place is asked for; the lifecycle checks again when the retry is applied.
+    const allowed = experimentStep(
+      this.table.sweepRecord() ?? { status: "cancelled", completedAt: null },
+      record,
+      { type: "retry", fromSeed: fromScratch },
+      Date.now(),
+    );
+    if ("refused" in allowed || this.purging)
+      return refusal("refused" in allowed ? allowed.refused : "the sweep is being purged");
     const places = await quotaOf(this.env).acquire(sweep.id, [index], { queue: false });
     if (places.granted.length === 0) {
-      return {
-        refused: "conflict",
-        message: `${places.running} of ${places.limit} experiments run across all sweeps (MAX_RUNNING_EXPERIMENTS); retry when one ends`,
-      };
+      return refusal(
+        `${places.running} of ${places.limit} experiments run across all sweeps (MAX_RUNNING_EXPERIMENTS); retry when one ends`,
+      );
     }
-    let reopened = false;
+    let reopened: ExperimentStep | Refusal = { refused: "the runner could not be reached" };
     try {
       reopened = await this.reopen(sweep.id, sweep.config, index, fromScratch);
     } finally {
       // Every path that did not reopen the experiment gives its place back.
-      if (!reopened) await this.releasePlaces(sweep.id, [index]);
+      if ("refused" in reopened) await this.releasePlaces(sweep.id, [index]);
     }
-    return reopened ? this.publish() : refusal(this.table.experiment(index)?.status ?? "gone");
+    return "refused" in reopened ? refusal(reopened.refused) : this.publish();
   }
 
-  /** The retry's work once it holds a place: the runner first, then the row; false when a cancel or purge came meanwhile. */
-  private async reopen(sweepId: string, config: SweepConfig, index: number, fromScratch: boolean): Promise<boolean> {
+  /** The retry's work once it holds a place: the runner first, then the lifecycle (refused when a cancel or purge came meanwhile). */
+  private async reopen(
+    sweepId: string,
+    config: SweepConfig,
+    index: number,
+    fromScratch: boolean,
+  ): Promise<ExperimentStep | Refusal> {
     // The runner first: if it cannot be reached, nothing here has changed and the retry can be asked again.
     const runner = runnerOf(this.env, sweepId, index);
     const spec = sweepExperiments(config).find((e) => e.index === index);
     // A runner that holds nothing (stopped, or its checkpoint removed by RETAIN_DAYS) starts from the seed.
     const fresh = !(await runner.retry(fromScratch));
     if (fresh && spec) await runner.start({ sweepId, index, config: spec.config });
-    // A cancel or purge may have come in meanwhile: it stands, and the runner stops at its next report.
-    const now = this.table.sweep();
-    const again = this.table.experiment(index);
-    if (this.purging || now?.status === "cancelled" || again?.status !== "failed") return false;
-    this.ctx.storage.transactionSync(() => this.table.reopen(index, fromScratch || fresh, Date.now()));
+    const step = await this.applyAndPerform(index, { type: "retry", fromSeed: fromScratch || fresh });
+    if ("refused" in step) return step;
     await this.ctx.storage.delete(CHECKPOINTS_REMOVED);
-    this.announce(index);
     await this.armAlarm(Date.now() + tuning(this.env, "WATCHDOG_INTERVAL_MS"));
-    return true;
+    return step;
   }
 
   /** Fan-out of queued experiments, the watchdog, KV writes owed; re-arms itself until all is done. */
@@ -270,8 +339,7 @@ export class SweepCoordinator extends DurableObject<Env> {
     try {
       if (!isFinalSweep(sweep.status)) {
         await this.startQueued(sweep.id, sweep.config);
-        await this.watch(sweep.id, sweep.config);
-        await this.settle();
+        await this.watch(sweep.id);
       }
       // Always: a key already holding what it should is not written again (see ResultsPublisher).
       await this.publish();
@@ -311,8 +379,8 @@ export class SweepCoordinator extends DurableObject<Env> {
         const e = specs.get(index);
         if (!e) return;
         await runnerOf(this.env, sweepId, index).start({ sweepId, index, config: e.config });
-        this.table.markStarted(index, Date.now());
-        this.announce(index);
+        // Refused when a report came first (it is running already) or a cancel: nothing to do.
+        this.apply(index, { type: "start" });
       }),
     );
   }
@@ -321,47 +389,23 @@ export class SweepCoordinator extends DurableObject<Env> {
    * Wakes runners gone quiet; one woken too often in a row (no progress between) ends failed, so no
    * sweep waits forever. A runner that cannot be reached counts as woken.
    */
-  private async watch(sweepId: string, config: SweepConfig): Promise<void> {
+  private async watch(sweepId: string): Promise<void> {
     const limit = tuning(this.env, "MAX_SLICE_FAILURES");
     const stall = tuning(this.env, "WATCHDOG_STALL_MS");
-    for (const quiet of this.table.quiet(Date.now() - stall)) {
-      // Re-read after every await: a report may have changed the row meanwhile.
-      const row = this.table.experiment(quiet.index);
-      if (row?.status !== "running") continue;
-      const now = Date.now();
-      if (row.restarts >= limit) {
-        const error = `runner went quiet ${row.restarts} times in a row (no report for ${stall} ms each); its isolate may exceed memory or CPU`;
-        this.table.recordError(row.index, "failed", error, now);
-        this.announce(row.index);
-        await this.releasePlaces(sweepId, [row.index]);
+    for (const index of this.table.quiet(Date.now() - stall)) {
+      // Re-read after every await: a report may have changed the record meanwhile (the lifecycle refuses then).
+      const record = this.table.experimentRecord(index);
+      if (record?.status !== "running") continue;
+      if (record.restarts >= limit) {
+        const error = `runner went quiet ${record.restarts} times in a row (no report for ${stall} ms each); its isolate may exceed memory or CPU`;
+        await this.applyAndPerform(record.index, { type: "quietTooLong", error });
         continue;
       }
-      const runner = runnerOf(this.env, sweepId, row.index);
-      const found = await runner.kick().catch(() => "unreachable" as const);
-      if (this.table.experiment(row.index)?.status !== "running") continue;
-      if (found === "busy") {
-        this.table.touch(row.index, now);
-        continue;
-      }
-      this.table.recordRestart(row.index, now);
-      if (found === "lost") {
-        const e = sweepExperiments(config).find((x) => x.index === row.index);
-        if (e) await runner.start({ sweepId, index: row.index, config: e.config }).catch(() => undefined);
-      }
+      const found = await runnerOf(this.env, sweepId, record.index)
+        .kick()
+        .catch(() => "unreachable" as const);
+      await this.applyAndPerform(record.index, { type: "woken", found });
     }
-  }
-
-  /** When every experiment is final: the sweep's final status, decided once, then published. Returns whether it ended. */
-  private async settle(): Promise<boolean> {
-    const sweep = this.table.sweep();
-    if (!sweep || isFinalSweep(sweep.status) || this.table.openCount() > 0) return false;
-    const view = this.table.view() as SweepView;
-    this.table.finish(finalSweepStatus(view.experiments), new Date().toISOString());
-    this.announce();
-    await this.releasePlaces(sweep.id);
-    await this.publish();
-    await this.armRetention();
-    return true;
   }
 
   /** Gives places back to the Quota (all of this sweep's without `indices`); a failure is logged, and the sweep's end gives back all. */

@@ -1,7 +1,7 @@
 /**
  * A sweep's SQLite tables inside its coordinator: the schema, the rows, the view the API answers,
- * and every update. Status lists in SQL are built from the same constants as the TypeScript types.
- * The tables are created with the sweep, so reading an unknown sweep writes nothing.
+ * and the records the lifecycle (src/sweep/lifecycle.ts) makes, stored as they come. Statuses in
+ * SQL are bound as parameters. The tables are created with the sweep, so reading an unknown sweep writes nothing.
  */
 
 import type { AccuracyLists } from "../src/experiment";
@@ -11,13 +11,13 @@ import {
   type GridValues,
   gridCombinationAt,
   gridCombinations,
-  OPEN_EXPERIMENT_STATUSES,
   type StatusCounts,
   type SweepConfig,
   type SweepExperiment,
   type SweepStatus,
   type SweepView,
 } from "../src/sweep";
+import type { ExperimentRecord, SweepRecord } from "../src/sweep/lifecycle";
 
 interface SweepRow extends Record<string, SqlStorageValue> {
   id: string;
@@ -43,16 +43,9 @@ interface ExperimentRow extends Record<string, SqlStorageValue> {
   combination: number;
 }
 
-/** A status list as SQL: `'queued', 'running'`. */
-function sqlList(values: readonly string[]): string {
-  return values.map((v) => `'${v}'`).join(", ");
-}
-
-const OPEN = sqlList(OPEN_EXPERIMENT_STATUSES);
 // Single statuses are bound as parameters, each checked against both unions.
 const QUEUED = "queued" satisfies ExperimentStatus & SweepStatus;
 const RUNNING = "running" satisfies ExperimentStatus & SweepStatus;
-const CANCELLED = "cancelled" satisfies ExperimentStatus & SweepStatus;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sweep (
@@ -70,14 +63,8 @@ export interface SweepState {
   status: SweepStatus;
   createdAt: string;
   completedAt?: string;
-}
-
-/** One experiment's row, as the scheduler needs it. */
-export interface ExperimentEntry {
-  index: number;
-  status: ExperimentStatus;
+  /** Epochs done over all experiments: a final sweep's lists change only with it (a late result kept). */
   epochsDone: number;
-  restarts: number;
 }
 
 /** The sweep's tables; every method is synchronous, so a caller's check and write cannot interleave. */
@@ -136,15 +123,10 @@ export class SweepTable {
     if (!this.exists()) return null;
     const row = this.sql.exec<SweepRow>("SELECT status, created_at, completed_at FROM sweep").toArray()[0];
     if (!row) return null;
-    const state: SweepState = { status: row.status, createdAt: row.created_at };
+    const epochsDone = this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(epochs_done), 0) AS n FROM experiment").one().n;
+    const state: SweepState = { status: row.status, createdAt: row.created_at, epochsDone };
     if (row.completed_at) state.completedAt = row.completed_at;
     return state;
-  }
-
-  /** One experiment, or undefined. */
-  experiment(index: number): ExperimentEntry | undefined {
-    const row = this.sql.exec<ExperimentRow>("SELECT * FROM experiment WHERE idx = ?", index).toArray()[0];
-    return row && entryOf(row);
   }
 
   /** One experiment as the view shows it (what a live viewer is sent on its change), or undefined. */
@@ -192,11 +174,6 @@ export class SweepTable {
     return view;
   }
 
-  /** Experiments that still need a runner. */
-  openCount(): number {
-    return this.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM experiment WHERE status IN (${OPEN})`).one().n;
-  }
-
   /** Experiments with a runner working. */
   runningCount(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM experiment WHERE status = ?", RUNNING).one().n;
@@ -211,88 +188,65 @@ export class SweepTable {
   }
 
   /** Running experiments whose runner has said nothing since `before`. */
-  quiet(before: number): ExperimentEntry[] {
+  quiet(before: number): number[] {
     return this.sql
-      .exec<ExperimentRow>("SELECT * FROM experiment WHERE status = ? AND last_report < ?", RUNNING, before)
+      .exec<{ idx: number }>("SELECT idx FROM experiment WHERE status = ? AND last_report < ?", RUNNING, before)
       .toArray()
-      .map(entryOf);
+      .map((r) => r.idx);
   }
 
-  /** A queued experiment's runner has started; the sweep runs. */
-  markStarted(index: number, now: number): void {
-    this.sql.exec("UPDATE experiment SET status = ?, last_report = ? WHERE idx = ? AND status = ?", RUNNING, now, index, QUEUED);
-    this.sql.exec("UPDATE sweep SET status = ? WHERE status = ?", RUNNING, QUEUED);
+  /** The sweep's own record, or undefined when none is held. */
+  sweepRecord(): SweepRecord | undefined {
+    if (!this.exists()) return undefined;
+    const row = this.sql.exec<SweepRow>("SELECT status, completed_at FROM sweep").toArray()[0];
+    return row && { status: row.status, completedAt: row.completed_at };
   }
 
-  /** Progress of a slice; returns false (and changes nothing) for a report older than what is held. */
-  recordProgress(
-    index: number,
-    status: "running" | "completed",
-    epochsDone: number,
-    lists: AccuracyLists,
-    runner: string | null,
-    now: number,
-  ): boolean {
-    const row = this.experiment(index);
-    if (!row || epochsDone < row.epochsDone) return false;
-    this.sql.exec(
-      // Progress ends a run of watchdog restarts: the cap counts restarts in a row.
-      "UPDATE experiment SET status = ?, epochs_done = ?, lists = ?, error = NULL, last_report = ?, runner = ?, restarts = 0 WHERE idx = ?",
-      status,
-      epochsDone,
-      JSON.stringify(lists),
-      now,
-      runner,
-      index,
+  /** One experiment's record (its lists parsed), or undefined. */
+  experimentRecord(index: number): ExperimentRecord | undefined {
+    if (!this.exists()) return undefined;
+    const row = this.sql.exec<ExperimentRow>("SELECT * FROM experiment WHERE idx = ?", index).toArray()[0];
+    return (
+      row && {
+        index: row.idx,
+        status: row.status,
+        epochsDone: row.epochs_done,
+        lists: JSON.parse(row.lists) as AccuracyLists,
+        error: row.error,
+        lastReport: row.last_report,
+        restarts: row.restarts,
+        runner: row.runner,
+      }
     );
-    this.sql.exec("UPDATE sweep SET status = ? WHERE status = ?", RUNNING, QUEUED);
-    return true;
   }
 
-  /** A failed slice (still `running`, the runner retries) or the experiment's failure. */
-  recordError(index: number, status: "running" | "failed", error: string, now: number): void {
-    this.sql.exec("UPDATE experiment SET status = ?, error = ?, last_report = ? WHERE idx = ?", status, error, now, index);
+  /** Every experiment's status, by index. */
+  statuses(): ExperimentStatus[] {
+    return this.sql
+      .exec<{ status: ExperimentStatus }>("SELECT status FROM experiment ORDER BY idx")
+      .toArray()
+      .map((r) => r.status);
   }
 
-  /** A watchdog restart of a quiet runner. */
-  recordRestart(index: number, now: number): void {
-    this.sql.exec("UPDATE experiment SET restarts = restarts + 1, last_report = ? WHERE idx = ?", now, index);
-  }
-
-  /** A runner is alive though silent (a slice is scheduled): the watchdog waits again. */
-  touch(index: number, now: number): void {
-    this.sql.exec("UPDATE experiment SET last_report = ? WHERE idx = ?", now, index);
-  }
-
-  /** A failed experiment runs again (from its seed: its lists start over); the sweep is live again. */
-  reopen(index: number, fromScratch: boolean, now: number): void {
+  /** Stores an experiment's record as the lifecycle made it. */
+  saveExperiment(record: ExperimentRecord): void {
     this.sql.exec(
-      "UPDATE experiment SET status = ?, error = NULL, restarts = 0, last_report = ? WHERE idx = ?",
-      RUNNING,
-      now,
-      index,
+      "UPDATE experiment SET status = ?, epochs_done = ?, lists = ?, error = ?, last_report = ?, restarts = ?, runner = ? WHERE idx = ?",
+      record.status,
+      record.epochsDone,
+      JSON.stringify(record.lists),
+      record.error,
+      record.lastReport,
+      record.restarts,
+      record.runner,
+      record.index,
     );
-    if (fromScratch) {
-      const empty = JSON.stringify({ plain: [], batchNorm: [] } satisfies AccuracyLists);
-      this.sql.exec("UPDATE experiment SET epochs_done = 0, lists = ? WHERE idx = ?", empty, index);
-    }
-    this.sql.exec("UPDATE sweep SET status = ?, completed_at = NULL", RUNNING);
   }
 
-  /** Every open experiment cancelled, and the sweep with them. */
-  cancelOpen(completedAt: string): void {
-    this.sql.exec(`UPDATE experiment SET status = ? WHERE status IN (${OPEN})`, CANCELLED);
-    this.sql.exec("UPDATE sweep SET status = ?, completed_at = ?", CANCELLED, completedAt);
+  /** Stores the sweep's record as the lifecycle made it. */
+  saveSweep(record: SweepRecord): void {
+    this.sql.exec("UPDATE sweep SET status = ?, completed_at = ?", record.status, record.completedAt);
   }
-
-  /** The sweep's final status. */
-  finish(status: SweepStatus, completedAt: string): void {
-    this.sql.exec("UPDATE sweep SET status = ?, completed_at = ?", status, completedAt);
-  }
-}
-
-function entryOf(row: ExperimentRow): ExperimentEntry {
-  return { index: row.idx, status: row.status, epochsDone: row.epochs_done, restarts: row.restarts };
 }
 
 function experimentView(row: ExperimentRow, values: GridValues): ExperimentView {

@@ -86,3 +86,8 @@ export function finalSweepStatus(experiments: readonly Pick<ExperimentView, "sta
   if (completed === experiments.length) return "completed";
   return completed === 0 ? "failed" : "partial";
 }
+
+/** Epochs done over all of a sweep's experiments: with its status and end, what tells two final records apart. */
+export function totalEpochsDone(view: Pick<SweepView, "experiments">): number {
+  return view.experiments.reduce((sum, e) => sum + e.epochsDone, 0);
+}

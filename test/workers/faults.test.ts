@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { parseSweepConfig, sweepExperiments } from "../../src/sweep/config";
+import { newRunnerRecord, RunnerRecords } from "../../workers/runner-record";
 import { sweepIdFor } from "../../workers/sweep-id";
 import { api, coordinatorStub, isFinal, runEngine, runnerStub, startSweep, waitForSweep } from "./helpers";
 
@@ -80,7 +81,7 @@ describe("the coordinator's watchdog", () => {
     // Runner 0 holds its spec but no alarm: as if its alarm was lost. start() sees the spec and does nothing.
     const spec = { sweepId: id, index: 0, config: sweepExperiments(parseSweepConfig(request, () => 0))[0].config };
     await runInDurableObject(runnerStub(id, 0), async (_, state) => {
-      await state.storage.put({ spec, state: "running", failures: 0 });
+      await new RunnerRecords(state.storage).put(newRunnerRecord(spec));
     });
     await startSweep(request, { "Idempotency-Key": key });
     const done = await waitForSweep(id, isFinal);

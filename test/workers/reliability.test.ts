@@ -9,9 +9,10 @@ import { loadDataset } from "../../workers/dataset-loader";
 import type { Env } from "../../workers/env";
 import { ResultsPublisher } from "../../workers/results-publisher";
 import { ResultsStore } from "../../workers/results-store";
+import { newRunnerRecord, RunnerRecords } from "../../workers/runner-record";
 import { coordinatorOf } from "../../workers/stubs";
 import { sweepIdFor } from "../../workers/sweep-id";
-import { api, coordinatorStub, isFinal, runEngine, runnerStub, startSweep, waitForSweep } from "./helpers";
+import { api, coordinatorStub, getSweep, isFinal, runEngine, runnerStub, startSweep, waitForSweep } from "./helpers";
 
 /** What a Durable Object instance holds that these tests replace. */
 type Patchable = { env: Env; publisher: ResultsPublisher };
@@ -74,10 +75,10 @@ describe("a runner's final report", () => {
     const request = { weightScales: [0.05], epochs: 2, trainSize: 100, seed: 13 };
     const s = spec(id, request);
     const direct = await runEngine(s.config);
-    const final = { status: "completed", epochsDone: 2, lists: { plain: direct.plain, batchNorm: direct.batchNorm } };
+    const final = { status: "completed" as const, epochsDone: 2, lists: { plain: direct.plain, batchNorm: direct.batchNorm } };
     // Finished, final report stored, no alarm: as if every send had failed and the object restarted.
     await runInDurableObject(runnerStub(id, 0), async (_, state) => {
-      await state.storage.put({ spec: s, state: "completed", final });
+      await new RunnerRecords(state.storage).put({ ...newRunnerRecord(s), state: "completed", final });
     });
     await startSweep(request, { "Idempotency-Key": key });
     const done = await waitForSweep(id, isFinal);
@@ -98,7 +99,7 @@ describe("an isolate reset mid-slice", () => {
     // Three slices started and never finished: the attempts counter says so, as a killed isolate leaves it.
     await runInDurableObject(runnerStub(id, 0), async (_, state) => {
       // No alarm: the coordinator's start() finds the spec and the watchdog wakes it.
-      await state.storage.put({ spec: spec(id, request), state: "running", attempts: 3, failures: 0 });
+      await new RunnerRecords(state.storage).put({ ...newRunnerRecord(spec(id, request)), attempts: 3 });
     });
     await startSweep(request, { "Idempotency-Key": key });
     const done = await waitForSweep(id, isFinal);
@@ -113,11 +114,11 @@ describe("an isolate reset mid-slice", () => {
     const request = { weightScales: [0.05], epochs: 1, trainSize: 100, seed: 15 };
     let seen: unknown;
     await runInDurableObject(runnerStub(id, 0), async (instance, state) => {
-      await state.storage.put({ spec: spec(id, request), state: "running", attempts: 1, failures: 0 });
+      await new RunnerRecords(state.storage).put({ ...newRunnerRecord(spec(id, request)), attempts: 1 });
       await state.storage.setAlarm(Date.now() + 60_000);
       // The slice's work, replaced by a look at storage: a killed isolate would leave exactly this.
       (instance as unknown as { load: () => Promise<never> }).load = async () => {
-        seen = await state.storage.get("attempts");
+        seen = (await new RunnerRecords(state.storage).get())?.attempts;
         throw new Error("stop here");
       };
     });
@@ -322,6 +323,31 @@ describe("the watchdog", () => {
     expect(done.experiments[0].error).toBe(
       "runner went quiet 3 times in a row (no report for 300 ms each); its isolate may exceed memory or CPU",
     );
+  });
+
+  it("keeps a runner's result that comes after it gave up (answered ok, not thrown away), and a retry takes it", async () => {
+    const key = "watchdog-late-1";
+    const id = await sweepIdFor(key);
+    const request = { weightScales: [0.05], epochs: 2, trainSize: 100, seed: 27 };
+    await runInDurableObject(coordinatorOf(env, id), (instance) => {
+      const coordinator = instance as unknown as Patchable;
+      coordinator.env = {
+        ...coordinator.env,
+        RUNNERS: fakeRunners({ start: async () => undefined, kick: async () => "restarted", retry: async () => true }),
+      };
+    });
+    await startSweep(request, { "Idempotency-Key": key });
+    expect((await waitForSweep(id, isFinal, 30_000)).status).toBe("failed");
+    const direct = await runEngine(spec(id, request).config);
+    const late = { status: "completed" as const, epochsDone: 2, lists: { plain: direct.plain, batchNorm: direct.batchNorm } };
+    expect(await coordinatorStub(id).report(0, late)).toBe("ok");
+    const kept = (await getSweep(id)).experiments[0];
+    expect(kept).toMatchObject({ status: "failed", epochsDone: 2, plain: direct.plain, batchNorm: direct.batchNorm });
+    expect(kept.error).toContain("its runner finished later: retry to take its result");
+    expect((await api(`/api/sweeps/${id}/experiments/0/retry`, { method: "POST" })).status).toBe(202);
+    const taken = await getSweep(id);
+    expect(taken.status).toBe("completed");
+    expect(taken.experiments[0]).toMatchObject({ status: "completed", plain: direct.plain });
   });
 
   it("goes on when one runner's start throws in the alarm: the others start, that one later", async () => {

@@ -38,8 +38,8 @@ describe("a small sweep over HTTP", () => {
       expect(e.testBatchNorm).toEqual(direct.testBatchNorm);
     }
 
-    const stored = await env.RESULTS.get(`result:${id}`, "json");
-    expect(stored).toEqual(done);
+    // KV is written once the sweep is final here, a moment after a reader may see it final.
+    await expect.poll(() => env.RESULTS.get(`result:${id}`, "json"), { timeout: 5000 }).toEqual(done);
 
     const csv = await api(`/api/sweeps/${id}/results.csv`);
     expect(csv.headers.get("Content-Type")).toMatch(/^text\/csv/);

@@ -1,6 +1,7 @@
 /** What a coordinator and its runners say to each other over RPC. */
 
-import type { AccuracyLists, ExperimentConfig } from "../src/experiment";
+import type { ExperimentConfig } from "../experiment/config";
+import type { AccuracyLists } from "../experiment/experiment";
 
 /** What a runner is asked to do. */
 export interface RunnerSpec {

@@ -1,0 +1,218 @@
+/**
+ * The lifecycle of a sweep and of its experiments, in one place: every status change as a pure
+ * function from a record and an event to the next record, the answer a runner gets, and the
+ * effects the change asks of the coordinator (tell viewers, give a place back, start a runner
+ * afresh). Changes that are not allowed are refused with a reason. No clock, no storage, no
+ * I/O: the coordinator stores what these return, and the simulator drives the same functions.
+ *
+ *   experiment: queued ──start──▶ running ──report completed──▶ completed
+ *                  │                 │  ├──report failed / watchdog gives up──▶ failed ──retry──▶ running
+ *                  └──── cancel ─────┴──┴──▶ cancelled
+ *   sweep:      queued ──first start──▶ running ──all experiments final──▶ completed | partial | failed
+ *                  └──────────── cancel ──────────────▶ cancelled          (retry: back to running)
+ */
+
+import type { AccuracyLists } from "../experiment/experiment";
+import type { KickResult, ReportAnswer, RunnerReport } from "./runner-protocol";
+import { type ExperimentStatus, finalSweepStatus, isFinalExperiment, isFinalSweep, type SweepStatus } from "./view";
+
+/** An experiment as its coordinator keeps it. */
+export interface ExperimentRecord {
+  index: number;
+  status: ExperimentStatus;
+  epochsDone: number;
+  lists: AccuracyLists;
+  error: string | null;
+  /** When its runner last showed life (ms since the epoch). */
+  lastReport: number;
+  /** Watchdog restarts in a row without progress. */
+  restarts: number;
+  /** The worker whose runner last reported. */
+  runner: string | null;
+}
+
+/** A sweep's own record. */
+export interface SweepRecord {
+  status: SweepStatus;
+  completedAt: string | null;
+}
+
+/** What happens to an experiment. */
+export type ExperimentEvent =
+  /** Its runner took `start()`. */
+  | { type: "start" }
+  /** Its runner reported. */
+  | { type: "report"; report: RunnerReport }
+  /** The watchdog woke its quiet runner and found this. */
+  | { type: "woken"; found: KickResult | "unreachable" }
+  /** The watchdog gives up on a runner quiet too often in a row. */
+  | { type: "quietTooLong"; error: string }
+  /** An explicit retry its runner took; `fromSeed`: the runner starts over, its lists with it. */
+  | { type: "retry"; fromSeed: boolean }
+  /** An explicit retry of a failed experiment whose runner finished after all: its late result is taken. */
+  | { type: "takeLateResult"; epochs: number };
+
+/** What a change asks of the coordinator besides storing the record. */
+export type ExperimentEffect =
+  /** Viewers are told the experiment's new record. */
+  | { type: "tell" }
+  /** The experiment's place is free (the Quota's, and one of the sweep's runners). */
+  | { type: "freePlace" }
+  /** Its runner lost everything: it is started again from the seed. */
+  | { type: "startAfresh" };
+
+/** An allowed change: the next record (the same one when nothing changes), the answer, the effects. */
+export interface ExperimentStep {
+  next: ExperimentRecord;
+  answer: ReportAnswer;
+  effects: ExperimentEffect[];
+}
+
+/** A change that is not allowed, and why. */
+export interface Refusal {
+  refused: string;
+}
+
+const EMPTY_LISTS: AccuracyLists = { plain: [], batchNorm: [] };
+
+const unchanged = (record: ExperimentRecord, answer: ReportAnswer = "ok"): ExperimentStep => ({
+  next: record,
+  answer,
+  effects: [],
+});
+
+const changed = (next: ExperimentRecord, ...effects: ExperimentEffect[]): ExperimentStep => ({
+  next,
+  answer: "ok",
+  effects: [{ type: "tell" }, ...effects],
+});
+
+/** A runner's report to an experiment that is final here: acknowledged when it is final too, else stopped. */
+function reportToFinal(record: ExperimentRecord, report: RunnerReport): ExperimentStep {
+  if (record.status === "failed" && report.status === "completed" && record.epochsDone <= report.epochsDone) {
+    // The watchdog gave up, yet the runner finished: its lists are kept, the status stays failed
+    // (final statuses change only by an explicit retry, which then takes them).
+    return changed({
+      ...record,
+      epochsDone: report.epochsDone,
+      lists: report.lists,
+      runner: report.runner ?? record.runner,
+      error: `${record.error ?? "failed"}; its runner finished later: retry to take its result`,
+    });
+  }
+  return unchanged(record, report.status === "completed" || report.status === "failed" ? "ok" : "stop");
+}
+
+/** A runner's report to an experiment that is queued (its start not yet recorded) or running. */
+function reportToOpen(record: ExperimentRecord, report: RunnerReport, now: number): ExperimentStep {
+  switch (report.status) {
+    case "running":
+    case "completed": {
+      // An older report (reordered, repeated) changes nothing but shows the runner alive.
+      if (report.epochsDone < record.epochsDone) return unchanged({ ...record, lastReport: now });
+      const next: ExperimentRecord = {
+        ...record,
+        status: report.status,
+        epochsDone: report.epochsDone,
+        lists: report.lists,
+        error: null,
+        lastReport: now,
+        // Progress ends a run of watchdog restarts: the cap counts restarts in a row.
+        restarts: 0,
+        runner: report.runner ?? record.runner,
+      };
+      return report.status === "completed" ? changed(next, { type: "freePlace" }) : changed(next);
+    }
+    case "retrying":
+      return changed({ ...record, status: "running", error: report.error, lastReport: now });
+    case "failed":
+      return changed({ ...record, status: "failed", error: report.error, lastReport: now }, { type: "freePlace" });
+  }
+}
+
+/** The next record of an experiment after `event`, at time `now`, in a sweep whose record is `sweep`. */
+export function experimentStep(
+  sweep: SweepRecord,
+  record: ExperimentRecord,
+  event: ExperimentEvent,
+  now: number,
+): ExperimentStep | Refusal {
+  switch (event.type) {
+    case "report":
+      // A cancelled sweep stops every runner that still reports.
+      if (sweep.status === "cancelled") return unchanged(record, "stop");
+      return isFinalExperiment(record.status) ? reportToFinal(record, event.report) : reportToOpen(record, event.report, now);
+    case "start":
+      if (record.status !== "queued") return { refused: `experiment ${record.index} is ${record.status}, not queued` };
+      return changed({ ...record, status: "running", lastReport: now });
+    case "woken":
+      if (record.status !== "running") return { refused: `experiment ${record.index} is ${record.status}, not running` };
+      // A slice is scheduled: alive, only slow.
+      if (event.found === "busy") return unchanged({ ...record, lastReport: now });
+      if (event.found === "lost") {
+        // It holds nothing and starts again from its seed: so do its lists here.
+        return changed(
+          { ...record, epochsDone: 0, lists: EMPTY_LISTS, restarts: record.restarts + 1, lastReport: now },
+          { type: "startAfresh" },
+        );
+      }
+      return unchanged({ ...record, restarts: record.restarts + 1, lastReport: now });
+    case "quietTooLong":
+      if (record.status !== "running") return { refused: `experiment ${record.index} is ${record.status}, not running` };
+      return changed({ ...record, status: "failed", error: event.error, lastReport: now }, { type: "freePlace" });
+    case "retry":
+    case "takeLateResult": {
+      if (sweep.status === "cancelled") return { refused: "the sweep is cancelled" };
+      if (record.status !== "failed") {
+        return { refused: `experiment ${record.index} is ${record.status}; only a failed experiment can be retried` };
+      }
+      if (event.type === "takeLateResult") {
+        if (record.epochsDone < event.epochs) return { refused: `experiment ${record.index} holds no finished result` };
+        return changed({ ...record, status: "completed", error: null, lastReport: now }, { type: "freePlace" });
+      }
+      const lists = event.fromSeed ? { epochsDone: 0, lists: EMPTY_LISTS } : {};
+      return changed({ ...record, ...lists, status: "running", error: null, restarts: 0, lastReport: now });
+    }
+  }
+}
+
+/** What happens to a sweep as a whole. */
+export type SweepEvent =
+  /** One of its experiments started or reported progress. */
+  | { type: "experimentStarted" }
+  /** Its experiments' statuses now: it ends once every one is final. */
+  | { type: "experimentsAre"; statuses: readonly ExperimentStatus[]; at: string }
+  | { type: "cancel"; at: string }
+  /** A failed experiment runs again. */
+  | { type: "reopen" };
+
+/** What a sweep's change asks of the coordinator. */
+export type SweepEffect =
+  /** The sweep ended: viewers get the end, places go back, KV gets the final record, retention is armed. */
+  { type: "ended" };
+
+/** The next record of a sweep after `event`. */
+export function sweepStep(sweep: SweepRecord, event: SweepEvent): { next: SweepRecord; effects: SweepEffect[] } | Refusal {
+  switch (event.type) {
+    case "experimentStarted":
+      return { next: sweep.status === "queued" ? { ...sweep, status: "running" } : sweep, effects: [] };
+    case "experimentsAre": {
+      if (isFinalSweep(sweep.status) || event.statuses.some((s) => !isFinalExperiment(s))) return { next: sweep, effects: [] };
+      const status = finalSweepStatus(event.statuses.map((s) => ({ status: s })));
+      return { next: { status, completedAt: event.at }, effects: [{ type: "ended" }] };
+    }
+    case "cancel":
+      if (isFinalSweep(sweep.status)) {
+        return { refused: `sweep is already ${sweep.status}; only a queued or running sweep can be cancelled` };
+      }
+      return { next: { status: "cancelled", completedAt: event.at }, effects: [{ type: "ended" }] };
+    case "reopen":
+      if (sweep.status === "cancelled") return { refused: "the sweep is cancelled" };
+      return { next: { status: "running", completedAt: null }, effects: [] };
+  }
+}
+
+/** An open experiment of a sweep being cancelled: cancelled too (a final one keeps its status). */
+export function cancelExperiment(record: ExperimentRecord): ExperimentRecord {
+  return isFinalExperiment(record.status) ? record : { ...record, status: "cancelled" };
+}
