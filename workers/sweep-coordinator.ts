@@ -51,6 +51,8 @@ export class SweepCoordinator extends DurableObject<Env> {
   private readonly publisher: ResultsPublisher;
   /** Set by purge(): nothing is published or scheduled any more, so a deleted KV key stays deleted. */
   private purging = false;
+  /** Set while alarm() runs: the alarm being run still reads as set. */
+  private inAlarm = false;
   /** Why queued experiments wait (MAX_RUNNING_EXPERIMENTS across all sweeps), shown in the view; undefined when none do. */
   private waiting: string | undefined;
 
@@ -336,6 +338,7 @@ export class SweepCoordinator extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const sweep = this.table.sweep();
     if (!sweep || this.purging) return;
+    this.inAlarm = true;
     try {
       if (!isFinalSweep(sweep.status)) {
         await this.startQueued(sweep.id, sweep.config);
@@ -351,14 +354,17 @@ export class SweepCoordinator extends DurableObject<Env> {
       if (!isFinalSweep(this.table.sweep()?.status ?? "cancelled")) {
         await this.armAlarm(Date.now() + tuning(this.env, "WATCHDOG_INTERVAL_MS"));
       }
+      this.inAlarm = false;
     }
   }
 
   /** Sets the alarm for `at` unless one is set sooner: a sooner wake-up (a free place, a KV write due) stands. */
   private async armAlarm(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
-    // Inside alarm() the running alarm may still read as set (in the past): it does not count.
-    if (current === null || current <= Date.now() || current > at) await this.ctx.storage.setAlarm(at);
+    // Inside alarm() the running alarm may still read as set (in the past): it does not count. Outside,
+    // a past one is about to run (and re-arms what is due after it): replacing it would lose it.
+    const stale = this.inAlarm && current !== null && current <= Date.now();
+    if (current === null || stale || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   private async startQueued(sweepId: string, config: SweepConfig): Promise<void> {
