@@ -14,7 +14,6 @@
 
 import { DurableObject } from "cloudflare:workers";
 import {
-  isFinalExperiment,
   isFinalSweep,
   LIVE_CLOSE,
   type LiveMessage,
@@ -24,12 +23,13 @@ import {
   sweepLinks,
 } from "../src/sweep";
 import {
+  type Change,
   cancelExperiment,
   type ExperimentEvent,
   type ExperimentStep,
+  experimentChange,
   experimentStep,
   type Refusal,
-  type SweepEvent,
   sweepStep,
 } from "../src/sweep/lifecycle";
 import type { ReportAnswer, RunnerReport } from "../src/sweep/runner-protocol";
@@ -193,33 +193,25 @@ export class SweepCoordinator extends DurableObject<Env> {
    * record, the sweep's (running once one starts; final once all are final, or running again on a
    * retry) are stored in one transaction, and viewers told, before anything is awaited.
    */
-  private apply(index: number, event: ExperimentEvent): { step: ExperimentStep; ended: boolean } | Refusal {
+  private apply(index: number, event: ExperimentEvent): Change | Refusal {
     const sweep = this.table.sweepRecord();
     const record = this.table.experimentRecord(index);
     if (!sweep || !record || this.purging) return { refused: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
-    const step = experimentStep(sweep, record, event, Date.now());
-    if ("refused" in step) return step;
-    let ended = false;
+    let change: Change | Refusal = { refused: "not applied" };
     this.ctx.storage.transactionSync(() => {
-      if (step.next !== record) this.table.saveExperiment(step.next);
-      const sweepEvents: SweepEvent[] = [];
-      if (event.type === "retry" || event.type === "takeLateResult") sweepEvents.push({ type: "reopen" });
-      if (step.next.status === "running" || step.next.status === "completed") sweepEvents.push({ type: "experimentStarted" });
-      if (isFinalExperiment(step.next.status) && step.next.status !== record.status) {
-        sweepEvents.push({ type: "experimentsAre", statuses: this.table.statuses(), at: new Date().toISOString() });
-      }
-      let next = sweep;
-      for (const e of sweepEvents) {
-        const changed = sweepStep(next, e);
-        if ("refused" in changed) continue;
-        next = changed.next;
-        ended ||= changed.effects.some((x) => x.type === "ended");
-      }
-      if (next !== sweep) this.table.saveSweep(next);
+      change = experimentChange(sweep, record, event, Date.now(), (next) => {
+        this.table.saveExperiment(next);
+        return this.table.statuses();
+      });
+      if ("refused" in change) return;
+      if (change.step.next !== record) this.table.saveExperiment(change.step.next);
+      if (change.sweep !== sweep) this.table.saveSweep(change.sweep);
     });
+    if ("refused" in change) return change;
+    const { step, ended } = change as Change;
     if (step.effects.some((e) => e.type === "tell")) this.announce(index);
     else if (ended) this.announce();
-    return { step, ended };
+    return change;
   }
 
   /** {@link apply}, then what the change asks: places given back, a runner started afresh, the end published. */

@@ -216,3 +216,44 @@ export function sweepStep(sweep: SweepRecord, event: SweepEvent): { next: SweepR
 export function cancelExperiment(record: ExperimentRecord): ExperimentRecord {
   return isFinalExperiment(record.status) ? record : { ...record, status: "cancelled" };
 }
+
+/** An experiment's change with what it does to its sweep. */
+export interface Change {
+  step: ExperimentStep;
+  /** The sweep's next record (the same one when unchanged). */
+  sweep: SweepRecord;
+  /** The sweep ended with this change. */
+  ended: boolean;
+}
+
+/**
+ * An experiment's event and its consequence for the sweep, as the coordinator applies it: a retry
+ * makes the sweep run again, a start or progress makes a queued sweep run, and the sweep ends when
+ * this change leaves every experiment final. `statusesAfter` gives every experiment's status with
+ * this change made (the coordinator reads them from storage inside the same transaction).
+ */
+export function experimentChange(
+  sweep: SweepRecord,
+  record: ExperimentRecord,
+  event: ExperimentEvent,
+  now: number,
+  statusesAfter: (next: ExperimentRecord) => readonly ExperimentStatus[],
+): Change | Refusal {
+  const step = experimentStep(sweep, record, event, now);
+  if ("refused" in step) return step;
+  const events: SweepEvent[] = [];
+  if (event.type === "retry" || event.type === "takeLateResult") events.push({ type: "reopen" });
+  if (step.next.status === "running" || step.next.status === "completed") events.push({ type: "experimentStarted" });
+  if (isFinalExperiment(step.next.status) && step.next.status !== record.status) {
+    events.push({ type: "experimentsAre", statuses: statusesAfter(step.next), at: new Date(now).toISOString() });
+  }
+  let next = sweep;
+  let ended = false;
+  for (const e of events) {
+    const changed = sweepStep(next, e);
+    if ("refused" in changed) continue;
+    next = changed.next;
+    ended ||= changed.effects.some((x) => x.type === "ended");
+  }
+  return { step, sweep: next, ended };
+}
