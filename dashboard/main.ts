@@ -8,9 +8,11 @@ import {
   isFinalSweep,
   type LiveMessage,
   liveUrl,
+  MAX_COMPARED,
   SweepConfigError,
   type SweepView,
   scaleTitle,
+  sweepLinks,
 } from "../src/sweep";
 import type { ApiErrorBody } from "../workers/api-error";
 import type { AppType } from "../workers/app";
@@ -181,11 +183,11 @@ async function watch(id: string): Promise<void> {
   $("current").hidden = false;
   delete $("current").dataset.final;
   $("current-id").textContent = id;
-  const base = `/api/sweeps/${id}`;
-  $<HTMLAnchorElement>("link-json").href = base;
-  $<HTMLAnchorElement>("link-csv").href = `${base}/results.csv`;
-  $<HTMLAnchorElement>("link-svg").href = `${base}/plot.svg`;
-  $<HTMLAnchorElement>("link-summary").href = `${base}/summary.svg`;
+  const links = sweepLinks(id);
+  $<HTMLAnchorElement>("link-json").href = links.self;
+  $<HTMLAnchorElement>("link-csv").href = links.csv;
+  $<HTMLAnchorElement>("link-svg").href = links.plot;
+  $<HTMLAnchorElement>("link-summary").href = links.summary;
   $("figure").replaceChildren();
   $("summary").replaceChildren();
   history.replaceState(null, "", `#${id}`);
@@ -209,9 +211,7 @@ async function watch(id: string): Promise<void> {
 /** The links' downloads go through fetch, so that they carry the token. */
 function download(kind: "self" | "csv" | "plot" | "summary"): void {
   if (!current) return;
-  const base = `/api/sweeps/${current.id}`;
-  const path = { self: base, csv: `${base}/results.csv`, plot: `${base}/plot.svg`, summary: `${base}/summary.svg` }[kind];
-  void get(path).then(async (res) => {
+  void get(sweepLinks(current.id)[kind]).then(async (res) => {
     if (!checked(res).ok) return;
     const url = URL.createObjectURL(await res.blob());
     window.open(url, "_blank");
@@ -311,7 +311,9 @@ $("token-form").addEventListener("submit", (ev) => {
 $("show-test").addEventListener("change", () => current && renderFigures(current.id));
 $("grid-add").addEventListener("click", () => addGridRow(form));
 $("compare").addEventListener("click", async () => {
-  const ids = [...document.querySelectorAll<HTMLInputElement>("#sweeps input:checked")].map((c) => c.value).slice(0, 4);
+  const ids = [...document.querySelectorAll<HTMLInputElement>("#sweeps input:checked")]
+    .map((c) => c.value)
+    .slice(0, MAX_COMPARED);
   if (ids.length === 0) return;
   const url = api()["compare.svg"].$url();
   url.searchParams.set("ids", ids.join(","));

@@ -74,7 +74,7 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
   };
   const experiments = sweepExperiments(config);
   // One experiment per grid combination stands for its scales and repeats (same shape and work).
-  const shapes = experiments.filter((e) => e.repeat === 0 && e.index % config.weightScales.length === 0);
+  const shapes = experiments.filter((e) => e.repeat === 0 && e.scale === 0);
   const worst = (measure: (c: ExperimentConfig) => number) =>
     shapes.reduce((a, b) => (measure(b.config) > measure(a.config) ? b : a));
   const points = resultPoints(config);

@@ -8,6 +8,7 @@ import {
   compareSvg,
   gridCombinationCount,
   isFinalSweep,
+  MAX_COMPARED,
   parseSweepConfig,
   plotSvg,
   resultsCsvLines,
@@ -19,7 +20,7 @@ import {
   totalEpochsDone,
 } from "../src/sweep";
 import { admit } from "./admission";
-import { type ApiErrorBody, apiError, onError } from "./api-error";
+import { type ApiErrorBody, apiError, errorBody, onError } from "./api-error";
 import { publicRead, requireReader, requireToken } from "./auth";
 import type { Env } from "./env";
 import { issueTicket, validTicket } from "./live-ticket";
@@ -92,7 +93,7 @@ async function findSweep(env: Env, id: string): Promise<SweepView> {
 /** 429 for a sweep past the day's work: when the day resets, and the day's figures. */
 function dailyLimitReached(work: number, today: DayFigures): Response {
   const message = `this sweep's ${work.toExponential(2)} multiply-adds would pass today's limit (DAILY_WORK_LIMIT ${today.limit.toExponential(2)}; ${today.used.toExponential(2)} used, ${today.left.toExponential(2)} left); the day resets at midnight UTC`;
-  const body: ApiErrorBody & { today: DayFigures } = { error: { code: "daily_limit", message }, today };
+  const body: ApiErrorBody & { today: DayFigures } = { ...errorBody("daily_limit", message), today };
   return Response.json(body, { status: 429, headers: { "Retry-After": String(today.resetsInSeconds) } });
 }
 
@@ -263,9 +264,6 @@ const api = new Hono<ConfigEnv>()
     return c.json({ id, status: view.status, links: sweepLinks(id) }, 202);
   });
 
-/** Sweeps a comparison may overlay. */
-const MAX_COMPARED = 4;
-
 const compare = new Hono<AppEnv>().get("/compare.svg", requireReader, async (c) => {
   // The same sweep named twice is drawn once: each view is parsed once.
   const ids = [...new Set((c.req.query("ids") ?? "").split(",").filter(Boolean))];
@@ -282,9 +280,7 @@ export const app = new Hono<AppEnv>()
   .use("/api/*", refuseOtherPages)
   .route("/api", api)
   .route("/api", compare)
-  .notFound((c) =>
-    c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),
-  )
+  .notFound((c) => c.json(errorBody("not_found", `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404))
   .onError(onError);
 
 /** The API's type, for Hono's typed client (`hono/client`). */

@@ -10,23 +10,19 @@
 import { bearerAuth } from "hono/bearer-auth";
 import { createMiddleware } from "hono/factory";
 import { timingSafeEqual } from "hono/utils/buffer";
-import { type ApiErrorBody, apiError } from "./api-error";
+import { apiError, errorBody } from "./api-error";
 import type { Env } from "./env";
 
 const NEEDS_TOKEN = "this server needs Authorization: Bearer <SWEEP_TOKEN>";
 
-function body(code: string, message: string): ApiErrorBody {
-  return { error: { code, message } };
-}
-
 const checkToken = bearerAuth<{ Bindings: Env }>({
   verifyToken: (token, c) => timingSafeEqual(c.env.SWEEP_TOKEN ?? "", token),
-  noAuthenticationHeader: { message: body("unauthorized", NEEDS_TOKEN) },
+  noAuthenticationHeader: { message: errorBody("unauthorized", NEEDS_TOKEN) },
   // Hono answers 400 here: the header is not `Bearer <token68>` (letters, digits and -._~+/ then = padding).
   invalidAuthenticationHeader: {
-    message: body("bad_authorization", "Authorization must be Bearer <token>, the token of letters, digits and -._~+/ only"),
+    message: errorBody("bad_authorization", "Authorization must be Bearer <token>, the token of letters, digits and -._~+/ only"),
   },
-  invalidToken: { message: body("unauthorized", NEEDS_TOKEN) },
+  invalidToken: { message: errorBody("unauthorized", NEEDS_TOKEN) },
 });
 
 /** Answers 401 unless the request carries the token, or the server is explicitly open. */

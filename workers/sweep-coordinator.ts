@@ -33,6 +33,7 @@ import {
   sweepStep,
 } from "../src/sweep/lifecycle";
 import type { ReportAnswer, RunnerReport } from "../src/sweep/runner-protocol";
+import { errorResponse } from "./api-error";
 import { type Env, tuning } from "./env";
 import { KV_WRITE_INTERVAL_MS, ResultsPublisher } from "./results-publisher";
 import { ResultsStore } from "./results-store";
@@ -108,9 +109,9 @@ export class SweepCoordinator extends DurableObject<Env> {
    */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return Response.json({ error: { code: "upgrade_required", message: "this endpoint speaks WebSocket" } }, { status: 426 });
+      return errorResponse(426, "upgrade_required", "this endpoint speaks WebSocket");
     }
-    if (!this.table.exists()) return Response.json({ error: { code: "not_found", message: "no such sweep" } }, { status: 404 });
+    if (!this.table.exists()) return errorResponse(404, "not_found", "no such sweep");
     const [client, server] = Object.values(new WebSocketPair());
     const limit = tuning(this.env, "MAX_VIEWERS_PER_SWEEP");
     if (this.ctx.getWebSockets().length >= limit) {

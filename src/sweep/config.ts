@@ -4,12 +4,11 @@
  */
 
 import type { ExperimentConfig } from "../experiment/config";
-import type { Activation } from "../nn/multi-layer-net";
-import type { OptimizerKind } from "../nn/optimizers/optimizer";
 import {
   FIELD_NAMES,
   type FieldName,
   type FieldRule,
+  type FieldValue,
   GRID_FIELDS,
   type GridField,
   MAX_EXPERIMENTS,
@@ -17,29 +16,14 @@ import {
   SWEEP_FIELDS,
 } from "./fields";
 
+/** A validated sweep configuration, every field filled: its types are the schema's (fields.ts). */
+export type SweepConfig = { [F in Exclude<FieldName, "grid">]: FieldValue<F> } & { grid: Grid };
+
 /** A grid: fields of the request, each with the values to sweep. */
-export type Grid = { [F in GridField]?: SweepConfig[F][] };
+export type Grid = { [F in GridField]?: FieldValue<F>[] };
 
 /** One combination of a grid's values (empty without a grid). */
-export type GridValues = { [F in GridField]?: SweepConfig[F] };
-
-/** A validated sweep configuration, every field filled. */
-export interface SweepConfig {
-  weightScales: number[];
-  epochs: number;
-  seed: number;
-  repeats: number;
-  trainSize: number;
-  testSize: number;
-  batchSize: number;
-  learningRate: number;
-  hiddenSizes: number[];
-  activation: Activation;
-  optimizer: OptimizerKind;
-  weightDecay: number;
-  dropout: number;
-  grid: Grid;
-}
+export type GridValues = { [F in GridField]?: FieldValue<F> };
 
 /** What a client may send: any subset of the fields. */
 export type SweepRequest = Partial<SweepConfig>;
@@ -170,8 +154,10 @@ export function parseSweepConfig(body: unknown, pickSeed: () => number): SweepCo
     config[name] = given === undefined ? structuredClone(spec.default) : checkValue(name, spec.rule, given);
   }
   config.seed ??= pickSeed();
-  checkCrossFieldRules(config as unknown as SweepConfig);
-  return config as unknown as SweepConfig;
+  // Every field was checked by its rule above, which is what the schema's types say.
+  const checked = config as SweepConfig;
+  checkCrossFieldRules(checked);
+  return checked;
 }
 
 /** The field a {@link SweepConfigError} names, without its index (`hiddenSizes[2]` → hiddenSizes). */
@@ -183,6 +169,8 @@ export function fieldOf(error: SweepConfigError): FieldName | undefined {
 /** One experiment of a sweep: which scale, grid combination and repeat, and its full configuration. */
 export interface SweepExperiment {
   index: number;
+  /** Position of its weight scale in the request's list. */
+  scale: number;
   repeat: number;
   /** Index into {@link gridCombinations}; 0 without a grid. */
   combination: number;
@@ -200,9 +188,10 @@ export function sweepExperiments(sweep: SweepConfig): SweepExperiment[] {
   const out: SweepExperiment[] = [];
   for (let repeat = 0; repeat < repeats; repeat++) {
     combinations.forEach((values, combination) => {
-      weightScales.forEach((weightScale) => {
+      weightScales.forEach((weightScale, scale) => {
         out.push({
           index: out.length,
+          scale,
           repeat,
           combination,
           config: { ...rest, ...values, weightScale, seed: (seed + repeat) >>> 0 },

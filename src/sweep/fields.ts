@@ -56,124 +56,130 @@ const list = (minLength: number, maxLength: number, item: FieldRule): FieldRule 
 
 const d = EXPERIMENT_DEFAULTS;
 
+/** A field whose values are of type T: the request's types are derived from these. */
+const field = <T>(spec: FieldSpec<T>): FieldSpec<T> => spec;
+
 /** The fields, in the order the API documents them. */
 export const SWEEP_FIELDS = {
-  weightScales: {
+  weightScales: field<number[]>({
     rule: list(1, MAX_EXPERIMENTS, number(0, undefined, true)),
     default: [...BOOK_WEIGHT_SCALES],
     defaultText: "`logspace(0, -4, 16)`",
     flag: "scales",
     label: "weight scales",
     help: "initial weight scales, one experiment each (and per repeat)",
-  } satisfies FieldSpec<number[]>,
-  epochs: {
+  }),
+  epochs: field<number>({
     rule: integer(1, 1000),
     default: d.epochs,
     defaultText: String(d.epochs),
     flag: "epochs",
     label: "epochs",
     help: "evaluations of both networks, one per epoch; the first after one step",
-  } satisfies FieldSpec<number>,
-  seed: {
+  }),
+  seed: field<number>({
     rule: integer(0, 0xffffffff),
     default: undefined,
     defaultText: "drawn and recorded",
     flag: "seed",
     label: "seed (empty: random)",
     help: "numpy RandomState seed of the first repeat",
-  } satisfies FieldSpec<number>,
-  repeats: {
+  }),
+  repeats: field<number>({
     rule: integer(1, MAX_EXPERIMENTS),
     default: 1,
     defaultText: "1",
     flag: "repeats",
     label: "repeats",
     help: `seeds seed … seed + repeats − 1; at most ${MAX_EXPERIMENTS} experiments in all`,
-  } satisfies FieldSpec<number>,
-  trainSize: {
+  }),
+  trainSize: field<number>({
     rule: integer(1, 60000),
     default: d.trainSize,
     defaultText: String(d.trainSize),
     flag: "train-size",
     label: "train size",
     help: "the first images of MNIST's training set",
-  } satisfies FieldSpec<number>,
-  testSize: {
+  }),
+  testSize: field<number>({
     rule: integer(0, 10000),
     default: d.testSize,
     defaultText: String(d.testSize),
     flag: "test-size",
     label: "test size",
     help: "test images measured at each epoch (0: none)",
-  } satisfies FieldSpec<number>,
-  batchSize: {
+  }),
+  batchSize: field<number>({
     rule: integer(1, 60000),
     default: d.batchSize,
     defaultText: String(d.batchSize),
     flag: "batch-size",
     label: "batch size",
     help: "images per step, drawn with replacement; at most trainSize",
-  } satisfies FieldSpec<number>,
-  learningRate: {
+  }),
+  learningRate: field<number>({
     rule: number(0, 1000, true),
     default: d.learningRate,
     defaultText: String(d.learningRate),
     flag: "lr",
     label: "learning rate",
     help: "the optimizer's learning rate",
-  } satisfies FieldSpec<number>,
-  hiddenSizes: {
+  }),
+  hiddenSizes: field<number[]>({
     rule: list(1, 16, integer(1, 4096)),
     default: [...d.hiddenSizes],
     defaultText: `\`[${d.hiddenSizes.join(",")}]\``,
     flag: "hidden",
     label: "hidden sizes",
     help: "units of each hidden layer",
-  } satisfies FieldSpec<number[]>,
-  activation: {
+  }),
+  activation: field<Activation>({
     rule: choice(ACTIVATIONS),
     default: d.activation,
     defaultText: `\`${d.activation}\``,
     flag: "activation",
     label: "activation",
     help: "activation of the hidden layers",
-  } satisfies FieldSpec<Activation>,
-  optimizer: {
+  }),
+  optimizer: field<OptimizerKind>({
     rule: choice(OPTIMIZER_KINDS),
     default: d.optimizer,
     defaultText: `\`${d.optimizer}\``,
     flag: "optimizer",
     label: "optimizer",
     help: "update rule (the book's chapter 6)",
-  } satisfies FieldSpec<OptimizerKind>,
-  weightDecay: {
+  }),
+  weightDecay: field<number>({
     rule: number(0, 1000),
     default: d.weightDecay,
     defaultText: String(d.weightDecay),
     flag: "weight-decay",
     label: "weight decay",
     help: "L2 penalty λ on the weights",
-  } satisfies FieldSpec<number>,
-  dropout: {
+  }),
+  dropout: field<number>({
     rule: number(0, 0.99),
     default: d.dropout,
     defaultText: String(d.dropout),
     flag: "dropout",
     label: "dropout",
     help: "dropout ratio after each hidden activation (0: none)",
-  } satisfies FieldSpec<number>,
-  grid: {
+  }),
+  grid: field<Partial<Record<GridField, unknown[]>>>({
     rule: { kind: "grid", fields: GRID_FIELDS, maxValues: 16 },
     default: {},
     defaultText: "`{}`",
     flag: "grid",
     label: "grid",
     help: "more fields to sweep, each with its values (field=v1,v2; list values split by /); every combination runs",
-  } satisfies FieldSpec<Record<string, unknown[]>>,
+  }),
 } as const;
 
 /** A field's name. */
 export type FieldName = keyof typeof SWEEP_FIELDS;
+
+/** The type of field `F`'s values, from the schema. */
+export type FieldValue<F extends FieldName> = (typeof SWEEP_FIELDS)[F] extends FieldSpec<infer T> ? T : never;
 
 /** Every field's name, in order. */
 export const FIELD_NAMES = Object.keys(SWEEP_FIELDS) as FieldName[];

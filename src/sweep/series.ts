@@ -1,6 +1,6 @@
 /** Groups a sweep's experiments by weight scale and reduces repeats to mean, min and max per epoch. */
 
-import type { ExperimentView, SweepView } from "./view";
+import { type ExperimentView, experimentsAt, type SweepView } from "./view";
 
 /** Mean and band of one curve over the repeats of a scale. */
 export interface Band {
@@ -35,9 +35,7 @@ export function band(lists: readonly number[][]): Band {
 /** Panels of one grid combination (0 without a grid), in the order of the sweep's weight scales. */
 export function panels(view: SweepView, combination = 0): Panel[] {
   return view.config.weightScales.map((weightScale, s) => {
-    const runs = view.experiments.filter(
-      (e) => (e.combination ?? 0) === combination && e.index % view.config.weightScales.length === s,
-    );
+    const runs = experimentsAt(view, combination, s);
     const pick = (f: (e: ExperimentView) => number[] | undefined) => runs.flatMap((e) => (f(e) ? [f(e) as number[]] : []));
     const panel: Panel = {
       weightScale,

@@ -6,7 +6,7 @@
 
 import { type GridValues, gridCombinations } from "./config";
 import { combinationTitle, escapeXml } from "./titles";
-import type { ExperimentView, SweepView } from "./view";
+import { type ExperimentView, experimentsAt, type SweepView } from "./view";
 
 const WIDTH = 720;
 const HEIGHT = 420;
@@ -31,8 +31,7 @@ export function summarySeries(view: SweepView): SummarySeries[] {
   combinations.forEach((values, combination) => {
     for (const network of networks) {
       const points = view.config.weightScales.flatMap((weightScale, s) => {
-        const finals = view.experiments
-          .filter((e) => (e.combination ?? 0) === combination && e.index % view.config.weightScales.length === s)
+        const finals = experimentsAt(view, combination, s)
           .flatMap((e: ExperimentView) => {
             const list = e[network];
             return list && list.length > 0 ? [list[list.length - 1]] : [];

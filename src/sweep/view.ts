@@ -67,6 +67,9 @@ export interface SweepSummary {
   experiments: number;
 }
 
+/** Sweeps a comparison may overlay. */
+export const MAX_COMPARED = 4;
+
 /** Where a sweep's representations are served. */
 export function sweepLinks(id: string): { self: string; csv: string; plot: string; summary: string; live: string } {
   const base = `/api/sweeps/${id}`;
@@ -90,4 +93,25 @@ export function finalSweepStatus(experiments: readonly Pick<ExperimentView, "sta
 /** Epochs done over all of a sweep's experiments: with its status and end, what tells two final records apart. */
 export function totalEpochsDone(view: Pick<SweepView, "experiments">): number {
   return view.experiments.reduce((sum, e) => sum + e.epochsDone, 0);
+}
+
+/**
+ * The experiments of grid combination `combination` at the sweep's `s`-th weight scale, one per
+ * repeat: each experiment's combination and repeat say where it belongs, and within them the
+ * scales come in the order of their indices.
+ */
+export function experimentsAt(view: Pick<SweepView, "experiments">, combination: number, s: number): ExperimentView[] {
+  const groups = new Map<number, ExperimentView[]>();
+  for (const e of view.experiments) {
+    if ((e.combination ?? 0) !== combination) continue;
+    const group = groups.get(e.repeat) ?? [];
+    group.push(e);
+    groups.set(e.repeat, group);
+  }
+  return [...groups.keys()]
+    .sort((a, b) => a - b)
+    .flatMap((repeat) => {
+      const group = (groups.get(repeat) ?? []).sort((a, b) => a.index - b.index);
+      return group[s] ? [group[s]] : [];
+    });
 }

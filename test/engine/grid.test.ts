@@ -11,7 +11,7 @@ import {
 import { plotSvg } from "../../src/sweep/plot-svg";
 import { resultsCsvLines } from "../../src/sweep/results-csv";
 import { summarySeries, summarySvg } from "../../src/sweep/summary-svg";
-import type { SweepView } from "../../src/sweep/view";
+import { experimentsAt, type SweepView } from "../../src/sweep/view";
 import { ALL_FIELDS_GRID, SIX_FIELDS_GRID } from "../shared/hostile-bodies";
 
 const parse = (request: unknown) => parseSweepConfig(request, () => 9);
@@ -198,5 +198,17 @@ describe("one grid combination by its index", () => {
     const all = gridCombinations(grid);
     expect(all).toHaveLength(12);
     for (const [k, c] of all.entries()) expect(gridCombinationAt(grid, k)).toEqual(c);
+  });
+});
+
+describe("where an experiment belongs", () => {
+  it("is read from its combination and repeat, the scales in index order, even when two scales are equal", () => {
+    const view = gridView({ weightScales: [0.1, 0.1, 0.01], epochs: 3, repeats: 2, grid: { optimizer: ["sgd", "adam"] } });
+    expect(sweepExperiments(view.config).map((e) => e.scale)).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2]);
+    expect(experimentsAt(view, 1, 1).map((e) => e.index)).toEqual([4, 10]);
+    expect(experimentsAt(view, 0, 2).map((e) => [e.index, e.repeat])).toEqual([
+      [2, 0],
+      [8, 1],
+    ]);
   });
 });
