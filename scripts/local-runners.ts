@@ -31,7 +31,7 @@ export interface LayoutProcess {
 
 /** Options of {@link writeLocalRunners}. */
 export interface LocalRunnersOptions {
-  /** Runner processes (K > 1). */
+  /** Processes that run experiments: 1 is the main process itself, K > 1 are K runner processes. */
   runners: number;
   /** Where to write the configs (a per-run temporary directory). */
   dir: string;
@@ -127,7 +127,8 @@ export async function writeLocalRunners({ runners, dir, open, vars = {} }: Local
   };
   const sweeps = bindingOf(base, "SWEEPS");
   const local = bindingOf(base, "RUNNERS");
-  const names = Array.from({ length: runners }, (_, i) => runnerWorker(i));
+  // One process runs its experiments itself; K > 1 hand them to K runner processes.
+  const names = runners > 1 ? Array.from({ length: runners }, (_, i) => runnerWorker(i)) : [];
   const main = writeConfig(dir, MAIN_WORKER, {
     ...common,
     durable_objects: {

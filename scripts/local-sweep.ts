@@ -7,15 +7,15 @@
 
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { describeServer, parseRunners, startForScript, takeFlag } from "./dev-server";
+import { describeServer, serverFlags, startForScript } from "./dev-server";
 import { dismissReaper } from "./process-reaper";
 
 const cli = fileURLToPath(new URL("../bin/bn-sweep.js", import.meta.url));
-const { values, rest } = takeFlag(process.argv.slice(2), "--runners");
-const runners = parseRunners(values.at(-1));
+// The server's flags (--runners, --port, --ip, --persist-to, --var) start the server; the rest are bn-sweep run's.
+const { runners, port, ip = "127.0.0.1", persistTo, vars, rest } = serverFlags(process.argv.slice(2));
 console.error(`starting the local server on ${runners} runner process${runners === 1 ? "" : "es"} …`);
-const server = await startForScript({ persistent: true, runners });
-console.error(describeServer(server.url, runners, "127.0.0.1", server.memory()));
+const server = await startForScript({ persistent: true, runners, port, ip, persistTo, vars });
+console.error(describeServer(server.url, runners, ip, server.memory()));
 console.error("the dashboard shows this sweep while it runs");
 const child = spawn(process.execPath, [cli, "run", "--url", server.url, ...rest], { stdio: "inherit" });
 const code = await Promise.race([

@@ -6,7 +6,6 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,12 +22,6 @@ function started(): ChildProcess {
   return reaper;
 }
 
-/** This process's own process group id (from /proc: Node has no getpgid). */
-export function ownProcessGroup(): number {
-  const stat = readFileSync("/proc/self/stat", "utf8");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-}
-
 /**
  * Hands a detached child's process group to the reaper: it is ended when this process dies, and
  * the rest of it killed when the child dies.
@@ -38,16 +31,8 @@ export function reapWithThisProcess(child: number): void {
 }
 
 /**
- * For a child kept in this process's own group (in the terminal's foreground, so that it can read
- * keys): the group, this process's parents with it, is ended when this process dies.
- */
-export function reapSharedGroupWithThisProcess(child: number): void {
-  started().stdin?.write(`${child} ${ownProcessGroup()} shared\n`);
-}
-
-/**
  * This process is exiting in order, its processes stopped: the reaper leaves everything alone
- * (a shared group holds whatever launched this script). Resolves once it has been told.
+ * (a process group id it holds may belong to another process by then). Resolves once it has been told.
  */
 export function dismissReaper(): Promise<void> {
   const stdin = reaper?.stdin;

@@ -3,12 +3,10 @@
 # any signal (SIGKILL too, where no handler of its own runs), and the rest of a group when its
 # leader dies (workerd outlives a killed wrangler and spins). Started detached by
 # scripts/process-reaper.ts, so that killing the script's own process group does not reach it.
-# Its parent writes on stdin "LEADER_PID PGID" for a group it started, "LEADER_PID PGID shared"
-# for its own group (ended only with the parent), and "bye" when it exits in order (the reaper
-# then leaves everything alone); the end of stdin without "bye" means the parent died.
+# Its parent writes on stdin "LEADER_PID PGID" for a group it started and "bye" when it exits in
+# order (the reaper then leaves everything alone); the end of stdin without "bye" means the parent died.
 set -u
 declare -A groups=()
-declare -A shared=()
 declare -A started=()
 
 # Field $2 of /proc/$1/stat (counted after the command name, which may hold spaces): 1 is the state, 20 the start time.
@@ -48,12 +46,11 @@ end_all() {
 }
 
 while true; do
-  if read -r -t 0.5 leader group mode; then
+  if read -r -t 0.5 leader group; then
     [[ $leader == bye ]] && exit 0
     if [[ $leader =~ ^[0-9]+$ && $group =~ ^[0-9]+$ ]]; then
       groups[$leader]=$group
       started[$leader]=$(stat_field "$leader" 20)
-      [[ ${mode:-} == shared ]] && shared[$leader]=1
     fi
     continue
   elif (($? <= 128)); then
@@ -61,8 +58,8 @@ while true; do
   fi
   for leader in "${!groups[@]}"; do
     if ! alive "$leader"; then
-      [[ -z ${shared[$leader]:-} ]] && kill -KILL -- "-${groups[$leader]}" 2>/dev/null
-      unset "groups[$leader]" "shared[$leader]" "started[$leader]"
+      kill -KILL -- "-${groups[$leader]}" 2>/dev/null
+      unset "groups[$leader]" "started[$leader]"
     fi
   done
 done

@@ -1,0 +1,18 @@
+/** What a script prints once the local server is up. */
+
+import { MAIN_WORKER } from "../local-runners";
+import { isLoopback } from "./ports";
+import type { ServerProcess } from "./spawn";
+
+/** K, each process with its memory now, and who may mutate. */
+export function describeServer(url: string, runners: number, ip: string, memory: (ServerProcess & { rssMb: number })[]): string {
+  const layout =
+    runners === 1
+      ? "1 process runs the API and every experiment, one at a time"
+      : `${runners} runner processes run one experiment each at a time; ${MAIN_WORKER} serves the API and the coordinators`;
+  const access = isLoopback(ip)
+    ? "open on the loopback: starting, cancelling and retrying need no token"
+    : `listening on ${ip}: every API route needs SWEEP_TOKEN (set it in .dev.vars), as when deployed`;
+  const lines = memory.map((p) => `  ${p.name} (pid ${p.pid}): ${p.rssMb} MB resident`);
+  return [`bn-sweep on ${url}: ${layout}`, ...lines, `bn-sweep: ${access}`].join("\n");
+}
