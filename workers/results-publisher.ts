@@ -5,10 +5,8 @@
  */
 
 import { isFinalSweep, type SweepView, totalEpochsDone } from "../src/sweep";
+import { KV_WRITE_INTERVAL_MS } from "../src/sweep/coordinator-ports";
 import { type ResultsStore, summaryOf } from "./results-store";
-
-/** KV's limit: one write per key per second. */
-export const KV_WRITE_INTERVAL_MS = 1000;
 
 const SCHEMA =
   "CREATE TABLE IF NOT EXISTS kv_write (key TEXT PRIMARY KEY, written_at INTEGER NOT NULL, pending INTEGER NOT NULL, signature TEXT NOT NULL)";

@@ -1,104 +1,107 @@
 /**
- * SweepCoordinator: one Durable Object per sweep, the one writer of its state.
- * - records the sweep and its experiments (SweepTable); every status change is decided by the
- *   lifecycle (src/sweep/lifecycle.ts) and applied by one method, apply(), which stores it, tells
- *   viewers and settles the sweep together, synchronously, so reports, alarms, cancels and retries
- *   cannot interleave between a check and its write;
- * - fans the experiments out to ExperimentRunners from its alarm, at most MAX_PARALLEL_RUNNERS at
- *   a time, and takes their idempotent reports;
- * - runs a watchdog on the same alarm: a quiet runner is woken (a finished one asked to report
- *   again), at most MAX_SLICE_FAILURES times before its experiment ends failed;
- * - once every experiment is final, marks the sweep final, then publishes to KV
- *   (ResultsPublisher); the alarm keeps going until every write owed to KV is done.
+ * SweepCoordinator: one Durable Object per sweep. Its logic is the Coordinator of
+ * src/sweep/coordinator.ts; this object gives it the platform (SQLite tables, its alarm, runner
+ * and Quota stubs over RPC, KV through the ResultsPublisher, WebSocket viewers) and serves the
+ * live socket, which only a Durable Object can hold.
  */
 
 import { DurableObject } from "cloudflare:workers";
-import {
-  isFinalSweep,
-  LIVE_CLOSE,
-  type LiveMessage,
-  type SweepConfig,
-  type SweepView,
-  sweepExperiments,
-  sweepLinks,
-} from "../src/sweep";
-import {
-  type Change,
-  cancelExperiment,
-  type ExperimentEvent,
-  type ExperimentStep,
-  experimentChange,
-  experimentStep,
-  type Refusal,
-  sweepStep,
-} from "../src/sweep/lifecycle";
+import { isFinalSweep, LIVE_CLOSE, type LiveMessage, type SweepConfig, type SweepView } from "../src/sweep";
+import { Coordinator, type CoordinatorRefusal } from "../src/sweep/coordinator";
+import type { SweepState } from "../src/sweep/coordinator-ports";
 import type { ReportAnswer, RunnerReport } from "../src/sweep/runner-protocol";
 import { errorResponse } from "./api-error";
 import { type Env, tuning } from "./env";
-import { KV_WRITE_INTERVAL_MS, ResultsPublisher } from "./results-publisher";
+import { ResultsPublisher } from "./results-publisher";
 import { ResultsStore } from "./results-store";
 import { quotaOf, runnerOf } from "./stubs";
-import { type SweepState, SweepTable } from "./sweep-table";
+import { SweepTable } from "./sweep-table";
 
-/** Why a request to the coordinator cannot be done. */
-export type CoordinatorRefusal = { refused: "not_found" | "conflict" | "idempotency_mismatch"; message: string };
-
-/** Storage key: the failed runners' checkpoints of this final sweep were removed (RETAIN_DAYS). */
-const CHECKPOINTS_REMOVED = "checkpointsRemoved";
-const DAY_MS = 24 * 60 * 60 * 1000;
+export type { CoordinatorRefusal };
 
 export class SweepCoordinator extends DurableObject<Env> {
-  private readonly table: SweepTable;
-  private readonly publisher: ResultsPublisher;
-  /** Set by purge(): nothing is published or scheduled any more, so a deleted KV key stays deleted. */
-  private purging = false;
-  /** Set while alarm() runs: the alarm being run still reads as set. */
-  private inAlarm = false;
-  /** Why queued experiments wait (MAX_RUNNING_EXPERIMENTS across all sweeps), shown in the view; undefined when none do. */
-  private waiting: string | undefined;
+  private readonly core: Coordinator;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.table = new SweepTable(ctx.storage.sql);
-    this.publisher = new ResultsPublisher(ctx.storage.sql, new ResultsStore(env.RESULTS));
+    const storage = ctx.storage;
+    this.core = new Coordinator({
+      table: new SweepTable(storage.sql),
+      transaction: (fn) => storage.transactionSync(fn),
+      alarm: { get: () => storage.getAlarm(), set: (at) => storage.setAlarm(at), delete: () => storage.deleteAlarm() },
+      flag: {
+        get: (key) => storage.get<boolean>(key),
+        put: (key, value) => storage.put(key, value),
+        delete: async (key) => {
+          await storage.delete(key);
+        },
+      },
+      deleteAll: () => storage.deleteAll(),
+      // Read from this.env at each call: tests replace the bindings of a live object.
+      runner: (sweepId, index) => runnerOf(this.env, sweepId, index),
+      quota: {
+        acquire: (sweepId, wanted, options) => quotaOf(this.env).acquire(sweepId, wanted, options),
+        release: (sweepId, indices) => quotaOf(this.env).release(sweepId, indices),
+      },
+      publisher: {
+        publish: (view) => this.publisher.publish(view),
+        unpublish: (view) => this.publisher.unpublish(view),
+      },
+      viewers: {
+        count: () => ctx.getWebSockets().length,
+        broadcast: (message) => this.broadcast(message),
+        closeAll: (code, reason) => {
+          for (const ws of ctx.getWebSockets()) closeQuietly(ws, code, reason);
+        },
+      },
+      now: () => Date.now(),
+      tuning: (name) => tuning(this.env, name),
+      log: (message) => console.error(message),
+    });
+    this.publisher = new ResultsPublisher(storage.sql, new ResultsStore(env.RESULTS));
   }
 
-  /**
-   * Records a new sweep and schedules its fan-out. For an existing sweep (a retried POST with the
-   * same Idempotency-Key) returns it when the request is the same, and refuses a different one.
-   */
-  async create(id: string, config: SweepConfig, requestHash: string, createdAt: string): Promise<SweepView | CoordinatorRefusal> {
-    const existing = this.table.sweep();
-    if (existing) {
-      if (existing.requestHash !== requestHash) {
-        return {
-          refused: "idempotency_mismatch",
-          message: "this Idempotency-Key was used with a different request; use a new key for a new sweep",
-        };
-      }
-      return this.table.view() as SweepView;
-    }
-    const now = Date.now();
-    this.ctx.storage.transactionSync(() => this.table.insert(id, config, requestHash, createdAt, sweepExperiments(config), now));
-    await this.ctx.storage.setAlarm(now);
-    return this.publish();
+  /** KV through its pacing; a field, so that tests can count its writes. */
+  private publisher: ResultsPublisher;
+
+  create(id: string, config: SweepConfig, requestHash: string, createdAt: string): Promise<SweepView | CoordinatorRefusal> {
+    return this.core.create(id, config, requestHash, createdAt);
   }
 
-  /** The sweep's status, creation and end times, or null when this coordinator holds none (nothing is written). */
   state(): SweepState | null {
-    return this.table.state();
+    return this.core.state();
   }
 
-  /** The sweep with its experiments, or null when this coordinator holds none (nothing is written). */
   view(): SweepView | null {
-    const view = this.table.view();
-    if (view && this.waiting && !isFinalSweep(view.status)) view.waiting = this.waiting;
-    return view;
+    return this.core.view();
   }
 
-  /** The Quota's call when places free up: the alarm starts what waited. */
-  async wake(): Promise<void> {
-    if (this.table.sweep()) await this.armAlarm(Date.now());
+  wake(): Promise<void> {
+    return this.core.wake();
+  }
+
+  report(index: number, report: RunnerReport): Promise<ReportAnswer> {
+    return this.core.report(index, report);
+  }
+
+  cancel(): Promise<SweepView | CoordinatorRefusal> {
+    return this.core.cancel();
+  }
+
+  retry(index: number, fromScratch: boolean): Promise<SweepView | CoordinatorRefusal> {
+    return this.core.retry(index, fromScratch);
+  }
+
+  retain(now?: number): Promise<number | null> {
+    return this.core.retain(now);
+  }
+
+  purge(): Promise<{ purged: string } | CoordinatorRefusal> {
+    return this.core.purge();
+  }
+
+  override alarm(): Promise<void> {
+    return this.core.alarm();
   }
 
   /**
@@ -111,7 +114,8 @@ export class SweepCoordinator extends DurableObject<Env> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return errorResponse(426, "upgrade_required", "this endpoint speaks WebSocket");
     }
-    if (!this.table.exists()) return errorResponse(404, "not_found", "no such sweep");
+    const view = this.core.view();
+    if (!view) return errorResponse(404, "not_found", "no such sweep");
     const [client, server] = Object.values(new WebSocketPair());
     const limit = tuning(this.env, "MAX_VIEWERS_PER_SWEEP");
     if (this.ctx.getWebSockets().length >= limit) {
@@ -124,10 +128,9 @@ export class SweepCoordinator extends DurableObject<Env> {
       return new Response(null, { status: 101, webSocket: client });
     }
     this.ctx.acceptWebSocket(server);
-    const view = this.table.view() as SweepView;
     server.send(JSON.stringify({ type: "view", view } satisfies LiveMessage));
     if (isFinalSweep(view.status)) {
-      server.send(JSON.stringify(this.finalMessage()));
+      server.send(JSON.stringify(this.core.finalMessage()));
       server.close(LIVE_CLOSE.ended, "sweep ended");
     }
     return new Response(null, { status: 101, webSocket: client });
@@ -158,325 +161,6 @@ export class SweepCoordinator extends DurableObject<Env> {
         // A viewer gone mid-send: nothing to do.
       }
     }
-  }
-
-  /** The end as viewers get it: status, counts and links; the view itself is fetched once by each. */
-  private finalMessage(): LiveMessage {
-    const state = this.table.state();
-    const id = this.table.sweep()?.id ?? "";
-    return { type: "final", status: state?.status ?? "cancelled", counts: this.table.counts(), links: sweepLinks(id) };
-  }
-
-  /** Tells viewers where the sweep stands: its status and one experiment's change (never the whole view), or the end. */
-  private announce(index?: number): void {
-    if (this.ctx.getWebSockets().length === 0) return;
-    const state = this.table.state();
-    if (!state) return;
-    if (isFinalSweep(state.status)) {
-      this.broadcast(this.finalMessage());
-      return;
-    }
-    const experiment = index === undefined ? undefined : this.table.experimentView(index);
-    this.broadcast({ type: "progress", status: state.status, ...(experiment ? { experiment } : {}) });
-  }
-
-  /**
-   * Takes a runner's report; `stop` tells it to delete its storage: the sweep is gone or cancelled,
-   * or the experiment already ended here while this runner went on.
-   */
-  async report(index: number, report: RunnerReport): Promise<ReportAnswer> {
-    const step = await this.applyAndPerform(index, { type: "report", report });
-    return "refused" in step ? "stop" : step.answer;
-  }
-
-  /**
-   * The one write path of an experiment's change: the lifecycle decides, and the experiment's
-   * record, the sweep's (running once one starts; final once all are final, or running again on a
-   * retry) are stored in one transaction, and viewers told, before anything is awaited.
-   */
-  private apply(index: number, event: ExperimentEvent): Change | Refusal {
-    const sweep = this.table.sweepRecord();
-    const record = this.table.experimentRecord(index);
-    if (!sweep || !record || this.purging) return { refused: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
-    let change: Change | Refusal = { refused: "not applied" };
-    this.ctx.storage.transactionSync(() => {
-      change = experimentChange(sweep, record, event, Date.now(), (next) => {
-        this.table.saveExperiment(next);
-        return this.table.statuses();
-      });
-      if ("refused" in change) return;
-      if (change.step.next !== record) this.table.saveExperiment(change.step.next);
-      if (change.sweep !== sweep) this.table.saveSweep(change.sweep);
-    });
-    if ("refused" in change) return change;
-    const { step, ended } = change as Change;
-    if (step.effects.some((e) => e.type === "tell")) this.announce(index);
-    else if (ended) this.announce();
-    return change;
-  }
-
-  /** {@link apply}, then what the change asks: places given back, a runner started afresh, the end published. */
-  private async applyAndPerform(index: number, event: ExperimentEvent): Promise<ExperimentStep | Refusal> {
-    const applied = this.apply(index, event);
-    if ("refused" in applied) return applied;
-    const { step, ended } = applied;
-    const sweep = this.table.sweep();
-    if (!sweep) return step;
-    if (step.effects.some((e) => e.type === "startAfresh")) {
-      const e = sweepExperiments(sweep.config).find((x) => x.index === index);
-      if (e)
-        await runnerOf(this.env, sweep.id, index)
-          .start({ sweepId: sweep.id, index, config: e.config })
-          .catch(() => undefined);
-    }
-    if (ended) await this.afterEnd(sweep.id);
-    // A final sweep's record changed (a late result kept): KV gets it too.
-    else if (isFinalSweep(sweep.status) && step.effects.length > 0) await this.publish();
-    if (!ended && step.effects.some((e) => e.type === "freePlace")) {
-      await this.releasePlaces(sweep.id, [index]);
-      // A runner's place is free: the alarm starts the next queued experiment now.
-      if (this.table.queued(1).length > 0) await this.armAlarm(Date.now());
-    }
-    return step;
-  }
-
-  /** What a sweep's end asks: places back to the Quota, the final record to KV, retention armed. */
-  private async afterEnd(sweepId: string): Promise<void> {
-    await this.publish();
-    await this.releasePlaces(sweepId);
-    await this.armRetention();
-  }
-
-  /** Cancels the sweep and every runner; refused for a finished sweep. */
-  async cancel(): Promise<SweepView | CoordinatorRefusal> {
-    const sweep = this.table.sweep();
-    const record = this.table.sweepRecord();
-    if (!sweep || !record) return { refused: "not_found", message: "no such sweep" };
-    const step = sweepStep(record, { type: "cancel", at: new Date().toISOString() });
-    if ("refused" in step) return { refused: "conflict", message: step.refused };
-    // Decided here, before any await: a report arriving later is answered `stop`.
-    this.ctx.storage.transactionSync(() => {
-      this.table.saveSweep(step.next);
-      for (const index of [...this.table.withStatus("queued"), ...this.table.withStatus("running")]) {
-        const experiment = this.table.experimentRecord(index);
-        if (experiment) this.table.saveExperiment(cancelExperiment(experiment));
-      }
-    });
-    this.announce();
-    // Every runner, grid combinations included; one that cannot be reached now stops at its next report.
-    const experiments = sweepExperiments(sweep.config);
-    await Promise.allSettled(experiments.map((e) => runnerOf(this.env, sweep.id, e.index).cancel()));
-    await this.afterEnd(sweep.id);
-    return this.table.view() as SweepView;
-  }
-
-  /** Re-runs a failed experiment, from its checkpoint or from its seed; the sweep is live again. */
-  async retry(index: number, fromScratch: boolean): Promise<SweepView | CoordinatorRefusal> {
-    const sweep = this.table.sweep();
-    const record = sweep && this.table.experimentRecord(index);
-    if (!sweep || !record)
-      return { refused: "not_found", message: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
-    const refusal = (reason: string): CoordinatorRefusal => ({ refused: "conflict", message: reason });
-    // A runner that finished after the watchdog gave up left its result here: the retry takes it.
-    if (!fromScratch && record.status === "failed" && record.epochsDone >= sweep.config.epochs) {
-      const taken = await this.applyAndPerform(index, { type: "takeLateResult", epochs: sweep.config.epochs });
-      return "refused" in taken ? refusal(taken.refused) : this.publish();
-    }
-    // Checked before a place is asked for; the lifecycle checks again when the retry is applied.
-    const allowed = experimentStep(
-      this.table.sweepRecord() ?? { status: "cancelled", completedAt: null },
-      record,
-      { type: "retry", fromSeed: fromScratch },
-      Date.now(),
-    );
-    if ("refused" in allowed || this.purging)
-      return refusal("refused" in allowed ? allowed.refused : "the sweep is being purged");
-    const places = await quotaOf(this.env).acquire(sweep.id, [index], { queue: false });
-    if (places.granted.length === 0) {
-      return refusal(
-        `${places.running} of ${places.limit} experiments run across all sweeps (MAX_RUNNING_EXPERIMENTS); retry when one ends`,
-      );
-    }
-    let reopened: ExperimentStep | Refusal = { refused: "the runner could not be reached" };
-    try {
-      reopened = await this.reopen(sweep.id, sweep.config, index, fromScratch);
-    } finally {
-      // Every path that did not reopen the experiment gives its place back.
-      if ("refused" in reopened) await this.releasePlaces(sweep.id, [index]);
-    }
-    return "refused" in reopened ? refusal(reopened.refused) : this.publish();
-  }
-
-  /** The retry's work once it holds a place: the runner first, then the lifecycle (refused when a cancel or purge came meanwhile). */
-  private async reopen(
-    sweepId: string,
-    config: SweepConfig,
-    index: number,
-    fromScratch: boolean,
-  ): Promise<ExperimentStep | Refusal> {
-    // The runner first: if it cannot be reached, nothing here has changed and the retry can be asked again.
-    const runner = runnerOf(this.env, sweepId, index);
-    const spec = sweepExperiments(config).find((e) => e.index === index);
-    // A runner that holds nothing (stopped, or its checkpoint removed by RETAIN_DAYS) starts from the seed.
-    const fresh = !(await runner.retry(fromScratch));
-    if (fresh && spec) await runner.start({ sweepId, index, config: spec.config });
-    const step = await this.applyAndPerform(index, { type: "retry", fromSeed: fromScratch || fresh });
-    if ("refused" in step) return step;
-    await this.ctx.storage.delete(CHECKPOINTS_REMOVED);
-    await this.armAlarm(Date.now() + tuning(this.env, "WATCHDOG_INTERVAL_MS"));
-    return step;
-  }
-
-  /** Fan-out of queued experiments, the watchdog, KV writes owed; re-arms itself until all is done. */
-  override async alarm(): Promise<void> {
-    const sweep = this.table.sweep();
-    if (!sweep || this.purging) return;
-    this.inAlarm = true;
-    try {
-      if (!isFinalSweep(sweep.status)) {
-        await this.startQueued(sweep.id, sweep.config);
-        await this.watch(sweep.id);
-      }
-      // Always: a key already holding what it should is not written again (see ResultsPublisher).
-      await this.publish();
-      if (isFinalSweep(this.table.sweep()?.status ?? "queued")) {
-        const due = await this.retain();
-        if (due !== null) await this.armAlarm(due);
-      }
-    } finally {
-      if (!isFinalSweep(this.table.sweep()?.status ?? "cancelled")) {
-        await this.armAlarm(Date.now() + tuning(this.env, "WATCHDOG_INTERVAL_MS"));
-      }
-      this.inAlarm = false;
-    }
-  }
-
-  /** Sets the alarm for `at` unless one is set sooner: a sooner wake-up (a free place, a KV write due) stands. */
-  private async armAlarm(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    // Inside alarm() the running alarm may still read as set (in the past): it does not count. Outside,
-    // a past one is about to run (and re-arms what is due after it): replacing it would lose it.
-    const stale = this.inAlarm && current !== null && current <= Date.now();
-    if (current === null || stale || current > at) await this.ctx.storage.setAlarm(at);
-  }
-
-  private async startQueued(sweepId: string, config: SweepConfig): Promise<void> {
-    const free = Math.max(0, tuning(this.env, "MAX_PARALLEL_RUNNERS") - this.table.runningCount());
-    const wanted = this.table.queued(free);
-    if (wanted.length === 0) return;
-    // Places across all sweeps (MAX_RUNNING_EXPERIMENTS): what is not granted waits its turn.
-    const places = await quotaOf(this.env).acquire(sweepId, wanted);
-    this.waiting =
-      places.granted.length < wanted.length
-        ? `${wanted.length - places.granted.length} experiment(s) wait for a place: ${places.running} of ${places.limit} run across all sweeps (MAX_RUNNING_EXPERIMENTS)${places.ahead > 0 ? `, ${places.ahead} sweep(s) ahead` : ""}`
-        : undefined;
-    const specs = new Map(sweepExperiments(config).map((e) => [e.index, e]));
-    // Each start on its own: one runner that cannot be reached leaves the others started, and is
-    // tried again at the next alarm (it stays queued, its place held).
-    await Promise.allSettled(
-      places.granted.map(async (index) => {
-        const e = specs.get(index);
-        if (!e) return;
-        await runnerOf(this.env, sweepId, index).start({ sweepId, index, config: e.config });
-        // Refused when a report came first (it is running already) or a cancel: nothing to do.
-        this.apply(index, { type: "start" });
-      }),
-    );
-  }
-
-  /**
-   * Wakes runners gone quiet; one woken too often in a row (no progress between) ends failed, so no
-   * sweep waits forever. A runner that cannot be reached counts as woken.
-   */
-  private async watch(sweepId: string): Promise<void> {
-    const limit = tuning(this.env, "MAX_SLICE_FAILURES");
-    const stall = tuning(this.env, "WATCHDOG_STALL_MS");
-    for (const index of this.table.quiet(Date.now() - stall)) {
-      // Re-read after every await: a report may have changed the record meanwhile (the lifecycle refuses then).
-      const record = this.table.experimentRecord(index);
-      if (record?.status !== "running") continue;
-      if (record.restarts >= limit) {
-        const error = `runner went quiet ${record.restarts} times in a row (no report for ${stall} ms each); its isolate may exceed memory or CPU`;
-        await this.applyAndPerform(record.index, { type: "quietTooLong", error });
-        continue;
-      }
-      const found = await runnerOf(this.env, sweepId, record.index)
-        .kick()
-        .catch(() => "unreachable" as const);
-      await this.applyAndPerform(record.index, { type: "woken", found });
-    }
-  }
-
-  /** Gives places back to the Quota (all of this sweep's without `indices`); a failure is logged, and the sweep's end gives back all. */
-  private async releasePlaces(sweepId: string, indices?: number[]): Promise<void> {
-    try {
-      await quotaOf(this.env).release(sweepId, indices);
-    } catch (e) {
-      console.error(`sweep ${sweepId}: could not give places back: ${(e as Error).message}`);
-    }
-  }
-
-  /** Wakes the alarm when the failed runners' checkpoints are due for removal (RETAIN_DAYS after the end). */
-  private async armRetention(): Promise<void> {
-    const completedAt = this.table.state()?.completedAt;
-    if (completedAt) await this.armAlarm(Date.parse(completedAt) + tuning(this.env, "RETAIN_DAYS") * DAY_MS);
-  }
-
-  /**
-   * RETAIN_DAYS after a final sweep ended, removes its failed runners' checkpoints (up to ~24 MB
-   * each; its results stay). Returns when that is due, or null once done or for a live sweep.
-   */
-  async retain(now = Date.now()): Promise<number | null> {
-    const sweep = this.table.sweep();
-    const completedAt = this.table.state()?.completedAt;
-    if (!sweep || !completedAt || !isFinalSweep(sweep.status)) return null;
-    if (await this.ctx.storage.get<boolean>(CHECKPOINTS_REMOVED)) return null;
-    const due = Date.parse(completedAt) + tuning(this.env, "RETAIN_DAYS") * DAY_MS;
-    if (now < due) return due;
-    await Promise.all(this.table.withStatus("failed").map((index) => runnerOf(this.env, sweep.id, index).cancel()));
-    // A retry (the sweep live again) or a purge may have come during the awaits: then nothing is recorded.
-    if (this.purging || this.table.state()?.completedAt !== completedAt) return null;
-    await this.ctx.storage.put(CHECKPOINTS_REMOVED, true);
-    return null;
-  }
-
-  /**
-   * Removes a final sweep everywhere: every runner's storage, its KV result and index line, then
-   * this object's own storage, last, so that a purge cut short can be asked again.
-   */
-  async purge(): Promise<{ purged: string } | CoordinatorRefusal> {
-    const sweep = this.table.sweep();
-    if (!sweep) return { refused: "not_found", message: "no such sweep" };
-    if (!isFinalSweep(sweep.status)) {
-      return { refused: "conflict", message: `sweep is ${sweep.status}; only a final sweep can be purged (cancel it first)` };
-    }
-    this.purging = true;
-    await this.ctx.storage.deleteAlarm();
-    await Promise.all(sweepExperiments(sweep.config).map((e) => runnerOf(this.env, sweep.id, e.index).cancel()));
-    await this.releasePlaces(sweep.id);
-    await this.publisher.unpublish(this.table.view() as SweepView);
-    for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, LIVE_CLOSE.ended, "sweep purged");
-    await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
-    return { purged: sweep.id };
-  }
-
-  /**
-   * Publishes the current view; a write KV does not allow yet, or one that failed, is left to the
-   * alarm (the state here is already decided, so a KV error fails no request).
-   */
-  private async publish(): Promise<SweepView> {
-    const view = this.table.view() as SweepView;
-    if (this.purging) return view;
-    let due: number | null;
-    try {
-      due = await this.publisher.publish(view);
-    } catch (e) {
-      console.error(`sweep ${view.id}: KV write failed, retried by the alarm: ${(e as Error).message}`);
-      due = Date.now() + KV_WRITE_INTERVAL_MS;
-    }
-    if (due !== null) await this.armAlarm(due);
-    return view;
   }
 }
 

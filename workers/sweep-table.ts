@@ -17,6 +17,7 @@ import {
   type SweepStatus,
   type SweepView,
 } from "../src/sweep";
+import type { SweepState, SweepStore } from "../src/sweep/coordinator-ports";
 import type { ExperimentRecord, SweepRecord } from "../src/sweep/lifecycle";
 
 interface SweepRow extends Record<string, SqlStorageValue> {
@@ -58,17 +59,8 @@ CREATE TABLE IF NOT EXISTS experiment (
   last_report INTEGER NOT NULL, restarts INTEGER NOT NULL, runner TEXT, combination INTEGER NOT NULL
 );`;
 
-/** Where a sweep stands, without its lists. */
-export interface SweepState {
-  status: SweepStatus;
-  createdAt: string;
-  completedAt?: string;
-  /** Epochs done over all experiments: a final sweep's lists change only with it (a late result kept). */
-  epochsDone: number;
-}
-
 /** The sweep's tables; every method is synchronous, so a caller's check and write cannot interleave. */
-export class SweepTable {
+export class SweepTable implements SweepStore {
   constructor(private readonly sql: SqlStorage) {}
 
   /** Whether this coordinator holds a sweep (reads the catalogue only; creates nothing). */

@@ -1,0 +1,126 @@
+/**
+ * What a sweep's coordinator (coordinator.ts) needs from the world around it: its storage, its
+ * alarm, its runners, the Quota, KV and its viewers. The Durable Object gives it the platform's
+ * (SQLite, alarms, RPC stubs, KV, WebSockets); the simulator (test/sim/) gives it simulated ones
+ * that lose, delay and repeat, and crash between writes.
+ */
+
+import type { SweepConfig, SweepExperiment } from "./config";
+import type { ExperimentRecord, SweepRecord } from "./lifecycle";
+import type { LiveMessage, StatusCounts } from "./live-message";
+import type { KickResult, RunnerSpec } from "./runner-protocol";
+import type { ExperimentStatus, ExperimentView, SweepStatus, SweepView } from "./view";
+
+/** Where a sweep stands, without its lists. */
+export interface SweepState {
+  status: SweepStatus;
+  createdAt: string;
+  completedAt?: string;
+  /** Epochs done over all experiments: a final sweep's lists change only with it (a late result kept). */
+  epochsDone: number;
+}
+
+/** The sweep's own row. */
+export interface SweepRow {
+  id: string;
+  status: SweepStatus;
+  config: SweepConfig;
+  requestHash: string;
+}
+
+/** A coordinator's tables: every method synchronous, so a check and its write cannot interleave. */
+export interface SweepStore {
+  exists(): boolean;
+  insert(
+    id: string,
+    config: SweepConfig,
+    requestHash: string,
+    createdAt: string,
+    experiments: SweepExperiment[],
+    now: number,
+  ): void;
+  sweep(): SweepRow | undefined;
+  state(): SweepState | null;
+  view(): SweepView | null;
+  experimentView(index: number): ExperimentView | undefined;
+  counts(): StatusCounts;
+  withStatus(status: ExperimentStatus): number[];
+  runningCount(): number;
+  queued(limit: number): number[];
+  quiet(before: number): number[];
+  sweepRecord(): SweepRecord | undefined;
+  experimentRecord(index: number): ExperimentRecord | undefined;
+  statuses(): ExperimentStatus[];
+  saveExperiment(record: ExperimentRecord): void;
+  saveSweep(record: SweepRecord): void;
+}
+
+/** One experiment's runner, over RPC: every call may fail. */
+export interface RunnerPort {
+  start(spec: RunnerSpec): Promise<void>;
+  kick(): Promise<KickResult>;
+  retry(fromScratch: boolean): Promise<boolean>;
+  cancel(): Promise<void>;
+}
+
+/** What a request for places gets: the places granted now, and where the sweep stands when not all were. */
+export interface Places {
+  granted: number[];
+  running: number;
+  limit: number;
+  /** Sweeps waiting before this one. */
+  ahead: number;
+}
+
+/** The deployment's places of running experiments. */
+export interface QuotaPort {
+  acquire(sweepId: string, wanted: number[], options?: { queue?: boolean }): Promise<Places>;
+  release(sweepId: string, indices?: number[]): Promise<void>;
+}
+
+/** KV's limit: one write per key per second. */
+export const KV_WRITE_INTERVAL_MS = 1000;
+
+/** KV, through the publisher that paces its writes: `publish` answers when the writes still owed are due. */
+export interface PublisherPort {
+  publish(view: SweepView): Promise<number | null>;
+  unpublish(view: SweepView): Promise<void>;
+}
+
+/** The sweep's live viewers. */
+export interface ViewersPort {
+  count(): number;
+  /** Sends to every viewer (a final message closes them). */
+  broadcast(message: LiveMessage): void;
+  closeAll(code: number, reason: string): void;
+}
+
+/** The tuning the coordinator reads. */
+export type CoordinatorTuning =
+  | "MAX_PARALLEL_RUNNERS"
+  | "WATCHDOG_STALL_MS"
+  | "WATCHDOG_INTERVAL_MS"
+  | "MAX_SLICE_FAILURES"
+  | "RETAIN_DAYS";
+
+export interface CoordinatorPorts {
+  table: SweepStore;
+  /** Runs `fn`'s writes as one: all or none. */
+  transaction(fn: () => void): void;
+  alarm: { get(): Promise<number | null>; set(at: number): Promise<void>; delete(): Promise<void> };
+  /** A flag kept in storage. */
+  flag: {
+    get(key: string): Promise<boolean | undefined>;
+    put(key: string, value: boolean): Promise<void>;
+    delete(key: string): Promise<void>;
+  };
+  /** Deletes everything stored (tables, flags, alarm). */
+  deleteAll(): Promise<void>;
+  runner(sweepId: string, index: number): RunnerPort;
+  quota: QuotaPort;
+  publisher: PublisherPort;
+  viewers: ViewersPort;
+  now(): number;
+  tuning(name: CoordinatorTuning): number;
+  log(message: string): void;
+}
