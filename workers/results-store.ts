@@ -1,6 +1,9 @@
 /** The RESULTS KV namespace: finished sweeps' results and an index of all sweeps, newest first. */
 
 import type { SweepSummary, SweepView } from "../src/sweep";
+import type { ResultsKv } from "../src/sweep/kv-publisher";
+
+export { summaryOf } from "../src/sweep/view";
 
 const RESULT_PREFIX = "result:";
 const INDEX_PREFIX = "index:";
@@ -14,7 +17,7 @@ export interface SummaryPage {
 }
 
 /** Reads and writes sweeps in KV. */
-export class ResultsStore {
+export class ResultsStore implements ResultsKv {
   constructor(private readonly kv: KVNamespace) {}
 
   /** The key of a sweep's results. */
@@ -59,16 +62,4 @@ export class ResultsStore {
     const sweeps = page.keys.flatMap((k) => (k.metadata ? [k.metadata] : []));
     return page.list_complete ? { sweeps } : { sweeps, cursor: page.cursor };
   }
-}
-
-/** A sweep's entry in the list of sweeps. */
-export function summaryOf(view: SweepView): SweepSummary {
-  const summary: SweepSummary = {
-    id: view.id,
-    status: view.status,
-    createdAt: view.createdAt,
-    experiments: view.experiments.length,
-  };
-  if (view.completedAt) summary.completedAt = view.completedAt;
-  return summary;
 }

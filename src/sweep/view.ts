@@ -70,6 +70,18 @@ export interface SweepSummary {
 /** Sweeps a comparison may overlay. */
 export const MAX_COMPARED = 4;
 
+/** A sweep's entry in the list of sweeps. */
+export function summaryOf(view: SweepView): SweepSummary {
+  const summary: SweepSummary = {
+    id: view.id,
+    status: view.status,
+    createdAt: view.createdAt,
+    experiments: view.experiments.length,
+  };
+  if (view.completedAt) summary.completedAt = view.completedAt;
+  return summary;
+}
+
 /** Where a sweep's representations are served. */
 export function sweepLinks(id: string): { self: string; csv: string; plot: string; summary: string; live: string } {
   const base = `/api/sweeps/${id}`;
