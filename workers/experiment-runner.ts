@@ -38,12 +38,13 @@ export class ExperimentRunner extends DurableObject<Env> {
     this.records = new RunnerRecords(ctx.storage);
   }
 
-  /** Starts the experiment; a second call with the experiment already started does nothing. */
-  async start(spec: RunnerSpec): Promise<void> {
-    if (await this.records.get()) return;
+  /** Starts the experiment (true); a second call with the experiment already started does nothing (false). */
+  async start(spec: RunnerSpec): Promise<boolean> {
+    if (await this.records.get()) return false;
     this.cancelled = false;
     await this.records.put(newRunnerRecord(spec));
     await this.ctx.storage.setAlarm(Date.now());
+    return true;
   }
 
   /** The watchdog's call: wakes a sleeping runner, or has a finished one report its end again. */

@@ -27,7 +27,11 @@ export class SweepCoordinator extends DurableObject<Env> {
     const storage = ctx.storage;
     this.core = new Coordinator({
       table: new SweepTable(storage.sql),
-      transaction: (fn) => storage.transactionSync(fn),
+      transaction: (fn, wake) => {
+        storage.transactionSync(fn);
+        // Issued with no await between: the platform commits it with the SQL writes, atomically.
+        if (wake?.()) void storage.setAlarm(Date.now());
+      },
       alarm: { get: () => storage.getAlarm(), set: (at) => storage.setAlarm(at), delete: () => storage.deleteAlarm() },
       flag: {
         get: (key) => storage.get<boolean>(key),

@@ -57,7 +57,8 @@ export interface SweepStore {
 
 /** One experiment's runner, over RPC: every call may fail. */
 export interface RunnerPort {
-  start(spec: RunnerSpec): Promise<void>;
+  /** True when it started anew (it held nothing); false when it already had this experiment. */
+  start(spec: RunnerSpec): Promise<boolean>;
   kick(): Promise<KickResult>;
   retry(fromScratch: boolean): Promise<boolean>;
   cancel(): Promise<void>;
@@ -105,8 +106,11 @@ export type CoordinatorTuning =
 
 export interface CoordinatorPorts {
   table: SweepStore;
-  /** Runs `fn`'s writes as one: all or none. */
-  transaction(fn: () => void): void;
+  /**
+   * Runs `fn`'s writes as one: all or none. With `wake`, setting the alarm to now is part of the
+   * same write (a sweep made live again is never left without an alarm to watch it).
+   */
+  transaction(fn: () => void, wake?: () => boolean): void;
   alarm: { get(): Promise<number | null>; set(at: number): Promise<void>; delete(): Promise<void> };
   /** A flag kept in storage. */
   flag: {

@@ -18,13 +18,11 @@ import { type SweepConfig, sweepExperiments } from "./config";
 import { type CoordinatorPorts, KV_WRITE_INTERVAL_MS, type SweepState, type SweepStore } from "./coordinator-ports";
 import {
   type Change,
-  cancelExperiment,
   type ExperimentEvent,
   type ExperimentStep,
-  experimentChange,
-  experimentStep,
+  LIFECYCLE,
+  type LifecycleRules,
   type Refusal,
-  sweepStep,
 } from "./lifecycle";
 import { LIVE_CLOSE, type LiveMessage } from "./live-message";
 import type { ReportAnswer, RunnerReport } from "./runner-protocol";
@@ -40,12 +38,18 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export class Coordinator {
   /** Set by purge(): nothing is published or scheduled any more, so a deleted KV key stays deleted. */
   private purging = false;
+  /** The purge under way, which a second request joins. */
+  private purgeUnderWay: Promise<{ purged: string } | CoordinatorRefusal> | undefined;
   /** Set while alarm() runs: the alarm being run still reads as set. */
   private inAlarm = false;
   /** Why queued experiments wait (MAX_RUNNING_EXPERIMENTS across all sweeps), shown in the view; undefined when none do. */
   private waiting: string | undefined;
 
-  constructor(private readonly ports: CoordinatorPorts) {}
+  /** `rules`: the lifecycle it applies (the simulator puts bugs back through it to show they are caught). */
+  constructor(
+    private readonly ports: CoordinatorPorts,
+    private readonly rules: LifecycleRules = LIFECYCLE,
+  ) {}
 
   private get table(): SweepStore {
     return this.ports.table;
@@ -128,15 +132,20 @@ export class Coordinator {
     const record = this.table.experimentRecord(index);
     if (!sweep || !record || this.purging) return { refused: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
     let change: Change | Refusal = { refused: "not applied" };
-    this.ports.transaction(() => {
-      change = experimentChange(sweep, record, event, this.ports.now(), (next) => {
-        this.table.saveExperiment(next);
-        return this.table.statuses();
-      });
-      if ("refused" in change) return;
-      if (change.step.next !== record) this.table.saveExperiment(change.step.next);
-      if (change.sweep !== sweep) this.table.saveSweep(change.sweep);
-    });
+    this.ports.transaction(
+      () => {
+        change = this.rules.experimentChange(sweep, record, event, this.ports.now(), (next) => {
+          this.table.saveExperiment(next);
+          return this.table.statuses();
+        });
+        if ("refused" in change) return;
+        if (change.step.next !== record) this.table.saveExperiment(change.step.next);
+        if (change.sweep !== sweep) this.table.saveSweep(change.sweep);
+      },
+      // A sweep that runs again (a retry) or ends gets its alarm in the same write: never live
+      // without one to watch it, never final without one to publish it (a crash may come next).
+      () => !("refused" in change) && (change.ended || (isFinalSweep(sweep.status) && !isFinalSweep(change.sweep.status))),
+    );
     if ("refused" in change) return change;
     const { step, ended } = change as Change;
     if (step.effects.some((e) => e.type === "tell")) this.announce(index);
@@ -153,11 +162,15 @@ export class Coordinator {
     if (!sweep) return step;
     if (step.effects.some((e) => e.type === "startAfresh")) {
       const e = sweepExperiments(sweep.config).find((x) => x.index === index);
-      if (e)
-        await this.ports
-          .runner(sweep.id, index)
-          .start({ sweepId: sweep.id, index, config: e.config })
-          .catch(() => undefined);
+      const fresh = e
+        ? await this.ports
+            .runner(sweep.id, index)
+            .start({ sweepId: sweep.id, index, config: e.config })
+            .catch(() => false)
+        : false;
+      // Only a start that took starts the lists over, and only if nothing was reported meanwhile (a
+      // late answer of an older start must not wipe the lists of the run that came after it).
+      if (fresh) this.apply(index, { type: "startedAfresh", since: step.next.lastReport });
     }
     if (ended) await this.afterEnd(sweep.id);
     // A final sweep's record changed (a late result kept): KV gets it too.
@@ -182,16 +195,20 @@ export class Coordinator {
     const sweep = this.table.sweep();
     const record = this.table.sweepRecord();
     if (!sweep || !record) return { refused: "not_found", message: "no such sweep" };
-    const step = sweepStep(record, { type: "cancel", at: new Date(this.ports.now()).toISOString() });
+    const step = this.rules.sweepStep(record, { type: "cancel", at: new Date(this.ports.now()).toISOString() });
     if ("refused" in step) return { refused: "conflict", message: step.refused };
-    // Decided here, before any await: a report arriving later is answered `stop`.
-    this.ports.transaction(() => {
-      this.table.saveSweep(step.next);
-      for (const index of [...this.table.withStatus("queued"), ...this.table.withStatus("running")]) {
-        const experiment = this.table.experimentRecord(index);
-        if (experiment) this.table.saveExperiment(cancelExperiment(experiment));
-      }
-    });
+    // Decided here, before any await: a report arriving later is answered `stop`. The alarm in the
+    // same write publishes the end even if this object crashes before it does.
+    this.ports.transaction(
+      () => {
+        this.table.saveSweep(step.next);
+        for (const index of [...this.table.withStatus("queued"), ...this.table.withStatus("running")]) {
+          const experiment = this.table.experimentRecord(index);
+          if (experiment) this.table.saveExperiment(this.rules.cancelExperiment(experiment));
+        }
+      },
+      () => true,
+    );
     this.announce();
     // Every runner, grid combinations included; one that cannot be reached now stops at its next report.
     const experiments = sweepExperiments(sweep.config);
@@ -213,7 +230,7 @@ export class Coordinator {
       return "refused" in taken ? refusal(taken.refused) : this.publish();
     }
     // Checked before a place is asked for; the lifecycle checks again when the retry is applied.
-    const allowed = experimentStep(
+    const allowed = this.rules.experimentStep(
       this.table.sweepRecord() ?? { status: "cancelled", completedAt: null },
       record,
       { type: "retry", fromSeed: fromScratch },
@@ -244,7 +261,8 @@ export class Coordinator {
     index: number,
     fromScratch: boolean,
   ): Promise<ExperimentStep | Refusal> {
-    // The runner first: if it cannot be reached, nothing here has changed and the retry can be asked again.
+    // The runner first: if it cannot be reached, nothing here has changed and the retry can be asked
+    // again. The retry's record and the alarm that watches it are one write (apply()).
     const runner = this.ports.runner(sweepId, index);
     const spec = sweepExperiments(config).find((e) => e.index === index);
     // A runner that holds nothing (stopped, or its checkpoint removed by RETAIN_DAYS) starts from the seed.
@@ -253,7 +271,6 @@ export class Coordinator {
     const step = await this.applyAndPerform(index, { type: "retry", fromSeed: fromScratch || fresh });
     if ("refused" in step) return step;
     await this.ports.flag.delete(CHECKPOINTS_REMOVED);
-    await this.armAlarm(this.ports.now() + this.ports.tuning("WATCHDOG_INTERVAL_MS"));
     return step;
   }
 
@@ -375,14 +392,23 @@ export class Coordinator {
    * Removes a final sweep everywhere: every runner's storage, its KV result and index line, then
    * this object's own storage, last, so that a purge cut short can be asked again.
    */
-  async purge(): Promise<{ purged: string } | CoordinatorRefusal> {
+  purge(): Promise<{ purged: string } | CoordinatorRefusal> {
+    // A purge asked again while one runs is that purge: two would delete each KV key twice.
+    this.purgeUnderWay ??= this.purgeOnce().finally(() => {
+      this.purgeUnderWay = undefined;
+    });
+    return this.purgeUnderWay;
+  }
+
+  private async purgeOnce(): Promise<{ purged: string } | CoordinatorRefusal> {
     const sweep = this.table.sweep();
     if (!sweep) return { refused: "not_found", message: "no such sweep" };
     if (!isFinalSweep(sweep.status)) {
       return { refused: "conflict", message: `sweep is ${sweep.status}; only a final sweep can be purged (cancel it first)` };
     }
+    // Its alarm stays until the end: a purge cut short by a crash leaves a final sweep whose alarm
+    // publishes it again, and which can be purged again.
     this.purging = true;
-    await this.ports.alarm.delete();
     await Promise.all(sweepExperiments(sweep.config).map((e) => this.ports.runner(sweep.id, e.index).cancel()));
     await this.releasePlaces(sweep.id);
     await this.ports.publisher.unpublish(this.table.view() as SweepView);

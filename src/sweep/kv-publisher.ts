@@ -40,9 +40,11 @@ export interface ResultsKv {
 
 /** Publishes one sweep, coalescing writes per key. */
 export class KvPublisher {
+  /** `clock` is read at each write: a write's time is when it happens, after any wait before it. */
   constructor(
     private readonly log: WriteLog,
     private readonly kv: ResultsKv,
+    private readonly clock: () => number = Date.now,
     private readonly wait: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
@@ -50,7 +52,7 @@ export class KvPublisher {
    * Writes what the view says (index entry; results when final, none otherwise) where KV allows
    * it now; returns when the remaining writes are due, or null when nothing is pending.
    */
-  async publish(view: SweepView, now = Date.now()): Promise<number | null> {
+  async publish(view: SweepView): Promise<number | null> {
     const final = isFinalSweep(view.status);
     const summary = summaryOf(view);
     // Each key with what it should hold (its signature) and how to write it; a key that already
@@ -65,6 +67,7 @@ export class KvPublisher {
     ];
     let due: number | null = null;
     for (const [key, signature, write] of writes) {
+      const now = this.clock();
       const last = this.log.get(key);
       if ((last ? last.signature : "none") === signature && !last?.pending) continue;
       const allowedAt = last ? last.writtenAt + KV_WRITE_INTERVAL_MS : 0;
@@ -85,18 +88,19 @@ export class KvPublisher {
    * Deletes the sweep's index entry and results from KV (a purge), each no sooner than KV allows
    * after its last write.
    */
-  async unpublish(view: SweepView, now = Date.now()): Promise<void> {
+  async unpublish(view: SweepView): Promise<void> {
     const deletes: [string, () => Promise<void>][] = [
       [this.kv.summaryKey(view), () => this.kv.deleteSummary(view)],
       [this.kv.resultKey(view.id), () => this.kv.deleteResult(view.id)],
     ];
     for (const [key, remove] of deletes) {
       const last = this.log.get(key);
-      const wait = last ? last.writtenAt + KV_WRITE_INTERVAL_MS - now : 0;
+      const wait = last ? last.writtenAt + KV_WRITE_INTERVAL_MS - this.clock() : 0;
       if (wait > 0) await this.wait(wait);
-      this.log.begin(key, now + Math.max(0, wait), "deleted");
+      const at = this.clock();
+      this.log.begin(key, at, "deleted");
       await remove();
-      this.log.done(key, now + Math.max(0, wait));
+      this.log.done(key, at);
     }
   }
 }

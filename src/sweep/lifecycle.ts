@@ -7,6 +7,7 @@
  *
  *   experiment: queued ──start──▶ running ──report completed──▶ completed
  *                  │                 │  ├──report failed / watchdog gives up──▶ failed ──retry──▶ running
+ *                  │                 │  └──runner lost, started afresh: lists start over
  *                  └──── cancel ─────┴──┴──▶ cancelled
  *   sweep:      queued ──first start──▶ running ──all experiments final──▶ completed | partial | failed
  *                  └──────────── cancel ──────────────▶ cancelled          (retry: back to running)
@@ -45,6 +46,12 @@ export type ExperimentEvent =
   | { type: "report"; report: RunnerReport }
   /** The watchdog woke its quiet runner and found this. */
   | { type: "woken"; found: KickResult | "unreachable" }
+  /**
+   * Its runner, found holding nothing, was started again from the seed: so do its lists here,
+   * unless a report came since the watchdog found it (`since`: the record's lastReport then) and
+   * the lists are the new run's already.
+   */
+  | { type: "startedAfresh"; since: number }
   /** The watchdog gives up on a runner quiet too often in a row. */
   | { type: "quietTooLong"; error: string }
   /** An explicit retry its runner took; `fromSeed`: the runner starts over, its lists with it. */
@@ -58,7 +65,7 @@ export type ExperimentEffect =
   | { type: "tell" }
   /** The experiment's place is free (the Quota's, and one of the sweep's runners). */
   | { type: "freePlace" }
-  /** Its runner lost everything: it is started again from the seed. */
+  /** Its runner holds nothing: it is started again, from the seed. */
   | { type: "startAfresh" };
 
 /** An allowed change: the next record (the same one when nothing changes), the answer, the effects. */
@@ -149,14 +156,17 @@ export function experimentStep(
       if (record.status !== "running") return { refused: `experiment ${record.index} is ${record.status}, not running` };
       // A slice is scheduled: alive, only slow.
       if (event.found === "busy") return unchanged({ ...record, lastReport: now });
-      if (event.found === "lost") {
-        // It holds nothing and starts again from its seed: so do its lists here.
-        return changed(
-          { ...record, epochsDone: 0, lists: EMPTY_LISTS, restarts: record.restarts + 1, lastReport: now },
-          { type: "startAfresh" },
-        );
-      }
+      // It holds nothing: it is started again (its lists start over once that start took).
+      if (event.found === "lost")
+        return {
+          ...unchanged({ ...record, restarts: record.restarts + 1, lastReport: now }),
+          effects: [{ type: "startAfresh" }],
+        };
       return unchanged({ ...record, restarts: record.restarts + 1, lastReport: now });
+    case "startedAfresh":
+      if (record.status !== "running") return { refused: `experiment ${record.index} is ${record.status}, not running` };
+      if (record.lastReport !== event.since) return { refused: `experiment ${record.index} has reported since` };
+      return changed({ ...record, epochsDone: 0, lists: EMPTY_LISTS, lastReport: now });
     case "quietTooLong":
       if (record.status !== "running") return { refused: `experiment ${record.index} is ${record.status}, not running` };
       return changed({ ...record, status: "failed", error: event.error, lastReport: now }, { type: "freePlace" });
@@ -257,3 +267,14 @@ export function experimentChange(
   }
   return { step, sweep: next, ended };
 }
+
+/** The lifecycle's rules as one value: what the coordinator applies (the simulator puts bugs back through it). */
+export interface LifecycleRules {
+  experimentChange: typeof experimentChange;
+  experimentStep: typeof experimentStep;
+  sweepStep: typeof sweepStep;
+  cancelExperiment: typeof cancelExperiment;
+}
+
+/** The rules as stated above. */
+export const LIFECYCLE: LifecycleRules = { experimentChange, experimentStep, sweepStep, cancelExperiment };

@@ -185,7 +185,19 @@ describe("the fan-out and the watchdog", () => {
       "a runner that lost everything",
       record("running", 2),
       { type: "woken", found: "lost" },
-      { status: "running", answer: "ok", effects: ["tell", "startAfresh"] },
+      { status: "running", answer: "ok", effects: ["startAfresh"] },
+    ],
+    [
+      "its start afresh taken",
+      record("running", 2),
+      { type: "startedAfresh", since: 0 },
+      { status: "running", answer: "ok", effects: ["tell"] },
+    ],
+    [
+      "a late answer of an older start afresh, after a report",
+      record("running", 2, { lastReport: 5 }),
+      { type: "startedAfresh", since: 0 },
+      { refused: "experiment 0 has reported since" },
     ],
     [
       "a runner quiet too often",
@@ -210,9 +222,12 @@ describe("the fan-out and the watchdog", () => {
     expect(woken("busy")).toMatchObject({ next: { restarts: 1, lastReport: NOW } });
   });
 
-  it("starts the lists over with a runner that lost everything, since it starts from its seed", () => {
+  it("starts the lists over once a runner that lost everything was started afresh, not before", () => {
     expect(experimentStep(LIVE, record("running", 3), { type: "woken", found: "lost" }, NOW)).toMatchObject({
-      next: { epochsDone: 0, lists: { plain: [], batchNorm: [] }, restarts: 2 },
+      next: { epochsDone: 3, restarts: 2 },
+    });
+    expect(experimentStep(LIVE, record("running", 3), { type: "startedAfresh", since: 0 }, NOW)).toMatchObject({
+      next: { epochsDone: 0, lists: { plain: [], batchNorm: [] } },
     });
   });
 });

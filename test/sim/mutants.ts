@@ -3,22 +3,30 @@
  * schedules, or it proves nothing.
  */
 
-import type { ExperimentEvent } from "../../src/sweep/lifecycle";
-import type { GlueBugs, Lifecycle } from "./world";
-import { REAL_LIFECYCLE } from "./world";
+import { Coordinator } from "../../src/sweep/coordinator";
+import { LIFECYCLE, type LifecycleRules } from "../../src/sweep/lifecycle";
+import type { RunnerBugs } from "./world";
 
 export interface Mutant {
   name: string;
-  lifecycle?: Lifecycle;
-  bugs?: GlueBugs;
+  rules?: LifecycleRules;
+  bugs?: RunnerBugs;
+  /** Changes the coordinator's own code for the mutant's schedules; returns how to undo it. */
+  patch?: () => () => void;
 }
 
-const real = REAL_LIFECYCLE;
+/** The coordinator's methods, reachable for a patch (private in TypeScript only). */
+type Patchable = Record<
+  string,
+  (this: { ports: { alarm: { get(): Promise<number | null>; set(at: number): Promise<void> } } }, ...args: never[]) => unknown
+>;
+
+const real = LIFECYCLE;
 
 export const MUTANTS: Mutant[] = [
   {
     name: "cancel writes cancelled unconditionally, a final sweep too",
-    lifecycle: {
+    rules: {
       ...real,
       sweepStep: (sweep, event) =>
         event.type === "cancel"
@@ -28,7 +36,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "a late completed report completes a failed experiment (a final status changed without a retry)",
-    lifecycle: {
+    rules: {
       ...real,
       experimentChange: (sweep, record, event, now, statusesAfter) =>
         event.type === "report" && event.report.status === "completed" && record.status === "failed"
@@ -38,9 +46,9 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "a runner's start is not told to viewers",
-    lifecycle: {
+    rules: {
       ...real,
-      experimentChange: (sweep, record, event: ExperimentEvent, now, statusesAfter) => {
+      experimentChange: (sweep, record, event, now, statusesAfter) => {
         const change = real.experimentChange(sweep, record, event, now, statusesAfter);
         if ("refused" in change || event.type !== "start") return change;
         return { ...change, step: { ...change.step, effects: change.step.effects.filter((e) => e.type !== "tell") } };
@@ -49,7 +57,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "an older progress report overwrites newer lists",
-    lifecycle: {
+    rules: {
       ...real,
       experimentChange: (sweep, record, event, now, statusesAfter) =>
         event.type === "report" && "epochsDone" in event.report && event.report.epochsDone < record.epochsDone
@@ -59,7 +67,7 @@ export const MUTANTS: Mutant[] = [
   },
   {
     name: "a retry applied although a cancel came while it waited for its runner",
-    lifecycle: {
+    rules: {
       ...real,
       experimentChange: (sweep, record, event, now, statusesAfter) =>
         event.type === "retry" && sweep.status === "cancelled"
@@ -67,6 +75,27 @@ export const MUTANTS: Mutant[] = [
           : real.experimentChange(sweep, record, event, now, statusesAfter),
     },
   },
-  { name: "no watchdog: a runner whose alarm is lost is never woken", bugs: { noWatchdog: true } },
-  { name: "the final report dropped once, with no watchdog", bugs: { finalReportDroppedOnce: true, noWatchdog: true } },
+  {
+    name: "the watchdog never gives up on a quiet runner",
+    rules: {
+      ...real,
+      experimentStep: real.experimentStep,
+      experimentChange: (sweep, record, event, now, statusesAfter) =>
+        event.type === "quietTooLong" ? { refused: "never" } : real.experimentChange(sweep, record, event, now, statusesAfter),
+    },
+  },
+  {
+    name: "the alarm being run counts as a sooner one (its sweep is left without an alarm)",
+    patch: () => {
+      const proto = Coordinator.prototype as unknown as Patchable;
+      const real = proto.armAlarm;
+      proto.armAlarm = async function (at: number) {
+        const current = await this.ports.alarm.get();
+        if (current === null || current > at) await this.ports.alarm.set(at);
+      } as Patchable[string];
+      return () => {
+        proto.armAlarm = real;
+      };
+    },
+  },
 ];

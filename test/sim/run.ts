@@ -29,11 +29,15 @@ export function optionsFor(seed: number): SimOptions {
 }
 
 /** Runs schedule `seed`; returns the failure, or null when every invariant held. */
-export function runSchedule(seed: number, more: Partial<SimOptions> = {}): { error: string; steps: number } | null {
+export async function runSchedule(
+  seed: number,
+  more: Partial<SimOptions> = {},
+): Promise<{ error: string; steps: number } | null> {
   const world = new World(seed, { ...optionsFor(seed), ...more });
   let steps = 0;
   try {
-    while (world.step()) {
+    for (let s = 0; s < world.sweepCount; s++) await world.addSweep();
+    while (await world.step()) {
       if (++steps > MAX_STEPS) throw new InvariantError(`not quiet after ${MAX_STEPS} steps`);
     }
     world.checkEnd();
@@ -44,11 +48,11 @@ export function runSchedule(seed: number, more: Partial<SimOptions> = {}): { err
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({ options: { seed: { type: "string" }, schedules: { type: "string" } } });
   if (values.seed !== undefined) {
     const seed = Number(values.seed);
-    const failure = runSchedule(seed, { trace: (line) => console.log(line) });
+    const failure = await runSchedule(seed, { trace: (line) => console.log(line) });
     console.log(failure ? `seed ${seed}: ${failure.error} (step ${failure.steps})` : `seed ${seed}: every invariant held`);
     console.log(failure ? "0 passed, 1 failed" : "1 passed, 0 failed");
     process.exit(failure ? 1 : 0);
@@ -57,7 +61,7 @@ function main(): void {
   const start = performance.now();
   let failed = 0;
   for (let seed = 1; seed <= count; seed++) {
-    const failure = runSchedule(seed);
+    const failure = await runSchedule(seed);
     if (failure) {
       failed++;
       if (failed <= 10) console.log(`FAIL seed ${seed}: ${failure.error} (replay: npm run test:sim -- --seed ${seed})`);
@@ -69,12 +73,17 @@ function main(): void {
   for (const mutant of MUTANTS) {
     let caught = 0;
     let why = "";
-    for (let seed = 1; seed <= MUTANT_BUDGET && caught === 0; seed++) {
-      const failure = runSchedule(seed, { lifecycle: mutant.lifecycle, bugs: mutant.bugs });
-      if (failure) {
-        caught = seed;
-        why = failure.error;
+    const undo = mutant.patch?.();
+    try {
+      for (let seed = 1; seed <= MUTANT_BUDGET && caught === 0; seed++) {
+        const failure = await runSchedule(seed, { rules: mutant.rules, bugs: mutant.bugs });
+        if (failure) {
+          caught = seed;
+          why = failure.error;
+        }
       }
+    } finally {
+      undo?.();
     }
     if (caught === 0) missed++;
     console.log(
@@ -89,4 +98,4 @@ function main(): void {
   process.exit(failed > 0 ? 1 : 0);
 }
 
-if (process.argv[1]?.endsWith("run.ts")) main();
+if (process.argv[1]?.endsWith("run.ts")) await main();

@@ -1,40 +1,26 @@
 /**
- * A deterministic world for the sweep lifecycle: simulated clock, storage, messages and KV, runners
- * whose training is a cheap stand-in, and a seeded scheduler that picks, step by step, which
- * message is delivered (or lost, or duplicated), which alarm fires (late, early, twice), who
- * crashes (memory lost, storage kept) and when a user cancels, retries or purges. Every status
- * decision goes through src/sweep/lifecycle.ts, the functions the Durable Objects call; the
- * storage, RPC and KV around them are modelled here.
+ * A deterministic world for sweeps: the real Coordinator (src/sweep/coordinator.ts, with the
+ * lifecycle and the KV publisher it uses) over simulated ports, runners whose training is a cheap
+ * stand-in, and a seeded scheduler that picks, step by step, which message is delivered (or lost,
+ * or duplicated, or late), which alarm fires (late, early, twice), who crashes (a coordinator
+ * between any two storage writes, memory lost and storage kept), when KV fails, and when a user
+ * cancels, retries or purges. The runners are modelled here on ExperimentRunner's protocol.
  */
 
-import {
-  type Change,
-  cancelExperiment,
-  type ExperimentEvent,
-  type ExperimentRecord,
-  experimentChange,
-  type Refusal,
-  type SweepRecord,
-  sweepStep,
-} from "../../src/sweep/lifecycle";
-import type { KickResult, ReportAnswer, RunnerReport } from "../../src/sweep/runner-protocol";
-import { isFinalExperiment, isFinalSweep } from "../../src/sweep/view";
+import { parseSweepConfig } from "../../src/sweep/config";
+import { Coordinator } from "../../src/sweep/coordinator";
+import type { CoordinatorPorts, CoordinatorTuning, RunnerPort } from "../../src/sweep/coordinator-ports";
+import { KvPublisher, type ResultsKv } from "../../src/sweep/kv-publisher";
+import { LIFECYCLE, type LifecycleRules } from "../../src/sweep/lifecycle";
+import type { LiveMessage } from "../../src/sweep/live-message";
+import type { KickResult, ReportAnswer, RunnerReport, RunnerSpec } from "../../src/sweep/runner-protocol";
+import { isFinalExperiment, isFinalSweep, type SweepSummary, type SweepView, totalEpochsDone } from "../../src/sweep/view";
+import { Crash, MemoryStorage } from "./memory-storage";
 
-/** The lifecycle the world's coordinators call: the real one, or one with a bug put back (to show the simulator bites). */
-export interface Lifecycle {
-  experimentChange: typeof experimentChange;
-  sweepStep: typeof sweepStep;
-  cancelExperiment: typeof cancelExperiment;
-}
-
-export const REAL_LIFECYCLE: Lifecycle = { experimentChange, sweepStep, cancelExperiment };
-
-/** Bugs of the glue that can be put back, each fixed before in the Durable Objects. */
-export interface GlueBugs {
+/** Bugs of the runner's protocol that can be put back, each fixed before in ExperimentRunner. */
+export interface RunnerBugs {
   /** A runner whose final report fails to send forgets it (no resend). */
   finalReportDroppedOnce?: boolean;
-  /** The watchdog never wakes quiet runners. */
-  noWatchdog?: boolean;
 }
 
 /** Mulberry32: a small seeded generator. */
@@ -49,17 +35,38 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** The stand-in for training: experiment `index` of sweep `sweep` at epoch `e` has these accuracies. */
-export function standIn(sweep: number, index: number, epoch: number): { plain: number; batchNorm: number } {
-  return { plain: (sweep * 1000 + index * 37 + epoch) / 1e4, batchNorm: (sweep * 1000 + index * 41 + epoch * 3) / 1e4 };
-}
-
+/** The stand-in for training: the lists of experiment `index` of sweep `sweep` after `epochs` epochs. */
 export function standInLists(sweep: number, index: number, epochs: number) {
-  const points = Array.from({ length: epochs }, (_, e) => standIn(sweep, index, e));
-  return { plain: points.map((p) => p.plain), batchNorm: points.map((p) => p.batchNorm) };
+  const e = Array.from({ length: epochs }, (_, i) => i);
+  return {
+    plain: e.map((i) => (sweep * 1000 + index * 37 + i) / 1e4),
+    batchNorm: e.map((i) => (sweep * 1000 + index * 41 + 3 * i) / 1e4),
+  };
 }
 
-/** A message in flight: delivered at `at` or later, in any order the scheduler picks. */
+/** An invariant that did not hold. */
+export class InvariantError extends Error {}
+
+const TUNING: Record<CoordinatorTuning, number> = {
+  MAX_PARALLEL_RUNNERS: 2,
+  WATCHDOG_STALL_MS: 60,
+  WATCHDOG_INTERVAL_MS: 25,
+  MAX_SLICE_FAILURES: 3,
+  RETAIN_DAYS: 30,
+};
+
+export interface SimOptions {
+  sweeps: number;
+  experiments: number;
+  epochs: number;
+  /** Steps with faults; then the world runs on without them until it is quiet. */
+  faultSteps: number;
+  rules?: LifecycleRules;
+  bugs?: RunnerBugs;
+  trace?: (line: string) => void;
+}
+
+/** A message in flight: its effect, run when the scheduler delivers it. */
 interface Message {
   at: number;
   run: () => void;
@@ -68,86 +75,73 @@ interface Message {
 
 /** A runner's storage (kept across crashes). */
 interface RunnerStore {
+  spec: RunnerSpec;
   state: "running" | "completed" | "failed";
   epochsDone: number;
   final?: RunnerReport;
   alarm: number | null;
+  failures: number;
+  /** Slices that will die before doing anything (an isolate reset over and over). */
+  stuck: number;
+  /** Slices that will throw. */
+  doomed: number;
 }
 
-/** A coordinator's storage (kept across crashes). */
-interface CoordinatorStore {
-  sweep: SweepRecord;
-  experiments: ExperimentRecord[];
-  alarm: number | null;
-  /** What KV holds for this sweep's result (published when final). */
-  kv: { status: string; epochs: number } | null;
+/** One sweep's coordinator: its storage (kept), its incarnation (lost in a crash), what viewers and KV saw. */
+interface Sweep {
+  id: string;
+  storage: MemoryStorage;
+  core: Coordinator;
+  /** Bumped by a crash: calls of an older incarnation never come back. */
+  incarnation: number;
+  /** What viewers were last told, per experiment, and of the sweep. */
+  told: Map<number, string>;
+  toldSweep?: string;
+  /** KV: the result and list entry, and when each key was last written. */
+  kv: { result: SweepView | null; summary: SweepSummary | null; writes: Map<string, number> };
+  /** Final statuses seen, the retries asked since, and those not answered yet (asked before, they may land after). */
+  finalSeen?: string;
+  retries: number;
+  retriesInFlight: number;
+  experimentFinal: Map<number, string>;
+  experimentRetries: Map<number, number>;
+  experimentInFlight: Map<number, number>;
+  /** The incarnation whose alarm handler is running, if one is, and the alarm's time. */
+  alarmRunning?: number;
+  alarmTime?: number;
+  /** A purge was asked and has not answered: the user asks again once the world is quiet. */
+  purgeAsked: boolean;
   purged: boolean;
 }
-
-const STALL = 50;
-const WATCH_EVERY = 20;
-const MAX_RESTARTS = 3;
-const PARALLEL = 2;
-
-export interface SimOptions {
-  sweeps: number;
-  experiments: number;
-  epochs: number;
-  /** Steps with faults; then the world runs on without them until it is quiet. */
-  faultSteps: number;
-  lifecycle?: Lifecycle;
-  bugs?: GlueBugs;
-  trace?: (line: string) => void;
-}
-
-/** An invariant that did not hold. */
-export class InvariantError extends Error {}
 
 export class World {
   now = 0;
   private readonly random: () => number;
   private readonly messages: Message[] = [];
-  readonly coordinators: CoordinatorStore[] = [];
+  readonly sweeps: Sweep[] = [];
   readonly runners = new Map<string, RunnerStore>();
-  /** Every status viewers were told, per sweep and experiment (the last one). */
-  private readonly told = new Map<string, string>();
-  /** Sweeps whose final status a retry may change (set by the retry, cleared when the sweep ends again). */
-  private readonly reopened = new Set<number>();
-  private readonly finalSeen = new Map<number, string>();
-  /** Each experiment's final status as first seen; it changes only by a retry of that experiment. */
-  private readonly experimentFinal = new Map<string, string>();
-  /** Experiments a retry was applied to since the last check. */
-  private readonly retried = new Set<string>();
-  private readonly lifecycle: Lifecycle;
   private faultsLeft: number;
   private droppedFinal = false;
-  private readonly sliceFailures = new Map<string, number>();
+  /** Experiments whose runner started over (a retry from the seed, or lost and started afresh). */
+  private readonly resets = new Set<string>();
+  /** The most epochs each experiment has shown. */
+  private readonly mostEpochs = new Map<string, number>();
+  /** Runners cut off from the network until a time: every message to or from them is lost. */
+  private readonly partitioned = new Map<string, number>();
+  /** A violation seen inside a handler (where the coordinator's own catch would hide a throw). */
+  private violation: string | undefined;
 
   constructor(
     seed: number,
     private readonly options: SimOptions,
   ) {
     this.random = rng(seed);
-    this.lifecycle = options.lifecycle ?? REAL_LIFECYCLE;
     this.faultsLeft = options.faultSteps;
-    for (let s = 0; s < options.sweeps; s++) {
-      this.coordinators.push({
-        sweep: { status: "queued", completedAt: null },
-        experiments: Array.from({ length: options.experiments }, (_, index) => ({
-          index,
-          status: "queued",
-          epochsDone: 0,
-          lists: { plain: [], batchNorm: [] },
-          error: null,
-          lastReport: 0,
-          restarts: 0,
-          runner: null,
-        })),
-        alarm: 0,
-        kv: null,
-        purged: false,
-      });
-    }
+  }
+
+  /** How many sweeps this world runs. */
+  get sweepCount(): number {
+    return this.options.sweeps;
   }
 
   private log(line: string): void {
@@ -162,116 +156,252 @@ export class World {
     return items[Math.floor(this.random() * items.length)];
   }
 
-  /** Sends a message; with faults on it may be lost, duplicated or delayed. */
-  private send(describe: string, run: () => void, delay = 1): void {
-    if (this.chance(0.05)) {
+  /** Queues a message; with faults on it may be lost, duplicated or late; to or from a partitioned runner it is lost. */
+  private send(describe: string, run: () => void, { losable = true, runner }: { losable?: boolean; runner?: string } = {}): void {
+    const cut = runner !== undefined && (this.partitioned.get(runner) ?? 0) > this.now;
+    if (cut || (losable && this.chance(0.04))) {
       this.log(`lost: ${describe}`);
       return;
     }
-    const at = this.now + delay + (this.chance(0.2) ? Math.floor(this.random() * 40) : 0);
+    const at = this.now + 1 + (this.chance(0.2) ? Math.floor(this.random() * 40) : 0);
     this.messages.push({ at, run, describe });
-    if (this.chance(0.05)) this.messages.push({ at: at + Math.floor(this.random() * 20), run, describe: `${describe} (again)` });
+    if (losable && this.chance(0.04))
+      this.messages.push({ at: at + Math.floor(this.random() * 20), run, describe: `${describe} (again)` });
   }
 
-  // ---- the coordinator, as the Durable Object does it, around the lifecycle
-
-  private apply(s: number, index: number, event: ExperimentEvent): Change | Refusal {
-    const c = this.coordinators[s];
-    if (c.purged) return { refused: "no such sweep" };
-    const record = c.experiments[index];
-    const change = this.lifecycle.experimentChange(c.sweep, record, event, this.now, (next) =>
-      c.experiments.map((e) => (e.index === index ? next : e).status),
-    );
-    if ("refused" in change) return change;
-    if (event.type === "retry" || event.type === "takeLateResult") this.retried.add(`${s}:${index}`);
-    c.experiments[index] = change.step.next;
-    c.sweep = change.sweep;
-    if (change.step.effects.some((e) => e.type === "tell")) this.tell(s, index);
-    if (change.ended) this.ended(s);
-    if (change.step.effects.some((e) => e.type === "startAfresh")) this.startRunner(s, index);
-    if (change.step.effects.length > 0 && isFinalSweep(c.sweep.status)) this.publish(s);
-    if (change.step.effects.some((e) => e.type === "freePlace")) c.alarm = Math.min(c.alarm ?? this.now, this.now);
-    return change;
-  }
-
-  private tell(s: number, index?: number): void {
-    const c = this.coordinators[s];
-    if (index !== undefined) this.told.set(`${s}:${index}`, c.experiments[index].status);
-    this.told.set(`${s}`, c.sweep.status);
-  }
-
-  private ended(s: number): void {
-    const c = this.coordinators[s];
-    // A final status is decided once; only a retry makes the sweep end again.
-    const before = this.finalSeen.get(s);
-    if (before !== undefined && !this.reopened.has(s)) {
-      throw new InvariantError(`sweep ${s} was ${before} and ended again as ${c.sweep.status} without a retry`);
-    }
-    this.tell(s);
-    this.reopened.delete(s);
-    this.finalSeen.set(s, c.sweep.status);
-    this.publish(s);
-  }
-
-  private publish(s: number): void {
-    const c = this.coordinators[s];
-    if (!isFinalSweep(c.sweep.status)) return;
-    // KV fails now and then: the alarm publishes again.
-    if (this.chance(0.1)) {
-      c.alarm = this.now + 10;
-      this.log(`KV write failed for sweep ${s}`);
-      return;
-    }
-    c.kv = { status: c.sweep.status, epochs: c.experiments.reduce((n, e) => n + e.epochsDone, 0) };
-  }
-
-  private report(s: number, index: number, report: RunnerReport, answer: (a: ReportAnswer) => void): void {
-    const c = this.coordinators[s];
-    if (c.purged) {
-      answer("stop");
-      return;
-    }
-    const change = this.apply(s, index, { type: "report", report });
-    answer("refused" in change ? "stop" : change.step.answer);
-  }
-
-  private coordinatorAlarm(s: number): void {
-    const c = this.coordinators[s];
-    c.alarm = null;
-    if (c.purged) return;
-    if (!isFinalSweep(c.sweep.status)) {
-      const running = c.experiments.filter((e) => e.status === "running").length;
-      const queued = c.experiments.filter((e) => e.status === "queued").slice(0, Math.max(0, PARALLEL - running));
-      for (const e of queued) this.startRunner(s, e.index, () => this.apply(s, e.index, { type: "start" }));
-      if (!this.options.bugs?.noWatchdog) {
-        for (const e of c.experiments.filter((x) => x.status === "running" && x.lastReport < this.now - STALL)) {
-          if (e.restarts >= MAX_RESTARTS) {
-            this.apply(s, e.index, { type: "quietTooLong", error: "quiet" });
-            continue;
-          }
-          const key = `${s}:${e.index}`;
-          this.send(`kick ${key}`, () => {
-            const found = this.kick(key);
-            this.send(`kick answer ${key} ${found}`, () => {
-              if (c.experiments[e.index].status === "running") this.apply(s, e.index, { type: "woken", found });
-            });
-          });
-        }
-      }
-      c.alarm = this.now + WATCH_EVERY;
-    }
-    if (isFinalSweep(c.sweep.status) && (c.kv === null || c.kv.status !== c.sweep.status)) this.publish(s);
-  }
-
-  private startRunner(s: number, index: number, started?: () => void): void {
-    const key = `${s}:${index}`;
-    this.send(`start ${key}`, () => {
-      if (!this.runners.has(key)) this.runners.set(key, { state: "running", epochsDone: 0, alarm: this.now });
-      if (started) this.send(`start answer ${key}`, started);
+  /**
+   * A call from sweep `s`'s coordinator: delivered as a message, answered by another. A lost call
+   * or answer fails the call (as an RPC error does); a crashed incarnation never hears back.
+   */
+  private call<T>(s: number, describe: string, handle: () => T | Promise<T>, runner?: string): Promise<T> {
+    const sweep = this.sweeps[s];
+    const incarnation = sweep.incarnation;
+    return new Promise<T>((resolve, reject) => {
+      const answer = (settle: () => void) => {
+        if (sweep.incarnation === incarnation) settle();
+      };
+      let delivered = false;
+      this.send(
+        describe,
+        () => {
+          if (delivered) return; // a repeated call is answered once
+          delivered = true;
+          Promise.resolve()
+            .then(handle)
+            .then(
+              (value) => this.send(`answer to ${describe}`, () => answer(() => resolve(value)), { runner }),
+              (e) => this.send(`error answer to ${describe}`, () => answer(() => reject(e)), { runner }),
+            );
+        },
+        { runner },
+      );
+      // An RPC that hears nothing fails after a while.
+      this.messages.push({
+        at: this.now + 200,
+        run: () => answer(() => reject(new Error(`no answer: ${describe}`))),
+        describe: `timeout of ${describe}`,
+      });
     });
   }
 
-  // ---- the runner, as the Durable Object does it
+  /** Adds a sweep and posts it. */
+  async addSweep(): Promise<void> {
+    const s = this.sweeps.length;
+    const storage = new MemoryStorage();
+    const sweep: Sweep = {
+      id: `sweep${s}`.padEnd(32, "0"),
+      storage,
+      core: undefined as unknown as Coordinator,
+      incarnation: 0,
+      told: new Map(),
+      kv: { result: null, summary: null, writes: new Map() },
+      retries: 0,
+      retriesInFlight: 0,
+      experimentFinal: new Map(),
+      experimentRetries: new Map(),
+      experimentInFlight: new Map(),
+      purgeAsked: false,
+      purged: false,
+    };
+    this.sweeps.push(sweep);
+    sweep.core = this.incarnate(s);
+    const config = parseSweepConfig(
+      {
+        weightScales: Array.from({ length: this.options.experiments }, (_, i) => 1 / (i + 1)),
+        epochs: this.options.epochs,
+        trainSize: 100,
+      },
+      () => s,
+    );
+    await this.guard(s, () => sweep.core.create(sweep.id, config, "hash", new Date(this.now).toISOString()));
+  }
+
+  /** A new incarnation of sweep `s`'s coordinator over its kept storage. */
+  private incarnate(s: number): Coordinator {
+    const sweep = this.sweeps[s];
+    const incarnation = sweep.incarnation;
+    sweep.storage.incarnation = incarnation;
+    sweep.storage.onCrash = () => this.crash(s, "between two writes");
+    // Its writes fail once it has crashed; the data stays the sweep's.
+    const storage = sweep.storage.as(incarnation);
+    const alive = () => sweep.incarnation === incarnation;
+    const kv: ResultsKv = {
+      summaryKey: (summary) => `index:${summary.id}`,
+      resultKey: (id) => `result:${id}`,
+      putSummary: (summary) => this.kvWrite(s, `index:${sweep.id}`, () => (sweep.kv.summary = summary)),
+      putResult: (view) => this.kvWrite(s, `result:${sweep.id}`, () => (sweep.kv.result = structuredClone(view))),
+      deleteResult: () => this.kvWrite(s, `result:${sweep.id}`, () => (sweep.kv.result = null)),
+      deleteSummary: () => this.kvWrite(s, `index:${sweep.id}`, () => (sweep.kv.summary = null)),
+    };
+    const publisher = new KvPublisher(
+      storage,
+      kv,
+      () => this.now,
+      (ms) => this.sleep(s, ms),
+    );
+    const ports: CoordinatorPorts = {
+      table: storage,
+      transaction: (fn, wake) => storage.transaction(fn, wake, this.now),
+      alarm: {
+        get: async () => storage.data.alarm,
+        set: async (at) => {
+          storage.write();
+          this.log(`sweep ${s}: alarm set for ${at}`);
+          storage.data.alarm = at;
+        },
+        delete: async () => {
+          storage.write();
+          storage.data.alarm = null;
+        },
+      },
+      flag: {
+        get: async (key) => storage.data.flags[key],
+        put: async (key, value) => {
+          storage.write();
+          storage.data.flags[key] = value;
+        },
+        delete: async (key) => {
+          storage.write();
+          delete storage.data.flags[key];
+        },
+      },
+      deleteAll: async () => storage.deleteAll(),
+      runner: (_sweepId, index) => this.runnerPort(s, index),
+      quota: {
+        acquire: async (_id, wanted) => ({ granted: wanted, running: 0, limit: 1024, ahead: 0 }),
+        release: async () => undefined,
+      },
+      publisher: {
+        publish: (view) => publisher.publish(view),
+        unpublish: (view) => publisher.unpublish(view),
+      },
+      viewers: {
+        count: () => (alive() ? 1 : 0),
+        broadcast: (message: LiveMessage) => {
+          if (!alive()) return;
+          this.log(
+            `viewers of sweep ${s}: ${message.type} ${message.type === "progress" ? `${message.status} ${message.experiment?.index}:${message.experiment?.status}` : message.type === "final" ? message.status : ""}`,
+          );
+          if (message.type === "progress" && message.experiment)
+            sweep.told.set(message.experiment.index, message.experiment.status);
+          if (message.type !== "view") sweep.toldSweep = message.status;
+          // After the final message a viewer fetches the view: every status as it stands is seen.
+          if (message.type === "final") for (const e of storage.data.experiments) sweep.told.set(e.index, e.status);
+        },
+        closeAll: () => undefined,
+      },
+      now: () => this.now,
+      tuning: (name) => TUNING[name],
+      log: () => undefined,
+    };
+    return new Coordinator(ports, this.options.rules ?? LIFECYCLE);
+  }
+
+  /** A KV write: it may fail; two writes of one key within a second break KV's rule. */
+  private async kvWrite(s: number, key: string, apply: () => void): Promise<void> {
+    const sweep = this.sweeps[s];
+    if (this.chance(0.08)) throw new Error("KV answered 429");
+    const last = sweep.kv.writes.get(key);
+    if (last !== undefined && this.now - last < 1000) {
+      this.violation ??= `KV key ${key} written twice within a second (at ${last} and ${this.now})`;
+    }
+    sweep.kv.writes.set(key, this.now);
+    this.log(`KV write ${key}`);
+    apply();
+  }
+
+  private sleep(s: number, ms: number): Promise<void> {
+    const sweep = this.sweeps[s];
+    const incarnation = sweep.incarnation;
+    return new Promise((resolve) =>
+      this.messages.push({
+        at: this.now + ms,
+        run: () => sweep.incarnation === incarnation && resolve(),
+        describe: `sleep ${ms}`,
+      }),
+    );
+  }
+
+  /**
+   * Runs a coordinator call: its value, or undefined when it threw (an RPC it made failed) or
+   * crashed, which replaces the incarnation (memory lost, storage kept).
+   */
+  private async guard<T>(s: number, call: () => Promise<T>): Promise<{ value: T } | undefined> {
+    const sweep = this.sweeps[s];
+    const incarnation = sweep.incarnation;
+    try {
+      return { value: await call() };
+    } catch (e) {
+      if (e instanceof Crash && sweep.incarnation === incarnation) this.crash(s, "mid-call");
+      return undefined;
+    }
+  }
+
+  private crash(s: number, why: string): void {
+    const sweep = this.sweeps[s];
+    // An alarm whose handler did not finish is run again by the runtime.
+    if (sweep.alarmRunning === sweep.incarnation) {
+      const again = this.now + 5;
+      sweep.storage.data.alarm = Math.min(sweep.storage.data.alarm ?? again, again);
+      sweep.alarmRunning = undefined;
+    }
+    sweep.incarnation++;
+    sweep.core = this.incarnate(s);
+    sweep.storage.crashAfter = undefined;
+    this.log(`crash: sweep ${s}'s coordinator ${why}`);
+  }
+
+  // ---- the runners, on ExperimentRunner's protocol
+
+  private runnerPort(s: number, index: number): RunnerPort {
+    const key = `${s}:${index}`;
+    return {
+      start: (spec) =>
+        this.call(
+          s,
+          `start ${key}`,
+          () => {
+            if (this.runners.has(key)) return false;
+            this.runners.set(key, { spec, state: "running", epochsDone: 0, alarm: this.now, failures: 0, stuck: 0, doomed: 0 });
+            // A runner started anew starts its lists over.
+            this.resets.add(key);
+            return true;
+          },
+          key,
+        ),
+      kick: () => this.call(s, `kick ${key}`, (): KickResult => this.kick(key), key),
+      retry: (fromScratch) => this.call(s, `retry ${key}`, () => this.runnerRetry(key, fromScratch), key),
+      cancel: () =>
+        this.call(
+          s,
+          `cancel ${key}`,
+          () => {
+            this.runners.delete(key);
+          },
+          key,
+        ),
+    };
+  }
 
   private kick(key: string): KickResult {
     const r = this.runners.get(key);
@@ -281,202 +411,233 @@ export class World {
     return r.state === "running" ? "restarted" : "reporting";
   }
 
+  private runnerRetry(key: string, fromScratch: boolean): boolean {
+    const r = this.runners.get(key);
+    if (!r) return false;
+    if (fromScratch) Object.assign(r, { state: "running", epochsDone: 0, final: undefined, failures: 0 });
+    else if (r.state === "failed") Object.assign(r, { state: "running", final: undefined, failures: 0 });
+    else if (r.state === "running") return true;
+    r.alarm = this.now;
+    return true;
+  }
+
   private runnerAlarm(key: string): void {
     const r = this.runners.get(key);
     if (!r) return;
     r.alarm = null;
+    if (r.state !== "running") {
+      if (r.final) this.sendReport(key, r.final);
+      return;
+    }
     const [s, index] = key.split(":").map(Number);
-    const epochs = this.options.epochs;
-    if (r.state === "running") {
-      r.epochsDone += 1;
-      const done = r.epochsDone >= epochs;
-      const report: RunnerReport = {
-        status: done ? "completed" : "running",
-        epochsDone: r.epochsDone,
-        lists: standInLists(s, index, r.epochsDone),
-        runner: "sim",
-      };
-      if (done) {
-        r.state = "completed";
-        r.final = report;
-      } else r.alarm = this.now + 5;
-      this.sendReport(key, report);
-    } else if (r.final) this.sendReport(key, r.final);
+    if (r.stuck > 0) {
+      // The isolate dies mid-slice: nothing done, nothing said, the alarm given up after resets.
+      r.stuck--;
+      return;
+    }
+    if (r.doomed > 0 || this.chance(0.05)) {
+      if (r.doomed > 0) r.doomed--;
+      // A slice that throws: reported, tried again; three in a row and the runner gives up.
+      r.failures++;
+      if (r.failures >= 3) {
+        r.state = "failed";
+        r.final = { status: "failed", error: `${r.failures} failed attempts` };
+        this.sendReport(key, r.final);
+      } else {
+        r.alarm = this.now + 5;
+        this.sendReport(key, { status: "retrying", error: `attempt ${r.failures} failed` });
+      }
+      return;
+    }
+    r.failures = 0;
+    r.epochsDone++;
+    const done = r.epochsDone >= this.options.epochs;
+    const report: RunnerReport = {
+      status: done ? "completed" : "running",
+      epochsDone: r.epochsDone,
+      lists: standInLists(s, index, r.epochsDone),
+      runner: "sim",
+    };
+    if (done) {
+      r.state = "completed";
+      r.final = report;
+    } else r.alarm = this.now + 5;
+    this.sendReport(key, report);
   }
 
   private sendReport(key: string, report: RunnerReport): void {
     const [s, index] = key.split(":").map(Number);
     const r = this.runners.get(key);
     const final = report.status === "completed" || report.status === "failed";
-    this.send(`report ${key} ${report.status} ${"epochsDone" in report ? report.epochsDone : ""}`, () =>
-      this.report(s, index, report, (answer) =>
-        this.send(`answer ${key} ${answer}`, () => {
-          const runner = this.runners.get(key);
-          if (answer === "stop" || (final && report.status === "completed")) this.runners.delete(key);
-          // A failed end, taken: kept for a retry, no more sends.
-          else if (final && runner?.final === report) runner.alarm = null;
-        }),
-      ),
-    );
-    // The final report is sent again (backoff) until answered (a lost RPC throws in the runner);
-    // a bug put back forgets it once.
+    // The final report is sent again (backoff) until answered; a bug put back forgets it once.
     if (final && r) {
       if (this.options.bugs?.finalReportDroppedOnce && !this.droppedFinal) {
         this.droppedFinal = true;
         r.final = undefined;
-        return;
-      }
-      r.alarm = this.now + 30;
+      } else r.alarm = this.now + 40;
     }
+    this.send(
+      `report ${key} ${report.status}${"epochsDone" in report ? ` ${report.epochsDone}` : ""}`,
+      () => {
+        const sweep = this.sweeps[s];
+        const answered = (answer: ReportAnswer | undefined) =>
+          this.send(
+            `answer ${key} ${answer}`,
+            () => {
+              const runner = this.runners.get(key);
+              if (answer === undefined || !runner) return;
+              if (answer === "stop" || (final && report.status === "completed")) this.runners.delete(key);
+              else if (final && runner.final === report) runner.alarm = null;
+            },
+            { runner: key },
+          );
+        if (sweep.purged) return answered("stop");
+        void this.guard(s, () => sweep.core.report(index, report)).then((done) => answered(done?.value));
+      },
+      { runner: key },
+    );
   }
 
   // ---- users
 
-  private cancel(s: number): void {
-    const c = this.coordinators[s];
-    if (c.purged) return;
-    const step = this.lifecycle.sweepStep(c.sweep, { type: "cancel", at: new Date(this.now).toISOString() });
-    if ("refused" in step) return;
-    c.sweep = step.next;
-    c.experiments = c.experiments.map((e) => this.lifecycle.cancelExperiment(e));
-    this.ended(s);
-    for (const e of c.experiments) this.send(`cancel runner ${s}:${e.index}`, () => this.runners.delete(`${s}:${e.index}`));
-  }
-
-  private retry(s: number, index: number, fromSeed: boolean): void {
-    const c = this.coordinators[s];
-    if (c.purged) return;
-    const record = c.experiments[index];
-    if (!fromSeed && record.status === "failed" && record.epochsDone >= this.options.epochs) {
-      // The retry is the user's act: the sweep may end again with it.
-      const wasFinal = isFinalSweep(c.sweep.status);
-      if (wasFinal) this.reopened.add(s);
-      if ("refused" in this.apply(s, index, { type: "takeLateResult", epochs: this.options.epochs }) && wasFinal)
-        this.reopened.delete(s);
-      return;
+  private async userRetry(s: number): Promise<void> {
+    const sweep = this.sweeps[s];
+    const failed = sweep.storage.withStatus("failed");
+    if (failed.length === 0) return;
+    const index = this.pick(failed);
+    const fromScratch = this.random() < 0.5;
+    this.log(`user: retry ${s}:${index}${fromScratch ? " from the seed" : ""}`);
+    this.resets.add(`${s}:${index}`);
+    const bump = (map: Map<number, number>, by: number) => map.set(index, (map.get(index) ?? 0) + by);
+    sweep.retries++;
+    sweep.retriesInFlight++;
+    bump(sweep.experimentRetries, 1);
+    bump(sweep.experimentInFlight, 1);
+    try {
+      await this.guard(s, () => sweep.core.retry(index, fromScratch));
+    } finally {
+      sweep.retriesInFlight--;
+      bump(sweep.experimentInFlight, -1);
     }
-    const key = `${s}:${index}`;
-    // The runner first (as the Durable Object does), then the lifecycle.
-    this.send(`retry ${key}`, () => {
-      const r = this.runners.get(key);
-      if (r && fromSeed) Object.assign(r, { state: "running", epochsDone: 0, final: undefined, alarm: this.now });
-      else if (r && r.state === "failed") Object.assign(r, { state: "running", final: undefined, alarm: this.now });
-      else if (r && r.state === "completed") r.alarm = this.now;
-      const fresh = !r;
-      if (fresh) this.runners.set(key, { state: "running", epochsDone: 0, alarm: this.now });
-      this.send(`retry answer ${key}`, () => {
-        const before = c.sweep.status;
-        const change = this.apply(s, index, { type: "retry", fromSeed: fromSeed || fresh });
-        if (!("refused" in change) && isFinalSweep(before)) this.reopened.add(s);
-        if (!("refused" in change)) c.alarm = Math.min(c.alarm ?? this.now + WATCH_EVERY, this.now + WATCH_EVERY);
-      });
-    });
   }
 
-  private purge(s: number): void {
-    const c = this.coordinators[s];
-    if (c.purged || !isFinalSweep(c.sweep.status)) return;
-    for (const e of c.experiments) this.runners.delete(`${s}:${e.index}`);
-    c.purged = true;
-    c.kv = null;
-    c.alarm = null;
+  private async userPurge(s: number): Promise<void> {
+    const sweep = this.sweeps[s];
+    const state = sweep.storage.state();
+    if (!state || !isFinalSweep(state.status)) return;
+    this.log(`user: purge sweep ${s}`);
+    sweep.purgeAsked = true;
+    const result = await this.guard(s, () => sweep.core.purge());
+    if (result && "purged" in result.value) sweep.purged = true;
+    if (result) sweep.purgeAsked = false;
   }
 
   // ---- the scheduler
 
   /** A fault or a user's act, picked by the seed. */
-  private fault(): void {
-    const s = Math.floor(this.random() * this.coordinators.length);
-    const c = this.coordinators[s];
+  private async fault(): Promise<void> {
+    const s = Math.floor(this.random() * this.sweeps.length);
+    const sweep = this.sweeps[s];
     const keys = [...this.runners.keys()];
     const kind = this.random();
-    if (kind < 0.12 && keys.length > 0) {
-      // A runner's isolate dies mid-slice: memory lost, storage kept; the runtime runs the alarm again, later.
-      const key = this.pick(keys);
-      const r = this.runners.get(key);
+    if (kind < 0.15 && keys.length > 0) {
+      const r = this.runners.get(this.pick(keys));
+      // A runner's isolate dies mid-slice: the runtime runs the alarm again, later.
       if (r && r.alarm !== null) r.alarm += 1 + Math.floor(this.random() * 60);
-      this.log(`crash: runner ${key}, its alarm late`);
-    } else if (kind < 0.2 && keys.length > 0) {
-      // Its alarm given up after resets in a row (the watchdog wakes it). Only while its sweep is
-      // live: a runner started after a purge whose alarm is then lost would keep its storage (a gap
-      // the Durable Objects share: no coordinator is left to wake it).
+      this.log("crash: a runner, its alarm late");
+    } else if (kind < 0.22 && keys.length > 0) {
       const key = this.pick(keys);
       const r = this.runners.get(key);
-      if (r && !this.coordinators[Number(key.split(":")[0])].purged) r.alarm = null;
-      this.log(`runner ${key}: its alarm lost`);
-    } else if (kind < 0.42 && keys.length > 0) {
-      // A slice that throws: the runner reports it and tries again; three in a row and it gives up.
-      const key = this.pick(keys);
-      const r = this.runners.get(key);
-      if (r?.state === "running") {
-        const [rs, index] = key.split(":").map(Number);
-        const failures = (this.sliceFailures.get(key) ?? 0) + 1;
-        this.sliceFailures.set(key, failures);
-        this.log(`slice failed: runner ${key} (${failures})`);
-        if (failures >= 3) {
-          r.state = "failed";
-          r.final = { status: "failed", error: "three slices failed" };
-          this.sendReport(key, r.final);
-        } else
-          this.send(`report ${key} retrying`, () =>
-            this.report(rs, index, { status: "retrying", error: `attempt ${failures}` }, () => {}),
-          );
+      // Its alarm given up after resets in a row (the watchdog wakes it); only while its sweep lives.
+      if (r && !this.sweeps[Number(key.split(":")[0])].purged) {
+        r.alarm = null;
+        // Sometimes it stays stuck through the watchdog's wakes, and comes back later.
+        if (this.random() < 0.5) r.stuck = 2 + Math.floor(this.random() * 5);
       }
-    } else if (kind < 0.5) {
-      // A coordinator's crash between two writes leaves its alarm to run again, late.
-      if (c.alarm !== null) c.alarm += 1 + Math.floor(this.random() * 30);
-      this.log(`crash: sweep ${s}, its alarm late`);
-    } else if (kind < 0.58) {
-      this.log(`alarm sweep ${s} early or twice`);
-      if (!c.purged) this.coordinatorAlarm(s);
-    } else if (kind < 0.62 && keys.length > 0) {
+      this.log(`runner ${key}: its alarm lost${r?.stuck ? `, stuck for ${r.stuck} slices` : ""}`);
+    } else if (kind < 0.3 && keys.length > 0) {
+      // A runner cut off from its coordinator for a while: reports and calls lost both ways.
+      const key = this.pick(keys);
+      this.partitioned.set(key, this.now + 100 + Math.floor(this.random() * 300));
+      this.log(`runner ${key}: cut off until ${this.partitioned.get(key)}`);
+    } else if (kind < 0.34 && keys.length > 0) {
+      const key = this.pick(keys);
+      const r = this.runners.get(key);
+      if (r) r.doomed = 3;
+      this.log(`runner ${key}: its next slices throw`);
+    } else if (kind < 0.4) {
+      // The coordinator's next handler crashes after 0–3 more writes.
+      sweep.storage.crashAfter = Math.floor(this.random() * 4);
+      this.log(`sweep ${s}: a crash armed after ${sweep.storage.crashAfter} writes`);
+    } else if (kind < 0.46) {
+      this.crash(s, "between two events");
+    } else if (kind < 0.54) {
+      if (sweep.storage.data.alarm !== null) sweep.storage.data.alarm += 1 + Math.floor(this.random() * 50);
+      this.log(`sweep ${s}: its alarm late`);
+    } else if (kind < 0.62) {
+      this.log(`sweep ${s}: alarm early or twice`);
+      if (sweep.storage.exists()) await this.guard(s, () => sweep.core.alarm());
+    } else if (kind < 0.65 && keys.length > 0) {
       const key = this.pick(keys);
       this.runners.delete(key);
       this.log(`runner ${key} lost its storage`);
-    } else if (kind < 0.68 && !c.purged) {
+    } else if (kind < 0.7) {
+      // Sometimes a retry is under way as the cancel comes: the two race.
+      if (this.random() < 0.5) void this.userRetry(s);
       this.log(`user: cancel sweep ${s}`);
-      this.cancel(s);
-    } else if (kind < 0.92 && !c.purged) {
-      const failed = c.experiments.filter((e) => e.status === "failed");
-      if (failed.length === 0) return;
-      const e = this.pick(failed);
-      const fromSeed = this.random() < 0.5;
-      this.log(`user: retry ${s}:${e.index}${fromSeed ? " from the seed" : ""}`);
-      this.retry(s, e.index, fromSeed);
-    } else if (!c.purged && isFinalSweep(c.sweep.status)) {
-      this.log(`user: purge sweep ${s}`);
-      this.purge(s);
-    }
+      await this.guard(s, () => sweep.core.cancel());
+    } else if (kind < 0.92) {
+      await this.userRetry(s);
+    } else await this.userPurge(s);
   }
 
-  /** One step: a message, an alarm, a fault or a user's act, picked by the seed. Returns false when nothing is left to do. */
-  step(): boolean {
+  /** Lets every handler run until it waits on the world again. */
+  private settle(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** One step. Returns false when nothing is left to do. */
+  async step(): Promise<boolean> {
     if (this.faultsLeft > 0) {
       this.faultsLeft--;
       if (this.random() < 0.15) {
-        this.fault();
+        // Not awaited: an act waits on messages that later steps deliver.
+        void this.fault();
+        await this.settle();
         this.check();
         return true;
       }
     }
-    const due = (at: number | null) => at !== null && at <= this.now;
     const choices: (() => void)[] = [];
     for (const m of this.messages.filter((x) => x.at <= this.now)) {
       choices.push(() => {
         this.messages.splice(this.messages.indexOf(m), 1);
-        this.log(m.describe);
+        if (!m.describe.startsWith("timeout") && !m.describe.startsWith("sleep")) this.log(m.describe);
         m.run();
       });
     }
-    this.coordinators.forEach((c, s) => {
-      if (!due(c.alarm)) return;
+    this.sweeps.forEach((sweep, s) => {
+      const at = sweep.storage.data.alarm;
+      if (at === null || at > this.now) return;
+      if (sweep.alarmRunning === sweep.incarnation && sweep.alarmTime === at) return;
       choices.push(() => {
         this.log(`alarm sweep ${s}`);
-        this.coordinatorAlarm(s);
+        // As workerd does: the running alarm still reads as set (in the past) while it runs; once it
+        // finishes, it is cleared unless set again; one that throws or whose isolate dies runs again.
+        const running = at;
+        const incarnation = sweep.incarnation;
+        sweep.alarmRunning = incarnation;
+        sweep.alarmTime = running;
+        void this.guard(s, () => sweep.core.alarm()).then((ran) => {
+          if (sweep.alarmRunning !== incarnation) return;
+          sweep.alarmRunning = undefined;
+          if (ran === undefined && sweep.storage.data.alarm === null) sweep.storage.data.alarm = this.now + 10;
+          else if (sweep.storage.data.alarm === running) sweep.storage.data.alarm = null;
+        });
       });
     });
     for (const [key, r] of this.runners) {
-      if (!due(r.alarm)) continue;
+      if (r.alarm === null || r.alarm > this.now) continue;
       choices.push(() => {
         this.log(`alarm runner ${key}`);
         this.runnerAlarm(key);
@@ -485,79 +646,113 @@ export class World {
     if (choices.length === 0) {
       const next = Math.min(
         ...this.messages.map((m) => m.at),
-        ...this.coordinators.map((c) => c.alarm ?? Number.POSITIVE_INFINITY),
+        ...this.sweeps.map((sw) => {
+          const at = sw.storage.data.alarm;
+          const running = sw.alarmRunning === sw.incarnation && sw.alarmTime === at;
+          return at !== null && !running ? Math.max(at, this.now + 1) : Number.POSITIVE_INFINITY;
+        }),
         ...[...this.runners.values()].map((r) => r.alarm ?? Number.POSITIVE_INFINITY),
       );
       if (!Number.isFinite(next)) {
-        // Nothing due: while faults may still come, time goes on; after, the world is quiet.
         this.now += 1;
+        // A purge that never answered (its coordinator crashed) is asked again, as its user would.
+        const unanswered = this.sweeps.findIndex((sw) => sw.purgeAsked && !sw.purged);
+        if (this.faultsLeft === 0 && unanswered >= 0) {
+          void this.userPurge(unanswered);
+          await this.settle();
+          return true;
+        }
         return this.faultsLeft > 0;
       }
-      this.now = next;
+      this.now = Math.max(this.now + 1, next);
       return true;
     }
     this.pick(choices)();
+    await this.settle();
     this.check();
     return true;
   }
 
   /** The invariants that hold after every step. */
   check(): void {
-    this.coordinators.forEach((c, s) => {
-      if (c.purged) return;
-      // Nothing brings a cancelled sweep back: a retry is refused there.
-      if (this.finalSeen.get(s) === "cancelled" && c.sweep.status !== "cancelled") {
-        throw new InvariantError(`sweep ${s} was cancelled and became ${c.sweep.status}`);
-      }
-      for (const e of c.experiments) {
+    if (this.violation) throw new InvariantError(this.violation);
+    this.sweeps.forEach((sweep, s) => {
+      const state = sweep.storage.state();
+      if (!state) return;
+      for (const e of sweep.storage.data.experiments) {
+        // Lists only grow, but for a runner that started over.
         const key = `${s}:${e.index}`;
-        const was = this.experimentFinal.get(key);
-        if (
-          was !== undefined &&
-          was !== e.status &&
-          !(was === "failed" && c.sweep.status !== "cancelled" && this.retried.has(key))
-        ) {
-          throw new InvariantError(`experiment ${key} was ${was} and became ${e.status} without a retry`);
+        if (e.epochsDone < (this.mostEpochs.get(key) ?? 0) && !this.resets.has(key)) {
+          throw new InvariantError(`experiment ${key} went back from ${this.mostEpochs.get(key)} to ${e.epochsDone} epochs`);
         }
-        if (isFinalExperiment(e.status)) this.experimentFinal.set(key, e.status);
-        else this.experimentFinal.delete(key);
-        this.retried.delete(key);
+        const most = this.mostEpochs.get(key) ?? 0;
+        if (e.epochsDone < most) this.resets.delete(key); // the start over, seen
+        this.mostEpochs.set(key, e.epochsDone < most ? e.epochsDone : Math.max(e.epochsDone, most));
         if (e.status === "completed") {
           const want = standInLists(s, e.index, this.options.epochs);
-          if (JSON.stringify(e.lists) !== JSON.stringify({ plain: want.plain, batchNorm: want.batchNorm })) {
+          if (JSON.stringify(e.lists) !== JSON.stringify(want)) {
             throw new InvariantError(`experiment ${s}:${e.index} completed with lists that are not the stand-in's`);
           }
         }
-        if (this.told.get(`${s}:${e.index}`) !== undefined || e.status !== "queued") {
-          const told = this.told.get(`${s}:${e.index}`);
-          if (told !== e.status && e.status !== "cancelled") {
-            throw new InvariantError(`experiment ${s}:${e.index} is ${e.status}, viewers were told ${told ?? "nothing"}`);
-          }
+        // Viewers see every status (after a final message, by fetching the view).
+        const told = sweep.told.get(e.index);
+        if (e.status !== "queued" && e.status !== "cancelled" && told !== e.status) {
+          throw new InvariantError(`experiment ${s}:${e.index} is ${e.status}, viewers were told ${told ?? "nothing"}`);
         }
+        const was = sweep.experimentFinal.get(e.index);
+        const retried = (sweep.experimentRetries.get(e.index) ?? 0) > 0;
+        // Nothing changes once a sweep was seen cancelled, not even by a retry (it is refused there).
+        if (was !== undefined && was !== e.status && (!retried || sweep.finalSeen === "cancelled")) {
+          throw new InvariantError(`experiment ${s}:${e.index} was ${was} and became ${e.status} without a retry`);
+        }
+        if (isFinalExperiment(e.status)) {
+          // Retries asked before this status may still land after it.
+          if (was !== e.status) sweep.experimentRetries.set(e.index, sweep.experimentInFlight.get(e.index) ?? 0);
+          sweep.experimentFinal.set(e.index, e.status);
+        } else sweep.experimentFinal.delete(e.index);
       }
-      const final = this.finalSeen.get(s);
-      if (final !== undefined && !this.reopened.has(s) && c.sweep.status !== final) {
-        throw new InvariantError(`sweep ${s} was ${final} and became ${c.sweep.status} without a retry`);
+      if (isFinalSweep(state.status)) {
+        if (sweep.finalSeen === "cancelled" && state.status !== "cancelled") {
+          throw new InvariantError(`sweep ${s} was cancelled and became ${state.status}`);
+        }
+        if (sweep.finalSeen !== undefined && sweep.finalSeen !== state.status && sweep.retries === 0) {
+          throw new InvariantError(
+            `sweep ${s} was ${sweep.finalSeen} and became ${state.status} without a retry (${sweep.retries} asked, ${sweep.retriesInFlight} in flight)`,
+          );
+        }
+        if (sweep.finalSeen !== state.status) sweep.retries = sweep.retriesInFlight;
+        sweep.finalSeen = state.status;
+      } else if (sweep.finalSeen === "cancelled") {
+        throw new InvariantError(`sweep ${s} was cancelled and became ${state.status}`);
+      } else if (sweep.finalSeen !== undefined && sweep.retries === 0) {
+        throw new InvariantError(`sweep ${s} was ${sweep.finalSeen} and became ${state.status} without a retry`);
       }
     });
   }
 
   /** The invariants that hold once the world is quiet. */
   checkEnd(): void {
-    this.coordinators.forEach((c, s) => {
-      if (c.purged) {
-        for (const e of c.experiments) {
-          if (this.runners.has(`${s}:${e.index}`))
-            throw new InvariantError(`sweep ${s} purged, yet runner ${s}:${e.index} holds storage`);
+    this.sweeps.forEach((sweep, s) => {
+      if (sweep.purged) {
+        const left = [...this.runners.keys()].filter((k) => k.startsWith(`${s}:`));
+        if (left.length > 0) throw new InvariantError(`sweep ${s} purged, yet runners ${left.join(", ")} hold storage`);
+        if (sweep.storage.exists() || Object.keys(sweep.storage.data.log).length > 0 || sweep.storage.data.alarm !== null) {
+          const held = JSON.stringify({
+            tables: sweep.storage.exists(),
+            log: Object.keys(sweep.storage.data.log),
+            alarm: sweep.storage.data.alarm,
+          });
+          throw new InvariantError(`sweep ${s} purged, yet its coordinator holds storage: ${held}`);
         }
-        if (c.kv !== null) throw new InvariantError(`sweep ${s} purged, yet KV holds its result`);
+        if (sweep.kv.result || sweep.kv.summary) throw new InvariantError(`sweep ${s} purged, yet KV holds it`);
         return;
       }
-      if (!isFinalSweep(c.sweep.status)) throw new InvariantError(`sweep ${s} never ended: ${c.sweep.status}`);
-      const epochs = c.experiments.reduce((n, e) => n + e.epochsDone, 0);
-      if (c.kv?.status !== c.sweep.status || c.kv.epochs !== epochs) {
+      const view = sweep.storage.view();
+      if (!view || !isFinalSweep(view.status)) throw new InvariantError(`sweep ${s} never ended: ${view?.status}`);
+      const kv = sweep.kv.result;
+      if (!kv || kv.status !== view.status || totalEpochsDone(kv) !== totalEpochsDone(view)) {
         throw new InvariantError(
-          `sweep ${s}: KV holds ${JSON.stringify(c.kv)}, the coordinator ${c.sweep.status} (${epochs} epochs)`,
+          `sweep ${s}: KV holds ${kv ? `${kv.status} (${totalEpochsDone(kv)} epochs)` : "nothing"}, the coordinator ${view.status} (${totalEpochsDone(view)} epochs)`,
         );
       }
     });

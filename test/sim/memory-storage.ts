@@ -1,0 +1,238 @@
+/**
+ * A coordinator's storage for the simulator: its tables, flags, alarm and KV write log as plain
+ * data that survives a crash, with the SweepStore and WriteLog the coordinator and its publisher
+ * use over it. Every write is counted, so the scheduler can crash the coordinator between any two
+ * of them; a transaction is all or nothing.
+ */
+
+import { gridCombinationAt, type SweepConfig, type SweepExperiment } from "../../src/sweep/config";
+import type { SweepRow, SweepState, SweepStore } from "../../src/sweep/coordinator-ports";
+import type { LoggedWrite, WriteLog } from "../../src/sweep/kv-publisher";
+import type { ExperimentRecord, SweepRecord } from "../../src/sweep/lifecycle";
+import type { StatusCounts } from "../../src/sweep/live-message";
+import type { ExperimentStatus, ExperimentView, SweepView } from "../../src/sweep/view";
+
+/** Thrown by a write the scheduler chose to crash at. */
+export class Crash extends Error {}
+
+interface Data {
+  sweep?: SweepRow & { createdAt: string; completedAt: string | null };
+  experiments: (ExperimentRecord & { seed: number; repeat: number; combination: number; weightScale: number })[];
+  flags: Record<string, boolean>;
+  alarm: number | null;
+  log: Record<string, LoggedWrite>;
+}
+
+export class MemoryStorage implements SweepStore, WriteLog {
+  data: Data = { experiments: [], flags: {}, alarm: null, log: {} };
+  /** Writes left before the scheduler's crash (none when undefined). */
+  crashAfter: number | undefined;
+  /** The incarnation of the coordinator that may write; a crash moves it on. */
+  incarnation = 0;
+  /** Told of a crash this storage caused, at once: code that catches errors must not go on writing. */
+  onCrash: (() => void) | undefined;
+  private inTransaction = false;
+
+  /**
+   * Counts a write; throws {@link Crash} at the chosen one, and at every write of an incarnation
+   * that crashed (its isolate is gone: nothing it does is stored).
+   */
+  write(by = this.incarnation): void {
+    if (by !== this.incarnation) throw new Crash("a crashed coordinator writes nothing");
+    if (this.crashAfter === undefined) return;
+    if (this.crashAfter-- <= 0) {
+      this.crashAfter = undefined;
+      this.onCrash?.();
+      throw new Crash("crash between two writes");
+    }
+  }
+
+  /** The storage as incarnation `incarnation` sees it: its writes fail once it crashed. */
+  as(incarnation: number): MemoryStorage {
+    return new Proxy(this, {
+      get: (target, prop, receiver) => {
+        if (prop === "write") return () => target.write(incarnation);
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(receiver) : value;
+      },
+    });
+  }
+
+  /** `fn`'s writes and, with `wake`, the alarm set to `now`: all or none. */
+  transaction(fn: () => void, wake?: () => boolean, now = 0): void {
+    if (this.inTransaction) return fn();
+    const before = structuredClone(this.data);
+    this.inTransaction = true;
+    try {
+      fn();
+      if (wake?.()) this.data.alarm = now;
+    } catch (e) {
+      this.data = before;
+      throw e;
+    } finally {
+      this.inTransaction = false;
+    }
+  }
+
+  deleteAll(): void {
+    this.write();
+    this.data = { experiments: [], flags: {}, alarm: null, log: {} };
+  }
+
+  // ---- SweepStore
+
+  exists(): boolean {
+    return this.data.sweep !== undefined;
+  }
+
+  insert(
+    id: string,
+    config: SweepConfig,
+    requestHash: string,
+    createdAt: string,
+    experiments: SweepExperiment[],
+    now: number,
+  ): void {
+    this.write();
+    this.data.sweep = { id, config, requestHash, status: "queued", createdAt, completedAt: null };
+    this.data.experiments = experiments.map((e) => ({
+      index: e.index,
+      status: "queued",
+      epochsDone: 0,
+      lists: { plain: [], batchNorm: [] },
+      error: null,
+      lastReport: now,
+      restarts: 0,
+      runner: null,
+      seed: e.config.seed,
+      repeat: e.repeat,
+      combination: e.combination,
+      weightScale: e.config.weightScale as number,
+    }));
+  }
+
+  sweep(): SweepRow | undefined {
+    const s = this.data.sweep;
+    return s && { id: s.id, status: s.status, config: s.config, requestHash: s.requestHash };
+  }
+
+  state(): SweepState | null {
+    const s = this.data.sweep;
+    if (!s) return null;
+    const state: SweepState = {
+      status: s.status,
+      createdAt: s.createdAt,
+      epochsDone: this.data.experiments.reduce((n, e) => n + e.epochsDone, 0),
+    };
+    if (s.completedAt) state.completedAt = s.completedAt;
+    return state;
+  }
+
+  experimentView(index: number): ExperimentView | undefined {
+    const e = this.data.experiments[index];
+    const s = this.data.sweep;
+    if (!e || !s) return undefined;
+    const view: ExperimentView = {
+      index: e.index,
+      weightScale: e.weightScale,
+      seed: e.seed,
+      repeat: e.repeat,
+      combination: e.combination,
+      grid: gridCombinationAt(s.config.grid, e.combination),
+      status: e.status,
+      epochsDone: e.epochsDone,
+      plain: e.lists.plain,
+      batchNorm: e.lists.batchNorm,
+    };
+    if (e.error) view.error = e.error;
+    if (e.runner !== null) view.runner = e.runner;
+    return structuredClone(view);
+  }
+
+  view(): SweepView | null {
+    const s = this.data.sweep;
+    if (!s) return null;
+    const view: SweepView = {
+      id: s.id,
+      status: s.status,
+      config: s.config,
+      createdAt: s.createdAt,
+      experiments: this.data.experiments.map((e) => this.experimentView(e.index) as ExperimentView),
+    };
+    if (s.completedAt) view.completedAt = s.completedAt;
+    return view;
+  }
+
+  counts(): StatusCounts {
+    const counts: StatusCounts = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+    for (const e of this.data.experiments) counts[e.status]++;
+    return counts;
+  }
+
+  withStatus(status: ExperimentStatus): number[] {
+    return this.data.experiments.filter((e) => e.status === status).map((e) => e.index);
+  }
+
+  runningCount(): number {
+    return this.withStatus("running").length;
+  }
+
+  queued(limit: number): number[] {
+    return this.withStatus("queued").slice(0, limit);
+  }
+
+  quiet(before: number): number[] {
+    return this.data.experiments.filter((e) => e.status === "running" && e.lastReport < before).map((e) => e.index);
+  }
+
+  sweepRecord(): SweepRecord | undefined {
+    const s = this.data.sweep;
+    return s && { status: s.status, completedAt: s.completedAt };
+  }
+
+  experimentRecord(index: number): ExperimentRecord | undefined {
+    const e = this.data.experiments[index];
+    if (!e || !this.data.sweep) return undefined;
+    const { index: i, status, epochsDone, lists, error, lastReport, restarts, runner } = structuredClone(e);
+    return { index: i, status, epochsDone, lists, error, lastReport, restarts, runner };
+  }
+
+  statuses(): ExperimentStatus[] {
+    return this.data.experiments.map((e) => e.status);
+  }
+
+  saveExperiment(record: ExperimentRecord): void {
+    this.write();
+    const e = this.data.experiments[record.index];
+    Object.assign(e, structuredClone(record));
+  }
+
+  saveSweep(record: SweepRecord): void {
+    this.write();
+    if (this.data.sweep) Object.assign(this.data.sweep, record);
+  }
+
+  // ---- WriteLog (the publisher's)
+
+  get(key: string): LoggedWrite | undefined {
+    const row = this.data.log[key];
+    return row && { ...row };
+  }
+
+  markPending(key: string): void {
+    this.write();
+    const row = this.data.log[key];
+    if (row) row.pending = true;
+  }
+
+  begin(key: string, at: number, signature: string): void {
+    this.write();
+    this.data.log[key] = { writtenAt: at, pending: true, signature };
+  }
+
+  done(key: string, at: number): void {
+    this.write();
+    const row = this.data.log[key];
+    if (row && row.writtenAt === at) row.pending = false;
+  }
+}
