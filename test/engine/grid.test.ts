@@ -12,6 +12,7 @@ import { plotSvg } from "../../src/sweep/plot-svg";
 import { resultsCsvLines } from "../../src/sweep/results-csv";
 import { summarySeries, summarySvg } from "../../src/sweep/summary-svg";
 import { experimentsAt, type SweepView } from "../../src/sweep/view";
+import { finishedView } from "../shared/finished-view";
 import { ALL_FIELDS_GRID, SIX_FIELDS_GRID } from "../shared/hostile-bodies";
 
 const parse = (request: unknown) => parseSweepConfig(request, () => 9);
@@ -70,27 +71,9 @@ describe("a grid", () => {
   });
 });
 
-/** A finished grid sweep with made-up lists: 2 scales × 2 combinations, 3 epochs. */
+/** A finished grid sweep with made-up lists, 3 epochs. */
 function gridView(request: SweepRequest): SweepView {
-  const config = parse(request);
-  return {
-    id: "a".repeat(32),
-    status: "completed",
-    config,
-    createdAt: "2026-11-28T00:00:00.000Z",
-    experiments: sweepExperiments(config).map((e) => ({
-      index: e.index,
-      weightScale: e.config.weightScale as number,
-      seed: e.config.seed,
-      repeat: e.repeat,
-      combination: e.combination,
-      grid: gridCombinations(config.grid)[e.combination],
-      status: "completed",
-      epochsDone: 3,
-      plain: [0.1, 0.2, 0.3],
-      batchNorm: [0.2, 0.4, 0.6],
-    })),
-  };
+  return finishedView(parse(request), () => ({ plain: [0.1, 0.2, 0.3], batchNorm: [0.2, 0.4, 0.6] }));
 }
 
 describe("a grid sweep's reports", () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseSweepConfig, sweepExperiments } from "../../src/sweep/config";
+import { parseSweepConfig } from "../../src/sweep/config";
 import { compareSvg } from "../../src/sweep/summary-svg";
 import type { SweepView } from "../../src/sweep/view";
+import { finishedView } from "../shared/finished-view";
 
 /** The largest result admission allows (MAX_RESULT_POINTS = 262144): 256 experiments × 512 epochs × 2 lists. */
 function largestView(): SweepView {
@@ -12,24 +13,8 @@ function largestView(): SweepView {
     x = (x * 48271) % 2147483647;
     return (x % 1000) / 1000 + 0.0001 * (x % 7);
   };
-  return {
-    id: "b".repeat(32),
-    status: "completed",
-    config,
-    createdAt: "2026-11-30T00:00:00.000Z",
-    experiments: sweepExperiments(config).map((e) => ({
-      index: e.index,
-      weightScale: e.config.weightScale as number,
-      seed: e.config.seed,
-      repeat: e.repeat,
-      combination: e.combination,
-      grid: {},
-      status: "completed",
-      epochsDone: 512,
-      plain: Array.from({ length: 512 }, accuracy),
-      batchNorm: Array.from({ length: 512 }, accuracy),
-    })),
-  };
+  const list = () => Array.from({ length: 512 }, accuracy);
+  return finishedView(config, () => ({ plain: list(), batchNorm: list() }), "b".repeat(32));
 }
 
 describe("the largest admitted result", () => {

@@ -60,7 +60,10 @@ export class MemoryStorage implements SweepStore, WriteLog {
 
   /** `fn`'s writes and, with `wake`, the alarm set to `now`: all or none. */
   transaction(fn: () => void, wake?: () => boolean, now = 0): void {
-    if (this.inTransaction) return fn();
+    if (this.inTransaction) {
+      fn();
+      return;
+    }
     const before = structuredClone(this.data);
     this.inTransaction = true;
     try {
