@@ -15,7 +15,7 @@ import {
   nanColumnCount,
   restoreSkippedInfinities,
 } from "./non-finite";
-import { MAX_INNER, multiplyMaskedRows, multiplyPacked, PACK_CAPACITY, packBlock, WIDTH } from "./packed-kernel";
+import { MAX_INNER, multiplyMaskedRows, multiplyPacked, PACK_CAPACITY, type Product, packBlock, WIDTH } from "./packed-kernel";
 import { SparseRows } from "./sparse-rows";
 
 export { allFinite } from "./non-finite";
@@ -76,6 +76,7 @@ function product(
   n: number,
 ): void {
   if (k > MAX_INNER) throw new RangeError(`inner dimension ${k} exceeds ${MAX_INNER}`);
+  const job: Product = { a, aT, b, bT, out, m, k, n };
   const blocks = Math.ceil(n / WIDTH);
   const packedOnce = blocks * WIDTH * k <= PACK_CAPACITY;
   // Packing reads every element of b, so it also tells whether b is finite.
@@ -86,7 +87,7 @@ function product(
     finite = allFinite(b, k * n);
   }
   if (finite) {
-    multiplyPacked(a, aT, b, bT, out, m, k, n, true, packedOnce);
+    multiplyPacked(job, { skipZeros: true, packedOnce });
     return;
   }
   // A diverged network: its NaN columns of b make whole columns of out NaN, and only ±∞ in b
@@ -97,14 +98,14 @@ function product(
       return;
     }
     if (!hasInfinities()) {
-      multiplyPacked(a, aT, b, bT, out, m, k, n, true, packedOnce);
+      multiplyPacked(job, { skipZeros: true, packedOnce });
     } else {
       const dense = a instanceof SparseRows ? a.toDense() : a;
-      multiplyPacked(dense, aT, b, bT, out, m, k, n, true, packedOnce);
+      multiplyPacked({ ...job, a: dense }, { skipZeros: true, packedOnce });
       restoreSkippedInfinities(dense, aT, out, m, k, n);
     }
     fillNanColumns(out, m, n);
     return;
   }
-  multiplyPacked(a instanceof SparseRows ? a.toDense() : a, aT, b, bT, out, m, k, n, false, packedOnce);
+  multiplyPacked({ ...job, a: a instanceof SparseRows ? a.toDense() : a }, { skipZeros: false, packedOnce });
 }

@@ -1,19 +1,18 @@
 /**
- * The packed kernel behind every product of matmul.ts: b packed in blocks of 4 columns, one
- * array per column of the block, a's non-zeros gathered row by row (CSR), and each block of 4
- * outputs summed in registers over a row's non-zeros, in the order of p.
+ * The packed kernel behind every product of matmul.ts: b packed in blocks of WIDTH columns, a's
+ * non-zeros gathered row by row (CSR), and each block of outputs summed in registers over a row's
+ * non-zeros. Why it is laid out so, with the measurements: docs/performance.md.
  *
- * Why one array per column: the four loads of a non-zero then share one index, and V8 checks it
- * against the typed arrays' common length once instead of checking four indices (27 → 17
- * instructions per non-zero in Node 20's machine code; kernels 1.3× faster). With plain arrays
- * (inside workerd, see PLAIN_SCRATCH) each array brings its own checks and registers: there
- * four arrays made an experiment 4% slower than the columns interleaved in one, which it keeps.
- *
- * Why module-level scratch: V8 compiles loads from an array held in a module constant without
- * the map check, base reload and length load it repeats on every iteration for an array passed as
- * an argument. Packing into such constants made the products 1.3–1.6× faster (`npm run bench`).
- * Each product fills the scratch before reading it and runs synchronously, so nothing carries
- * over from one call to the next. Only this file touches the scratch.
+ * Invariants:
+ * - Sums run in the order of p, one block of outputs at a time, so every output is the same
+ *   double whatever the layout (separate column arrays in Node, interleaved with PLAIN_SCRATCH):
+ *   numpy's lists are reproduced bit for bit either way.
+ * - The scratch is module-level (V8 loads from a module constant without the checks it repeats for
+ *   an argument). Each product fills what it reads before reading it and runs synchronously, so
+ *   nothing carries over from one call to the next; only this file touches it.
+ * - b fits: k ≤ MAX_INNER for one block; with packedOnce all its blocks fit PACK_CAPACITY.
+ * - A skipped zero of a is only skipped for a finite b (0 · ∞ is NaN): matmul.ts checks b first.
+ * - Nothing in the loops allocates.
  */
 
 import { SparseRows } from "./sparse-rows";
@@ -33,11 +32,9 @@ const ROW_CAPACITY = 1 << 14;
 
 /**
  * Set to true by the builds for workerd (wrangler.toml `define`, the workerd test project, the
- * bench's workerd bundle); absent in Node. Once any array buffer of an isolate has been detached,
- * V8 checks every typed-array access for it (in Node one detach made an experiment 44% slower),
- * which matches what typed arrays cost inside workerd: there plain arrays made an experiment about
- * 25% faster, while in Node they made it 37% slower (`npm run bench`). The values and the order of
- * the sums are the same either way.
+ * bench's workerd bundle); absent in Node. Inside workerd typed-array accesses pay a detached-buffer
+ * check that plain arrays do not, so the scratch is plain arrays there and typed arrays in Node
+ * (docs/performance.md has the figures). The values and the order of the sums are the same either way.
  */
 declare const __PLAIN_ARRAY_SCRATCH__: boolean | undefined;
 
@@ -69,19 +66,28 @@ const NONZERO_VALUE = doubleScratch(NONZERO_CAPACITY);
 const ROW_END = integerScratch(ROW_CAPACITY);
 const PICKED_ROW = new Int32Array(PACK_CAPACITY);
 
-/** Row chunks of a gathered, each multiplied by every block of b (packed already if `packedOnce`). */
-export function multiplyPacked(
-  a: Float64Array | SparseRows,
-  aT: boolean,
-  b: Float64Array,
-  bT: boolean,
-  out: Float64Array,
-  m: number,
-  k: number,
-  n: number,
-  skipZeros: boolean,
-  packedOnce: boolean,
-): void {
+/** A product out[m×n] = a[m×k] · b[k×n], either operand stored transposed. */
+export interface Product {
+  a: Float64Array | SparseRows;
+  aT: boolean;
+  b: Float64Array;
+  bT: boolean;
+  out: Float64Array;
+  m: number;
+  k: number;
+  n: number;
+}
+
+/** How a product is run. */
+export interface PackedOptions {
+  /** Skip a's zeros (only for a finite b). */
+  skipZeros: boolean;
+  /** Every block of b is packed already (by packBlock at base block·k). */
+  packedOnce: boolean;
+}
+
+/** Row chunks of a gathered, each multiplied by every block of b. */
+export function multiplyPacked({ a, aT, b, bT, out, m, k, n }: Product, { skipZeros, packedOnce }: PackedOptions): void {
   const blocks = Math.ceil(n / WIDTH);
   for (let first = 0; first < m; ) {
     const end =
