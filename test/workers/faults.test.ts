@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { parseSweepConfig, sweepExperiments } from "../../src/sweep/config";
-import { newRunnerRecord, RunnerRecords } from "../../workers/runner-record";
+import { newRunnerRecord, RunnerRecords } from "../../src/sweep/runner-record";
 import { sweepIdFor } from "../../workers/sweep-id";
 import { api, coordinatorStub, isFinal, runEngine, runnerStub, startSweep, waitForSweep } from "./helpers";
 

@@ -4,12 +4,12 @@ import { describe, expect, it } from "vitest";
 import { saveExperiment } from "../../src/experiment/checkpoint";
 import { Experiment } from "../../src/experiment/experiment";
 import { parseSweepConfig, sweepExperiments } from "../../src/sweep/config";
+import { newRunnerRecord, RunnerRecords } from "../../src/sweep/runner-record";
 import type { SweepView } from "../../src/sweep/view";
 import { loadDataset } from "../../workers/dataset-loader";
 import type { Env } from "../../workers/env";
 import { ResultsPublisher } from "../../workers/results-publisher";
 import { ResultsStore } from "../../workers/results-store";
-import { newRunnerRecord, RunnerRecords } from "../../workers/runner-record";
 import { coordinatorOf } from "../../workers/stubs";
 import { sweepIdFor } from "../../workers/sweep-id";
 import { api, coordinatorStub, getSweep, isFinal, runEngine, runnerStub, startSweep, waitForSweep } from "./helpers";
@@ -117,7 +117,7 @@ describe("an isolate reset mid-slice", () => {
       await new RunnerRecords(state.storage).put({ ...newRunnerRecord(spec(id, request)), attempts: 1 });
       await state.storage.setAlarm(Date.now() + 60_000);
       // The slice's work, replaced by a look at storage: a killed isolate would leave exactly this.
-      (instance as unknown as { load: () => Promise<never> }).load = async () => {
+      (instance as unknown as { core: { load: () => Promise<never> } }).core.load = async () => {
         seen = (await new RunnerRecords(state.storage).get())?.attempts;
         throw new Error("stop here");
       };

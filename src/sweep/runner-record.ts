@@ -3,7 +3,7 @@
  * key, read and written only through {@link RunnerRecords} (the runner and the tests alike).
  */
 
-import type { RunnerReport, RunnerSpec } from "../src/sweep/runner-protocol";
+import type { RunnerReport, RunnerSpec } from "./runner-protocol";
 
 /** running: slices to do; completed/failed: the final report is kept (until taken, for completed). */
 export type RunnerState = "running" | "completed" | "failed";
@@ -31,9 +31,18 @@ export function newRunnerRecord(spec: RunnerSpec): RunnerRecord {
   return { version: 1, spec, state: "running", attempts: 0, failures: 0, finalSends: 0 };
 }
 
+/** The storage a runner keeps: keys and values, several written as one. */
+export interface RunnerStorage {
+  get<T>(key: string): Promise<T | undefined>;
+  getMany<T>(keys: string[]): Promise<Map<string, T>>;
+  put(entries: Record<string, unknown>): Promise<void>;
+  delete(keys: string[]): Promise<void>;
+  deleteAll(): Promise<void>;
+}
+
 /** The one accessor of a runner's record. */
 export class RunnerRecords {
-  constructor(private readonly storage: DurableObjectStorage) {}
+  constructor(private readonly storage: Pick<RunnerStorage, "get" | "put">) {}
 
   /** The record, or undefined when the runner holds none (never started, or stopped and deleted). */
   async get(): Promise<RunnerRecord | undefined> {
