@@ -324,7 +324,14 @@ export class Coordinator {
       places.granted.map(async (index) => {
         const e = specs.get(index);
         if (!e) return;
-        await this.ports.runner(sweepId, index).start({ sweepId, index, config: e.config });
+        try {
+          await this.ports.runner(sweepId, index).start({ sweepId, index, config: e.config });
+        } catch (error) {
+          // Tried again at the next alarm; a runner that cannot be started at all ends failed.
+          const limit = this.ports.tuning("MAX_SLICE_FAILURES");
+          await this.applyAndPerform(index, { type: "startFailed", error: (error as Error).message, limit });
+          return;
+        }
         // Refused when a report came first (it is running already) or a cancel: nothing to do.
         this.apply(index, { type: "start" });
       }),

@@ -5,7 +5,7 @@
  * afresh). Changes that are not allowed are refused with a reason. No clock, no storage, no
  * I/O: the coordinator stores what these return, and the simulator drives the same functions.
  *
- *   experiment: queued ──start──▶ running ──report completed──▶ completed
+ *   experiment: queued ──start──▶ running ──report completed──▶ completed      (queued ──start fails too often──▶ failed)
  *                  │                 │  ├──report failed / watchdog gives up──▶ failed ──retry──▶ running
  *                  │                 │  └──runner lost, started afresh: lists start over
  *                  └──── cancel ─────┴──┴──▶ cancelled
@@ -42,6 +42,8 @@ export interface SweepRecord {
 export type ExperimentEvent =
   /** Its runner took `start()`. */
   | { type: "start" }
+  /** Its runner's `start()` failed (unreachable): tried again later, `limit` times in a row at most. */
+  | { type: "startFailed"; error: string; limit: number }
   /** Its runner reported. */
   | { type: "report"; report: RunnerReport }
   /** The watchdog woke its quiet runner and found this. */
@@ -151,7 +153,14 @@ export function experimentStep(
       return isFinalExperiment(record.status) ? reportToFinal(record, event.report) : reportToOpen(record, event.report, now);
     case "start":
       if (record.status !== "queued") return { refused: `experiment ${record.index} is ${record.status}, not queued` };
-      return changed({ ...record, status: "running", lastReport: now });
+      return changed({ ...record, status: "running", restarts: 0, lastReport: now });
+    case "startFailed": {
+      if (record.status !== "queued") return { refused: `experiment ${record.index} is ${record.status}, not queued` };
+      const restarts = record.restarts + 1;
+      if (restarts < event.limit) return unchanged({ ...record, restarts, lastReport: now });
+      const error = `its runner could not be started ${restarts} times in a row: ${event.error}`;
+      return changed({ ...record, status: "failed", error, restarts, lastReport: now }, { type: "freePlace" });
+    }
     case "woken":
       if (record.status !== "running") return { refused: `experiment ${record.index} is ${record.status}, not running` };
       // A slice is scheduled: alive, only slow.

@@ -76,8 +76,10 @@ export class Runner {
   async start(spec: RunnerSpec): Promise<boolean> {
     if (await this.records.get()) return false;
     this.cancelled = false;
-    await this.records.put(newRunnerRecord(spec));
+    // The alarm first: a crash between the two leaves an alarm that finds nothing and ends, never a
+    // spec with no alarm to run it (which nothing would ever wake, or delete, after a purge).
     await this.ports.alarm.set(this.ports.now());
+    await this.records.put(newRunnerRecord(spec));
     return true;
   }
 

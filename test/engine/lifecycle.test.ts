@@ -164,6 +164,18 @@ describe("the fan-out and the watchdog", () => {
       { refused: "experiment 0 is running, not queued" },
     ],
     [
+      "a start that failed, below the limit",
+      record("queued", 0, { restarts: 1 }),
+      { type: "startFailed", error: "unreachable", limit: 3 },
+      { status: "queued", answer: "ok", effects: [] },
+    ],
+    [
+      "a start that failed the limit's time in a row",
+      record("queued", 0, { restarts: 2 }),
+      { type: "startFailed", error: "unreachable", limit: 3 },
+      { status: "failed", answer: "ok", effects: ["tell", "freePlace"] },
+    ],
+    [
       "a busy runner woken",
       record("running", 2),
       { type: "woken", found: "busy" },

@@ -25,6 +25,8 @@ interface Data {
 
 export class MemoryStorage implements SweepStore, WriteLog {
   data: Data = { experiments: [], flags: {}, alarm: null, log: {} };
+  /** Bumped by every set or delete of the alarm: the runtime clears a run alarm only if none came since. */
+  alarmVersion = 0;
   /** Writes left before the scheduler's crash (none when undefined). */
   crashAfter: number | undefined;
   /** The incarnation of the coordinator that may write; a crash moves it on. */
@@ -68,7 +70,10 @@ export class MemoryStorage implements SweepStore, WriteLog {
     this.inTransaction = true;
     try {
       fn();
-      if (wake?.()) this.data.alarm = now;
+      if (wake?.()) {
+        this.data.alarm = now;
+        this.alarmVersion++;
+      }
     } catch (e) {
       this.data = before;
       throw e;

@@ -5,12 +5,11 @@
 
 import { Coordinator } from "../../src/sweep/coordinator";
 import { LIFECYCLE, type LifecycleRules } from "../../src/sweep/lifecycle";
-import type { RunnerBugs } from "./world";
+import { Runner } from "../../src/sweep/runner";
 
 export interface Mutant {
   name: string;
   rules?: LifecycleRules;
-  bugs?: RunnerBugs;
   /** Changes the coordinator's own code for the mutant's schedules; returns how to undo it. */
   patch?: () => () => void;
 }
@@ -82,6 +81,26 @@ export const MUTANTS: Mutant[] = [
       experimentStep: real.experimentStep,
       experimentChange: (sweep, record, event, now, statusesAfter) =>
         event.type === "quietTooLong" ? { refused: "never" } : real.experimentChange(sweep, record, event, now, statusesAfter),
+    },
+  },
+  {
+    name: "a slice's attempt counted after the work, not before (an isolate that dies each slice is never failed)",
+    patch: () => {
+      const proto = Runner.prototype as unknown as { alarm(this: { ports: { tuning(n: string): number } }): Promise<void> };
+      const real = proto.alarm;
+      proto.alarm = async function () {
+        // No limit on attempts: the check that counts resets before the work is gone.
+        const tuning = this.ports.tuning;
+        this.ports.tuning = (name: string) => (name === "MAX_SLICE_FAILURES" ? Number.POSITIVE_INFINITY : tuning(name));
+        try {
+          return await real.call(this);
+        } finally {
+          this.ports.tuning = tuning;
+        }
+      };
+      return () => {
+        proto.alarm = real;
+      };
     },
   },
   {

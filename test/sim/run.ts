@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     const undo = mutant.patch?.();
     try {
       for (let seed = 1; seed <= MUTANT_BUDGET && caught === 0; seed++) {
-        const failure = await runSchedule(seed, { rules: mutant.rules, bugs: mutant.bugs });
+        const failure = await runSchedule(seed, { rules: mutant.rules });
         if (failure) {
           caught = seed;
           why = failure.error;

@@ -1,10 +1,10 @@
 /**
  * A deterministic world for sweeps: the real Coordinator (src/sweep/coordinator.ts, with the
- * lifecycle and the KV publisher it uses) over simulated ports, runners whose training is a cheap
- * stand-in, and a seeded scheduler that picks, step by step, which message is delivered (or lost,
- * or duplicated, or late), which alarm fires (late, early, twice), who crashes (a coordinator
- * between any two storage writes, memory lost and storage kept), when KV fails, and when a user
- * cancels, retries or purges. The runners are modelled here on ExperimentRunner's protocol.
+ * lifecycle and the KV publisher it uses) and the real Runners (src/sweep/runner.ts, training a
+ * cheap stand-in: runner-host.ts) over simulated ports, and a seeded scheduler that picks, step by
+ * step, which message is delivered (or lost, or duplicated, or late, or cut off by a partition),
+ * which alarm fires (late, early, twice), who crashes (any object between any two storage writes,
+ * memory lost and storage kept), when KV fails, and when a user cancels, retries or purges.
  */
 
 import { parseSweepConfig } from "../../src/sweep/config";
@@ -13,15 +13,13 @@ import type { CoordinatorPorts, CoordinatorTuning, RunnerPort } from "../../src/
 import { KvPublisher, type ResultsKv } from "../../src/sweep/kv-publisher";
 import { LIFECYCLE, type LifecycleRules } from "../../src/sweep/lifecycle";
 import type { LiveMessage } from "../../src/sweep/live-message";
-import type { KickResult, ReportAnswer, RunnerReport, RunnerSpec } from "../../src/sweep/runner-protocol";
+import type { Runner } from "../../src/sweep/runner";
+import type { ReportAnswer, RunnerReport } from "../../src/sweep/runner-protocol";
 import { isFinalExperiment, isFinalSweep, type SweepSummary, type SweepView, totalEpochsDone } from "../../src/sweep/view";
 import { Crash, MemoryStorage } from "./memory-storage";
+import { RunnerStore, runnerIncarnation, standInLists } from "./runner-host";
 
-/** Bugs of the runner's protocol that can be put back, each fixed before in ExperimentRunner. */
-export interface RunnerBugs {
-  /** A runner whose final report fails to send forgets it (no resend). */
-  finalReportDroppedOnce?: boolean;
-}
+export { standInLists };
 
 /** Mulberry32: a small seeded generator. */
 export function rng(seed: number): () => number {
@@ -35,14 +33,8 @@ export function rng(seed: number): () => number {
   };
 }
 
-/** The stand-in for training: the lists of experiment `index` of sweep `sweep` after `epochs` epochs. */
-export function standInLists(sweep: number, index: number, epochs: number) {
-  const e = Array.from({ length: epochs }, (_, i) => i);
-  return {
-    plain: e.map((i) => (sweep * 1000 + index * 37 + i) / 1e4),
-    batchNorm: e.map((i) => (sweep * 1000 + index * 41 + 3 * i) / 1e4),
-  };
-}
+/** How long after the last fault every sweep must have ended: the watchdog gives up well within it. */
+const LIVENESS_BOUND = 2500;
 
 /** An invariant that did not hold. */
 export class InvariantError extends Error {}
@@ -62,7 +54,6 @@ export interface SimOptions {
   /** Steps with faults; then the world runs on without them until it is quiet. */
   faultSteps: number;
   rules?: LifecycleRules;
-  bugs?: RunnerBugs;
   trace?: (line: string) => void;
 }
 
@@ -73,18 +64,16 @@ interface Message {
   describe: string;
 }
 
-/** A runner's storage (kept across crashes). */
-interface RunnerStore {
-  spec: RunnerSpec;
-  state: "running" | "completed" | "failed";
-  epochsDone: number;
-  final?: RunnerReport;
-  alarm: number | null;
-  failures: number;
-  /** Slices that will die before doing anything (an isolate reset over and over). */
-  stuck: number;
-  /** Slices that will throw. */
+/** A runner: its storage (kept), its incarnation (lost in a crash) and the alarm it runs. */
+interface HostedRunner {
+  store: RunnerStore;
+  core: Runner;
+  alarmRunning?: number;
+  alarmVersionRun?: number;
+  /** Faults the world put on it: slices that throw, slices whose isolate dies, a damaged checkpoint. */
   doomed: number;
+  stuck: number;
+  damaged: boolean;
 }
 
 /** One sweep's coordinator: its storage (kept), its incarnation (lost in a crash), what viewers and KV saw. */
@@ -106,9 +95,9 @@ interface Sweep {
   experimentFinal: Map<number, string>;
   experimentRetries: Map<number, number>;
   experimentInFlight: Map<number, number>;
-  /** The incarnation whose alarm handler is running, if one is, and the alarm's time. */
+  /** The incarnation whose alarm handler is running, if one is, and the alarm's version then. */
   alarmRunning?: number;
-  alarmTime?: number;
+  alarmVersionRun?: number;
   /** A purge was asked and has not answered: the user asks again once the world is quiet. */
   purgeAsked: boolean;
   purged: boolean;
@@ -119,13 +108,18 @@ export class World {
   private readonly random: () => number;
   private readonly messages: Message[] = [];
   readonly sweeps: Sweep[] = [];
-  readonly runners = new Map<string, RunnerStore>();
+  readonly runners = new Map<string, HostedRunner>();
   private faultsLeft: number;
-  private droppedFinal = false;
-  /** Experiments whose runner started over (a retry from the seed, or lost and started afresh). */
-  private readonly resets = new Set<string>();
+  /** Starts over not seen yet per experiment (a retry, or a runner started afresh): each lets its lists go back once. */
+  private readonly resets = new Map<string, number>();
+
+  private startOver(key: string): void {
+    this.resets.set(key, (this.resets.get(key) ?? 0) + 1);
+  }
   /** The most epochs each experiment has shown. */
   private readonly mostEpochs = new Map<string, number>();
+  /** When the last fault came: every sweep must be final soon after (LIVENESS_BOUND). */
+  private lastFaultAt = 0;
   /** Runners cut off from the network until a time: every message to or from them is lost. */
   private readonly partitioned = new Map<string, number>();
   /** A violation seen inside a handler (where the coordinator's own catch would hide a throw). */
@@ -268,10 +262,12 @@ export class World {
           storage.write();
           this.log(`sweep ${s}: alarm set for ${at}`);
           storage.data.alarm = at;
+          storage.alarmVersion++;
         },
         delete: async () => {
           storage.write();
           storage.data.alarm = null;
+          storage.alarmVersion++;
         },
       },
       flag: {
@@ -371,7 +367,75 @@ export class World {
     this.log(`crash: sweep ${s}'s coordinator ${why}`);
   }
 
-  // ---- the runners, on ExperimentRunner's protocol
+  // ---- the runners
+
+  /** Runner `key`, created empty (as a Durable Object is) on first use. */
+  private runner(key: string): HostedRunner {
+    let hosted = this.runners.get(key);
+    if (!hosted) {
+      const store = new RunnerStore();
+      hosted = { store, core: undefined as unknown as Runner, doomed: 0, stuck: 0, damaged: false };
+      this.runners.set(key, hosted);
+      hosted.core = this.incarnateRunner(key);
+    }
+    return hosted;
+  }
+
+  private incarnateRunner(key: string): Runner {
+    const hosted = this.runners.get(key) as HostedRunner;
+    const [s, index] = key.split(":").map(Number);
+    hosted.store.onCrash = () => this.crashRunner(key, "between two writes");
+    return runnerIncarnation(hosted.store, {
+      sweep: s,
+      index,
+      epochs: this.options.epochs,
+      now: () => this.now,
+      report: (_spec, report) => this.reportToCoordinator(key, report, hosted.store.incarnation),
+      slice: () => {
+        if (hosted.stuck > 0) {
+          // The isolate dies mid-slice: no catch runs, nothing more is written.
+          hosted.stuck--;
+          this.crashRunner(key, "mid-slice");
+          throw new Crash("isolate reset");
+        }
+        if (hosted.doomed > 0) {
+          hosted.doomed--;
+          throw new Error("the slice threw");
+        }
+      },
+      damaged: () => {
+        const damaged = hosted.damaged;
+        hosted.damaged = false;
+        return damaged;
+      },
+    });
+  }
+
+  private crashRunner(key: string, why: string): void {
+    const hosted = this.runners.get(key);
+    if (!hosted) return;
+    // An alarm whose handler did not finish is run again by the runtime.
+    if (hosted.alarmRunning === hosted.store.incarnation) {
+      const again = this.now + 5;
+      hosted.store.alarm = Math.min(hosted.store.alarm ?? again, again);
+      hosted.alarmRunning = undefined;
+    }
+    hosted.store.incarnation++;
+    hosted.store.crashAfter = undefined;
+    hosted.core = this.incarnateRunner(key);
+    this.log(`crash: runner ${key} ${why}`);
+  }
+
+  /** Runs a runner call; a crash in it is already handled (its incarnation replaced). */
+  private async runnerCall<T>(key: string, call: (core: Runner) => Promise<T>): Promise<T> {
+    const hosted = this.runner(key);
+    try {
+      return await call(hosted.core);
+    } catch (e) {
+      if (e instanceof Crash) return new Promise<T>(() => {}); // a dead isolate answers nothing
+      throw e;
+    }
+  }
 
   private runnerPort(s: number, index: number): RunnerPort {
     const key = `${s}:${index}`;
@@ -380,122 +444,52 @@ export class World {
         this.call(
           s,
           `start ${key}`,
-          () => {
-            if (this.runners.has(key)) return false;
-            this.runners.set(key, { spec, state: "running", epochsDone: 0, alarm: this.now, failures: 0, stuck: 0, doomed: 0 });
+          async () => {
+            const fresh = await this.runnerCall(key, (core) => core.start(spec));
             // A runner started anew starts its lists over.
-            this.resets.add(key);
-            return true;
+            if (fresh) this.startOver(key);
+            return fresh;
           },
           key,
         ),
-      kick: () => this.call(s, `kick ${key}`, (): KickResult => this.kick(key), key),
-      retry: (fromScratch) => this.call(s, `retry ${key}`, () => this.runnerRetry(key, fromScratch), key),
-      cancel: () =>
-        this.call(
-          s,
-          `cancel ${key}`,
-          () => {
-            this.runners.delete(key);
-          },
-          key,
-        ),
+      kick: () => this.call(s, `kick ${key}`, () => this.runnerCall(key, (core) => core.kick()), key),
+      retry: (fromScratch) => this.call(s, `retry ${key}`, () => this.runnerCall(key, (core) => core.retry(fromScratch)), key),
+      cancel: () => this.call(s, `cancel ${key}`, () => this.runnerCall(key, (core) => core.cancel()), key),
     };
   }
 
-  private kick(key: string): KickResult {
-    const r = this.runners.get(key);
-    if (!r) return "lost";
-    if (r.alarm !== null) return "busy";
-    r.alarm = this.now;
-    return r.state === "running" ? "restarted" : "reporting";
-  }
-
-  private runnerRetry(key: string, fromScratch: boolean): boolean {
-    const r = this.runners.get(key);
-    if (!r) return false;
-    if (fromScratch) Object.assign(r, { state: "running", epochsDone: 0, final: undefined, failures: 0 });
-    else if (r.state === "failed") Object.assign(r, { state: "running", final: undefined, failures: 0 });
-    else if (r.state === "running") return true;
-    r.alarm = this.now;
-    return true;
-  }
-
-  private runnerAlarm(key: string): void {
-    const r = this.runners.get(key);
-    if (!r) return;
-    r.alarm = null;
-    if (r.state !== "running") {
-      if (r.final) this.sendReport(key, r.final);
-      return;
-    }
+  /** A runner's report, as an RPC to its coordinator: a lost call or answer fails it after a while. */
+  private reportToCoordinator(key: string, report: RunnerReport, incarnation: number): Promise<ReportAnswer> {
     const [s, index] = key.split(":").map(Number);
-    if (r.stuck > 0) {
-      // The isolate dies mid-slice: nothing done, nothing said, the alarm given up after resets.
-      r.stuck--;
-      return;
-    }
-    if (r.doomed > 0 || this.chance(0.05)) {
-      if (r.doomed > 0) r.doomed--;
-      // A slice that throws: reported, tried again; three in a row and the runner gives up.
-      r.failures++;
-      if (r.failures >= 3) {
-        r.state = "failed";
-        r.final = { status: "failed", error: `${r.failures} failed attempts` };
-        this.sendReport(key, r.final);
-      } else {
-        r.alarm = this.now + 5;
-        this.sendReport(key, { status: "retrying", error: `attempt ${r.failures} failed` });
-      }
-      return;
-    }
-    r.failures = 0;
-    r.epochsDone++;
-    const done = r.epochsDone >= this.options.epochs;
-    const report: RunnerReport = {
-      status: done ? "completed" : "running",
-      epochsDone: r.epochsDone,
-      lists: standInLists(s, index, r.epochsDone),
-      runner: "sim",
-    };
-    if (done) {
-      r.state = "completed";
-      r.final = report;
-    } else r.alarm = this.now + 5;
-    this.sendReport(key, report);
-  }
-
-  private sendReport(key: string, report: RunnerReport): void {
-    const [s, index] = key.split(":").map(Number);
-    const r = this.runners.get(key);
-    const final = report.status === "completed" || report.status === "failed";
-    // The final report is sent again (backoff) until answered; a bug put back forgets it once.
-    if (final && r) {
-      if (this.options.bugs?.finalReportDroppedOnce && !this.droppedFinal) {
-        this.droppedFinal = true;
-        r.final = undefined;
-      } else r.alarm = this.now + 40;
-    }
-    this.send(
-      `report ${key} ${report.status}${"epochsDone" in report ? ` ${report.epochsDone}` : ""}`,
-      () => {
-        const sweep = this.sweeps[s];
-        const answered = (answer: ReportAnswer | undefined) =>
-          this.send(
-            `answer ${key} ${answer}`,
-            () => {
-              const runner = this.runners.get(key);
-              if (answer === undefined || !runner) return;
-              if (answer === "stop" || (final && report.status === "completed")) this.runners.delete(key);
-              else if (final && runner.final === report) runner.alarm = null;
-            },
-            { runner: key },
-          );
-        if (sweep.purged) return answered("stop");
-        void this.guard(s, () => sweep.core.report(index, report)).then((done) => answered(done?.value));
-      },
-      { runner: key },
-    );
+    const hosted = this.runner(key);
+    return new Promise<ReportAnswer>((resolve, reject) => {
+      const answer = (settle: () => void) => {
+        if (hosted.store.incarnation === incarnation) settle();
+      };
+      let delivered = false;
+      this.send(
+        `report ${key} ${report.status}${"epochsDone" in report ? ` ${report.epochsDone}` : ""}`,
+        () => {
+          if (delivered) return;
+          delivered = true;
+          const sweep = this.sweeps[s];
+          const reply = (value: ReportAnswer | undefined) =>
+            this.send(
+              `answer ${key} ${value}`,
+              () => answer(() => (value === undefined ? reject(new Error("the coordinator failed")) : resolve(value))),
+              { runner: key },
+            );
+          if (sweep.purged) return reply("stop");
+          void this.guard(s, () => sweep.core.report(index, report)).then((done) => reply(done?.value));
+        },
+        { runner: key },
+      );
+      this.messages.push({
+        at: this.now + 200,
+        run: () => answer(() => reject(new Error("no answer"))),
+        describe: `timeout of report ${key}`,
+      });
+    });
   }
 
   // ---- users
@@ -507,7 +501,7 @@ export class World {
     const index = this.pick(failed);
     const fromScratch = this.random() < 0.5;
     this.log(`user: retry ${s}:${index}${fromScratch ? " from the seed" : ""}`);
-    this.resets.add(`${s}:${index}`);
+    this.startOver(`${s}:${index}`);
     const bump = (map: Map<number, number>, by: number) => map.set(index, (map.get(index) ?? 0) + by);
     sweep.retries++;
     sweep.retriesInFlight++;
@@ -536,35 +530,58 @@ export class World {
 
   /** A fault or a user's act, picked by the seed. */
   private async fault(): Promise<void> {
+    this.lastFaultAt = this.now;
     const s = Math.floor(this.random() * this.sweeps.length);
     const sweep = this.sweeps[s];
     const keys = [...this.runners.keys()];
     const kind = this.random();
-    if (kind < 0.15 && keys.length > 0) {
+    if (kind < 0.08 && keys.length > 0) {
+      // A runner's next handler crashes after 0–3 more writes.
       const r = this.runners.get(this.pick(keys));
-      // A runner's isolate dies mid-slice: the runtime runs the alarm again, later.
-      if (r && r.alarm !== null) r.alarm += 1 + Math.floor(this.random() * 60);
-      this.log("crash: a runner, its alarm late");
+      if (r) r.store.crashAfter = Math.floor(this.random() * 4);
+      this.log("a runner's crash armed");
+    } else if (kind < 0.13 && keys.length > 0) {
+      const key = this.pick(keys);
+      const r = this.runners.get(key);
+      // A few slices, or every one (an experiment that exceeds its isolate's memory).
+      if (r) r.stuck = this.random() < 0.2 ? Number.POSITIVE_INFINITY : 1 + Math.floor(this.random() * 5);
+      this.log(`runner ${key}: its next ${r?.stuck} slices die with their isolate`);
+    } else if (kind < 0.18 && keys.length > 0) {
+      const key = this.pick(keys);
+      const r = this.runners.get(key);
+      // A pending alarm given up (the watchdog wakes it); only while its sweep lives.
+      const running = r && r.alarmRunning === r.store.incarnation && r.alarmVersionRun === r.store.alarmVersion;
+      if (r && !running && !this.sweeps[Number(key.split(":")[0])].purged) {
+        r.store.alarm = null;
+        this.log(`runner ${key}: its alarm lost`);
+      }
     } else if (kind < 0.22 && keys.length > 0) {
       const key = this.pick(keys);
       const r = this.runners.get(key);
-      // Its alarm given up after resets in a row (the watchdog wakes it); only while its sweep lives.
-      if (r && !this.sweeps[Number(key.split(":")[0])].purged) {
-        r.alarm = null;
-        // Sometimes it stays stuck through the watchdog's wakes, and comes back later.
-        if (this.random() < 0.5) r.stuck = 2 + Math.floor(this.random() * 5);
+      const running = r && r.alarmRunning === r.store.incarnation && r.alarmVersionRun === r.store.alarmVersion;
+      if (r && r.store.alarm !== null && !running) {
+        r.store.alarm += 1 + Math.floor(this.random() * 60);
+        this.log(`runner ${key}: its alarm late`);
       }
-      this.log(`runner ${key}: its alarm lost${r?.stuck ? `, stuck for ${r.stuck} slices` : ""}`);
     } else if (kind < 0.3 && keys.length > 0) {
       // A runner cut off from its coordinator for a while: reports and calls lost both ways.
       const key = this.pick(keys);
-      this.partitioned.set(key, this.now + 100 + Math.floor(this.random() * 300));
+      // Most heal soon; some only long after (longer than the watchdog waits).
+      const soon = this.random() < 0.9;
+      this.partitioned.set(
+        key,
+        this.now + (soon ? 100 + Math.floor(this.random() * 500) : 4000 + Math.floor(this.random() * 4000)),
+      );
       this.log(`runner ${key}: cut off until ${this.partitioned.get(key)}`);
-    } else if (kind < 0.34 && keys.length > 0) {
+    } else if (kind < 0.35 && keys.length > 0) {
       const key = this.pick(keys);
       const r = this.runners.get(key);
-      if (r) r.doomed = 3;
-      this.log(`runner ${key}: its next slices throw`);
+      if (r) {
+        // One throw is retried; three in a row fail the experiment.
+        r.doomed = this.random() < 0.3 ? 1 : 3;
+        r.damaged = this.random() < 0.2;
+      }
+      this.log(`runner ${key}: its next slices throw${r?.damaged ? ", its checkpoint damaged" : ""}`);
     } else if (kind < 0.4) {
       // The coordinator's next handler crashes after 0–3 more writes.
       sweep.storage.crashAfter = Math.floor(this.random() * 4);
@@ -572,18 +589,26 @@ export class World {
     } else if (kind < 0.46) {
       this.crash(s, "between two events");
     } else if (kind < 0.54) {
-      if (sweep.storage.data.alarm !== null) sweep.storage.data.alarm += 1 + Math.floor(this.random() * 50);
-      this.log(`sweep ${s}: its alarm late`);
+      // A pending alarm fires late (one that is running has fired already).
+      const running = sweep.alarmRunning === sweep.incarnation && sweep.alarmVersionRun === sweep.storage.alarmVersion;
+      if (sweep.storage.data.alarm !== null && !running) {
+        sweep.storage.data.alarm += 1 + Math.floor(this.random() * 50);
+        this.log(`sweep ${s}: its alarm late`);
+      }
     } else if (kind < 0.62) {
       this.log(`sweep ${s}: alarm early or twice`);
       if (sweep.storage.exists()) await this.guard(s, () => sweep.core.alarm());
     } else if (kind < 0.65 && keys.length > 0) {
       const key = this.pick(keys);
-      this.runners.delete(key);
-      this.log(`runner ${key} lost its storage`);
+      const r = this.runners.get(key);
+      if (r) {
+        r.store.data.clear();
+        r.store.alarm = null;
+        this.crashRunner(key, "and lost its storage");
+      }
     } else if (kind < 0.7) {
-      // Sometimes a retry is under way as the cancel comes: the two race.
-      if (this.random() < 0.5) void this.userRetry(s);
+      // Often a retry is under way as the cancel comes: the two race.
+      if (this.random() < 0.8) void this.userRetry(s);
       this.log(`user: cancel sweep ${s}`);
       await this.guard(s, () => sweep.core.cancel());
     } else if (kind < 0.92) {
@@ -619,28 +644,48 @@ export class World {
     this.sweeps.forEach((sweep, s) => {
       const at = sweep.storage.data.alarm;
       if (at === null || at > this.now) return;
-      if (sweep.alarmRunning === sweep.incarnation && sweep.alarmTime === at) return;
+      if (sweep.alarmRunning === sweep.incarnation && sweep.alarmVersionRun === sweep.storage.alarmVersion) return;
       choices.push(() => {
         this.log(`alarm sweep ${s}`);
         // As workerd does: the running alarm still reads as set (in the past) while it runs; once it
         // finishes, it is cleared unless set again; one that throws or whose isolate dies runs again.
-        const running = at;
         const incarnation = sweep.incarnation;
+        const version = sweep.storage.alarmVersion;
         sweep.alarmRunning = incarnation;
-        sweep.alarmTime = running;
+        sweep.alarmVersionRun = version;
         void this.guard(s, () => sweep.core.alarm()).then((ran) => {
           if (sweep.alarmRunning !== incarnation) return;
           sweep.alarmRunning = undefined;
-          if (ran === undefined && sweep.storage.data.alarm === null) sweep.storage.data.alarm = this.now + 10;
-          else if (sweep.storage.data.alarm === running) sweep.storage.data.alarm = null;
+          const untouched = sweep.storage.alarmVersion === version;
+          if (ran === undefined && (untouched || sweep.storage.data.alarm === null)) sweep.storage.data.alarm = this.now + 10;
+          else if (untouched) sweep.storage.data.alarm = null;
         });
       });
     });
     for (const [key, r] of this.runners) {
-      if (r.alarm === null || r.alarm > this.now) continue;
+      const at = r.store.alarm;
+      if (at === null || at > this.now) continue;
+      if (r.alarmRunning === r.store.incarnation && r.alarmVersionRun === r.store.alarmVersion) continue;
       choices.push(() => {
         this.log(`alarm runner ${key}`);
-        this.runnerAlarm(key);
+        const incarnation = r.store.incarnation;
+        const version = r.store.alarmVersion;
+        r.alarmRunning = incarnation;
+        r.alarmVersionRun = version;
+        void r.core.alarm().then(
+          () => {
+            if (r.alarmRunning !== incarnation) return;
+            r.alarmRunning = undefined;
+            if (r.store.alarmVersion === version) r.store.alarm = null;
+          },
+          (e) => {
+            if (r.alarmRunning !== incarnation) return;
+            r.alarmRunning = undefined;
+            // An alarm that throws runs again (a crash already set it going again).
+            if (!(e instanceof Crash) && (r.store.alarm === null || r.store.alarmVersion === version))
+              r.store.alarm = this.now + 10;
+          },
+        );
       });
     }
     if (choices.length === 0) {
@@ -648,10 +693,14 @@ export class World {
         ...this.messages.map((m) => m.at),
         ...this.sweeps.map((sw) => {
           const at = sw.storage.data.alarm;
-          const running = sw.alarmRunning === sw.incarnation && sw.alarmTime === at;
+          const running = sw.alarmRunning === sw.incarnation && sw.alarmVersionRun === sw.storage.alarmVersion;
           return at !== null && !running ? Math.max(at, this.now + 1) : Number.POSITIVE_INFINITY;
         }),
-        ...[...this.runners.values()].map((r) => r.alarm ?? Number.POSITIVE_INFINITY),
+        ...[...this.runners.values()].map((r) => {
+          const at = r.store.alarm;
+          const running = r.alarmRunning === r.store.incarnation && r.alarmVersionRun === r.store.alarmVersion;
+          return at !== null && !running ? Math.max(at, this.now + 1) : Number.POSITIVE_INFINITY;
+        }),
       );
       if (!Number.isFinite(next)) {
         this.now += 1;
@@ -682,11 +731,11 @@ export class World {
       for (const e of sweep.storage.data.experiments) {
         // Lists only grow, but for a runner that started over.
         const key = `${s}:${e.index}`;
-        if (e.epochsDone < (this.mostEpochs.get(key) ?? 0) && !this.resets.has(key)) {
+        if (e.epochsDone < (this.mostEpochs.get(key) ?? 0) && !this.resets.get(key)) {
           throw new InvariantError(`experiment ${key} went back from ${this.mostEpochs.get(key)} to ${e.epochsDone} epochs`);
         }
         const most = this.mostEpochs.get(key) ?? 0;
-        if (e.epochsDone < most) this.resets.delete(key); // the start over, seen
+        if (e.epochsDone < most) this.resets.set(key, (this.resets.get(key) ?? 1) - 1); // a start over, seen
         this.mostEpochs.set(key, e.epochsDone < most ? e.epochsDone : Math.max(e.epochsDone, most));
         if (e.status === "completed") {
           const want = standInLists(s, e.index, this.options.epochs);
@@ -734,7 +783,7 @@ export class World {
   checkEnd(): void {
     this.sweeps.forEach((sweep, s) => {
       if (sweep.purged) {
-        const left = [...this.runners.keys()].filter((k) => k.startsWith(`${s}:`));
+        const left = [...this.runners].filter(([k, r]) => k.startsWith(`${s}:`) && r.store.holds()).map(([k]) => k);
         if (left.length > 0) throw new InvariantError(`sweep ${s} purged, yet runners ${left.join(", ")} hold storage`);
         if (sweep.storage.exists() || Object.keys(sweep.storage.data.log).length > 0 || sweep.storage.data.alarm !== null) {
           const held = JSON.stringify({
@@ -749,6 +798,12 @@ export class World {
       }
       const view = sweep.storage.view();
       if (!view || !isFinalSweep(view.status)) throw new InvariantError(`sweep ${s} never ended: ${view?.status}`);
+      const endedAt = Date.parse(view.completedAt ?? "");
+      if (endedAt > this.lastFaultAt + LIVENESS_BOUND) {
+        throw new InvariantError(
+          `sweep ${s} ended at ${endedAt}, more than ${LIVENESS_BOUND} after the last fault (${this.lastFaultAt})`,
+        );
+      }
       const kv = sweep.kv.result;
       if (!kv || kv.status !== view.status || totalEpochsDone(kv) !== totalEpochsDone(view)) {
         throw new InvariantError(
