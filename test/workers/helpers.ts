@@ -80,3 +80,21 @@ export async function runEngine(config: ExperimentConfig): Promise<ExperimentRes
   const data = await loadDataset(env.ASSETS, config.trainSize, config.testSize);
   return new Experiment(config, data).run();
 }
+
+/**
+ * `namespace` with some methods of its stubs replaced: `replace(stub)` gives the replacements,
+ * every other method and property is the real one.
+ */
+export function withStubMethods<N extends object>(namespace: N, replace: (stub: never) => Record<string, unknown>): N {
+  return new Proxy(namespace, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop);
+      if (prop !== "get") return typeof value === "function" ? value.bind(target) : value;
+      return (id: DurableObjectId) => {
+        const stub = (value as (id: DurableObjectId) => object).call(target, id);
+        const own = replace(stub as never);
+        return new Proxy(stub, { get: (s, p) => (String(p) in own ? own[String(p)] : Reflect.get(s, p)) });
+      };
+    },
+  });
+}

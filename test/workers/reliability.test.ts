@@ -12,28 +12,20 @@ import { ResultsPublisher } from "../../workers/results-publisher";
 import { ResultsStore } from "../../workers/results-store";
 import { coordinatorOf } from "../../workers/stubs";
 import { sweepIdFor } from "../../workers/sweep-id";
-import { api, coordinatorStub, getSweep, isFinal, runEngine, runnerStub, startSweep, waitForSweep } from "./helpers";
+import {
+  api,
+  coordinatorStub,
+  getSweep,
+  isFinal,
+  runEngine,
+  runnerStub,
+  startSweep,
+  waitForSweep,
+  withStubMethods,
+} from "./helpers";
 
 /** What a Durable Object instance holds that these tests replace. */
 type Patchable = { env: Env; publisher: ResultsPublisher };
-
-/**
- * `namespace` with some methods of its stubs replaced: `replace(stub)` gives the replacements,
- * every other method and property is the real one.
- */
-function withStubMethods<N extends object>(namespace: N, replace: (stub: never) => Record<string, unknown>): N {
-  return new Proxy(namespace, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop);
-      if (prop !== "get") return typeof value === "function" ? value.bind(target) : value;
-      return (id: DurableObjectId) => {
-        const stub = (value as (id: DurableObjectId) => object).call(target, id);
-        const own = replace(stub as never);
-        return new Proxy(stub, { get: (s, p) => (String(p) in own ? own[String(p)] : Reflect.get(s, p)) });
-      };
-    },
-  });
-}
 
 /** A SWEEPS namespace whose coordinators' `report` throws `times` times for reports matching `when`. */
 function failingReports(times: number, when: (report: { status: string }) => boolean): Env["SWEEPS"] {

@@ -1,9 +1,13 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sweepExperiments } from "../../src/sweep/config";
 import { CSV_HEADER } from "../../src/sweep/results-csv";
+import type { RunnerReport } from "../../src/sweep/runner-protocol";
 import type { SweepSummary } from "../../src/sweep/view";
-import { api, getSweep, isFinal, runEngine, startSweep, waitForSweep } from "./helpers";
+import type { Env } from "../../workers/env";
+import { sweepIdFor } from "../../workers/sweep-id";
+import { api, getSweep, isFinal, runEngine, runnerStub, startSweep, waitForSweep, withStubMethods } from "./helpers";
 
 const SMALL = { weightScales: [0.05, 0.01], epochs: 3, trainSize: 200, seed: 5, testSize: 100 };
 
@@ -64,16 +68,31 @@ describe("a small sweep over HTTP", () => {
     expect(listed).toMatchObject({ status: "completed", experiments: 2 });
   });
 
-  it("reports progress while it runs: the lists grow epoch by epoch", async () => {
-    const id = await startSweep({ weightScales: [0.02], epochs: 6, trainSize: 200, seed: 9 });
-    const seen = new Set<number>();
-    const done = await waitForSweep(id, (v) => {
-      seen.add(v.experiments[0].plain.length);
-      return isFinal(v);
+  it("reports progress while it runs: a report per slice, the lists growing epoch by epoch", async () => {
+    const key = "progress-per-slice-1";
+    const id = await sweepIdFor(key);
+    // What the runner reports, seen on its way (not by polling: a fast machine could finish between polls).
+    const reported: number[] = [];
+    await runInDurableObject(runnerStub(id, 0), (instance) => {
+      const runner = instance as unknown as { env: Env };
+      runner.env = {
+        ...runner.env,
+        SWEEPS: withStubMethods(env.SWEEPS, (stub: { report(index: number, report: RunnerReport): Promise<unknown> }) => ({
+          report: (index: number, report: RunnerReport) => {
+            if ("epochsDone" in report) reported.push(report.epochsDone);
+            return stub.report(index, report);
+          },
+        })),
+      };
     });
+    await startSweep({ weightScales: [0.02], epochs: 6, trainSize: 200, seed: 9 }, { "Idempotency-Key": key });
+    const done = await waitForSweep(id, isFinal);
     expect(done.status).toBe("completed");
-    expect(Math.max(...seen)).toBe(6);
-    expect(seen.size).toBeGreaterThan(2);
+    expect(done.experiments[0].plain).toHaveLength(6);
+    // SLICE_WORK 2e8 here: 200 images and a batch of 100 make two iterations an epoch, several slices in all.
+    expect(reported.length).toBeGreaterThan(2);
+    expect(reported).toEqual([...reported].sort((a, b) => a - b));
+    expect(reported.at(-1)).toBe(6);
   });
 
   it("returns the same sweep for a retried POST with the same Idempotency-Key", async () => {
