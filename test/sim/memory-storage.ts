@@ -11,9 +11,9 @@ import type { LoggedWrite, WriteLog } from "../../src/sweep/kv-publisher";
 import type { ExperimentRecord, SweepRecord } from "../../src/sweep/lifecycle";
 import type { StatusCounts } from "../../src/sweep/live-message";
 import type { ExperimentStatus, ExperimentView, SweepView } from "../../src/sweep/view";
+import { CrashPoint } from "./crash-point";
 
-/** Thrown by a write the scheduler chose to crash at. */
-export class Crash extends Error {}
+export { Crash } from "./crash-point";
 
 interface Data {
   sweep?: SweepRow & { createdAt: string; completedAt: string | null };
@@ -23,31 +23,11 @@ interface Data {
   log: Record<string, LoggedWrite>;
 }
 
-export class MemoryStorage implements SweepStore, WriteLog {
+export class MemoryStorage extends CrashPoint implements SweepStore, WriteLog {
   data: Data = { experiments: [], flags: {}, alarm: null, log: {} };
   /** Bumped by every set or delete of the alarm: the runtime clears a run alarm only if none came since. */
   alarmVersion = 0;
-  /** Writes left before the scheduler's crash (none when undefined). */
-  crashAfter: number | undefined;
-  /** The incarnation of the coordinator that may write; a crash moves it on. */
-  incarnation = 0;
-  /** Told of a crash this storage caused, at once: code that catches errors must not go on writing. */
-  onCrash: (() => void) | undefined;
   private inTransaction = false;
-
-  /**
-   * Counts a write; throws {@link Crash} at the chosen one, and at every write of an incarnation
-   * that crashed (its isolate is gone: nothing it does is stored).
-   */
-  write(by = this.incarnation): void {
-    if (by !== this.incarnation) throw new Crash("a crashed coordinator writes nothing");
-    if (this.crashAfter === undefined) return;
-    if (this.crashAfter-- <= 0) {
-      this.crashAfter = undefined;
-      this.onCrash?.();
-      throw new Crash("crash between two writes");
-    }
-  }
 
   /** The storage as incarnation `incarnation` sees it: its writes fail once it crashed. */
   as(incarnation: number): MemoryStorage {

@@ -7,7 +7,7 @@
 import { CheckpointError } from "../../src/experiment/checkpoint";
 import { Runner, type RunnerPorts, type Trainee } from "../../src/sweep/runner";
 import type { RunnerStorage } from "../../src/sweep/runner-record";
-import { Crash } from "./memory-storage";
+import { CrashPoint } from "./crash-point";
 
 /** The stand-in's lists of experiment `index` of sweep `sweep` after `epochs` epochs. */
 export function standInLists(sweep: number, index: number, epochs: number) {
@@ -41,25 +41,11 @@ class StandIn implements Trainee {
 }
 
 /** A runner's storage, kept across crashes. */
-export class RunnerStore {
+export class RunnerStore extends CrashPoint {
   data = new Map<string, unknown>();
   alarm: number | null = null;
   /** Bumped by every set or delete of the alarm: the runtime clears a run alarm only if none came since. */
   alarmVersion = 0;
-  /** Writes left before a crash (none when undefined). */
-  crashAfter: number | undefined;
-  incarnation = 0;
-  onCrash: (() => void) | undefined;
-
-  write(by: number): void {
-    if (by !== this.incarnation) throw new Crash("a crashed runner writes nothing");
-    if (this.crashAfter === undefined) return;
-    if (this.crashAfter-- <= 0) {
-      this.crashAfter = undefined;
-      this.onCrash?.();
-      throw new Crash("crash between two writes");
-    }
-  }
 
   /** Whether it holds anything (a stopped runner deleted all). */
   holds(): boolean {
