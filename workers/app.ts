@@ -66,15 +66,21 @@ function parseJson(text: string): unknown {
   }
 }
 
+/** The coordinator of an existing sweep and where the sweep stands (its lists not read); 404 otherwise. */
+async function existingSweep(env: Env, id: string) {
+  if (!SWEEP_ID.test(id)) apiError(404, "not_found", `no sweep ${id}`);
+  const coordinator = coordinatorOf(env, id);
+  const state = await coordinator.state();
+  if (!state) apiError(404, "not_found", `no sweep ${id}`);
+  return { coordinator, state };
+}
+
 /**
  * A sweep by id. The coordinator says where it stands; a final sweep's results come from KV when
  * KV has this very final state, else (KV not caught up yet) from the coordinator. Nothing is written.
  */
 async function findSweep(env: Env, id: string): Promise<SweepView> {
-  if (!SWEEP_ID.test(id)) apiError(404, "not_found", `no sweep ${id}`);
-  const coordinator = coordinatorOf(env, id);
-  const state = await coordinator.state();
-  if (!state) apiError(404, "not_found", `no sweep ${id}`);
+  const { coordinator, state } = await existingSweep(env, id);
   if (isFinalSweep(state.status)) {
     const stored = await new ResultsStore(env.RESULTS).getResult(id);
     if (
@@ -226,19 +232,16 @@ const api = new Hono<ConfigEnv>()
   })
   .get("/sweeps/:id/ticket", requireReader, async (c) => {
     const id = c.req.param("id");
-    await findSweep(c.env, id);
+    await existingSweep(c.env, id);
     // Only a server whose reads need the token needs tickets.
     if (!c.env.SWEEP_TOKEN || publicRead(c.env)) return c.json({ ticket: null });
     return c.json(await issueTicket(c.env.SWEEP_TOKEN, id));
   })
   .get("/sweeps/:id/live", liveAccess, async (c) => {
-    const id = c.req.param("id");
-    if (!SWEEP_ID.test(id)) apiError(404, "not_found", `no sweep ${id}`);
     if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
       apiError(426, "upgrade_required", "this endpoint speaks WebSocket: connect with Upgrade: websocket");
     }
-    const coordinator = coordinatorOf(c.env, id);
-    if (!(await coordinator.state())) apiError(404, "not_found", `no sweep ${id}`);
+    const { coordinator } = await existingSweep(c.env, c.req.param("id"));
     return coordinator.fetch(c.req.raw);
   })
   .get("/sweeps/:id/summary.svg", requireReader, async (c) => {
@@ -247,20 +250,20 @@ const api = new Hono<ConfigEnv>()
   })
   .delete("/sweeps/:id", requireToken, purgeQuery, async (c) => {
     const id = c.req.param("id");
-    if (!SWEEP_ID.test(id) || !(await coordinatorOf(c.env, id).state())) apiError(404, "not_found", `no sweep ${id}`);
+    const { coordinator } = await existingSweep(c.env, id);
     if (["1", "true"].includes(c.req.query("purge") ?? "")) {
-      throwRefusal(await coordinatorOf(c.env, id).purge());
+      throwRefusal(await coordinator.purge());
       return c.json({ id, purged: true });
     }
-    const view = orRefusal(await coordinatorOf(c.env, id).cancel());
+    const view = orRefusal(await coordinator.cancel());
     return c.json({ id, status: view.status, links: sweepLinks(id) });
   })
   .post("/sweeps/:id/experiments/:index/retry", requireToken, limitPosts, async (c) => {
     const id = c.req.param("id");
     const index = Number(c.req.param("index"));
     if (!Number.isInteger(index) || index < 0) apiError(404, "not_found", `no experiment ${c.req.param("index")}`);
-    await findSweep(c.env, id);
-    const view = orRefusal(await coordinatorOf(c.env, id).retry(index, c.req.query("fromScratch") === "1"));
+    const { coordinator } = await existingSweep(c.env, id);
+    const view = orRefusal(await coordinator.retry(index, c.req.query("fromScratch") === "1"));
     return c.json({ id, status: view.status, links: sweepLinks(id) }, 202);
   });
 

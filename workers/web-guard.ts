@@ -14,7 +14,7 @@ import type { Env } from "./env";
 const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "[::1]", "::1"];
 
 /** Whether the server takes requests without a token (the open local server). */
-export function isOpenServer(env: Env): boolean {
+function isOpenServer(env: Env): boolean {
   return !env.SWEEP_TOKEN && env.ALLOW_OPEN_SERVER === "true";
 }
 

@@ -19,6 +19,7 @@ import { type CoordinatorPorts, KV_WRITE_INTERVAL_MS, type SweepState, type Swee
 import {
   type Change,
   type ExperimentEvent,
+  type ExperimentRecord,
   type ExperimentStep,
   LIFECYCLE,
   type LifecycleRules,
@@ -134,10 +135,9 @@ export class Coordinator {
     let change: Change | Refusal = { refused: "not applied" };
     this.ports.transaction(
       () => {
-        change = this.rules.experimentChange(sweep, record, event, this.ports.now(), (next) => {
-          this.table.saveExperiment(next);
-          return this.table.statuses();
-        });
+        // Every experiment's status with this change made, read only when the change ends one.
+        const statusesAfter = (next: ExperimentRecord) => this.table.statuses().map((s, i) => (i === index ? next.status : s));
+        change = this.rules.experimentChange(sweep, record, event, this.ports.now(), statusesAfter);
         if ("refused" in change) return;
         if (change.step.next !== record) this.table.saveExperiment(change.step.next);
         if (change.sweep !== sweep) this.table.saveSweep(change.sweep);

@@ -47,12 +47,12 @@ export interface RunnerPorts {
 const CHECKPOINT_PIECES = "checkpoint:pieces";
 
 /** The storage key of the checkpoint's i-th piece. */
-export function pieceKey(i: number): string {
+function pieceKey(i: number): string {
   return `checkpoint:${i}`;
 }
 
 /** The storage keys of a checkpoint of `count` pieces, its count first. */
-export function checkpointEntries(pieces: Uint8Array[]): Record<string, unknown> {
+function checkpointEntries(pieces: Uint8Array[]): Record<string, unknown> {
   const entries: Record<string, unknown> = { [CHECKPOINT_PIECES]: pieces.length };
   pieces.forEach((p, i) => {
     entries[pieceKey(i)] = p;
