@@ -95,7 +95,8 @@ export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
   const parameters = DOUBLE * (2 * 2 * weights + bnVectors);
   const optimizer = DOUBLE * OPTIMIZER_COPIES[config.optimizer] * (2 * weights + 2 * hidden);
   const activations = DOUBLE * rows * (plainRows + bnRows);
-  const input = rows * INPUT_SIZE * (3 * (4 + DOUBLE) + DOUBLE);
+  // The batch and the pair's evaluation chunk as non-zeros (column and value), and one dense copy.
+  const input = rows * INPUT_SIZE * (2 * (4 + DOUBLE) + DOUBLE);
   const dataset = (config.trainSize + config.testSize) * (INPUT_SIZE + 1);
   const datasetLoad = LOAD_WINDOW_CHUNKS * IMAGES_PER_CHUNK * INPUT_SIZE + LABEL_FILES_BYTES;
   const checkpoint = 2 * (parameters / 2 + optimizer);

@@ -3,6 +3,7 @@
 import { type Dataset, gatherSparseRows, type MnistData } from "../data/dataset";
 import { SparseRows } from "../nn/linalg/sparse-rows";
 import { MultiLayerNet } from "../nn/multi-layer-net";
+import { NetworkPair } from "../nn/network-pair";
 import { createOptimizer } from "../nn/optimizers/create-optimizer";
 import type { Optimizer } from "../nn/optimizers/optimizer";
 import { NumpyRandom } from "../numpy/random-state";
@@ -49,8 +50,9 @@ export class Experiment {
   private readonly batchIndices: Int32Array;
   private readonly batchLabels: Int32Array;
   private readonly batchX: SparseRows;
-  /** BN first, then plain: the order in which the reference steps them. */
+  /** BN first, then plain: the order in which the reference steps them (and draws their dropout masks). */
   private readonly trainees: readonly Trainee[];
+  private readonly pair: NetworkPair;
 
   constructor(config: ExperimentConfig, data: MnistData) {
     checkConfig(config, data);
@@ -77,6 +79,7 @@ export class Experiment {
     this.batchNorm = makeTrainee(true);
     this.plain = makeTrainee(false);
     this.trainees = [this.batchNorm, this.plain];
+    this.pair = new NetworkPair(this.trainees.map((t) => t.net));
     this.batchIndices = new Int32Array(config.batchSize);
     this.batchLabels = new Int32Array(config.batchSize);
     this.batchX = new SparseRows(data.train.pixelsPerImage, config.batchSize);
@@ -110,17 +113,15 @@ export class Experiment {
     return this.result();
   }
 
-  /** One iteration: batch, BN step, plain step, and the evaluation when one is due. */
+  /** One iteration: batch, both networks' gradients (in shared passes), BN update, plain update, and the evaluation when one is due. */
   step(): void {
     if (this.done) return;
     const { batchSize, trainSize } = this.config;
     this.rng.fillChoice(trainSize, this.batchIndices);
     gatherSparseRows(this.train, this.batchIndices, batchSize, this.batchX);
     for (let r = 0; r < batchSize; r++) this.batchLabels[r] = this.train.labels[this.batchIndices[r]];
-    for (const { net, optimizer } of this.trainees) {
-      net.gradient(this.batchX, this.batchLabels, batchSize);
-      optimizer.update(net.params());
-    }
+    this.pair.gradients(this.batchX, this.batchLabels, batchSize);
+    for (const { net, optimizer } of this.trainees) optimizer.update(net.params());
     if (this.iteration % itersPerEpoch(this.config) === 0) this.evaluate();
     this.iteration++;
   }
@@ -142,11 +143,13 @@ export class Experiment {
 
   private evaluate(): void {
     const { trainSize, testSize } = this.config;
-    this.lists.plain.push(this.plain.net.accuracy(this.train, trainSize));
-    this.lists.batchNorm.push(this.batchNorm.net.accuracy(this.train, trainSize));
+    const [batchNorm, plain] = this.pair.accuracies(this.train, trainSize);
+    this.lists.plain.push(plain);
+    this.lists.batchNorm.push(batchNorm);
     if (testSize > 0) {
-      this.lists.testPlain.push(this.plain.net.accuracy(this.test, testSize));
-      this.lists.testBatchNorm.push(this.batchNorm.net.accuracy(this.test, testSize));
+      const [testBatchNorm, testPlain] = this.pair.accuracies(this.test, testSize);
+      this.lists.testPlain.push(testPlain);
+      this.lists.testBatchNorm.push(testBatchNorm);
     }
   }
 }

@@ -44,15 +44,16 @@ export function layerScale(scale: WeightScale, inSize: number): number {
   return scale;
 }
 
-/** A fully connected network whose every buffer is allocated once, at construction. */
+/** A fully connected network whose every buffer is allocated once, at construction (evaluation's on first use). */
 export class MultiLayerNet {
   readonly affines: Affine[] = [];
   readonly batchNorms: BatchNorm[] = [];
   private readonly layers: Layer[] = [];
   private readonly lastLayer: SoftmaxWithLoss;
   private readonly allParams: Param[] = [];
-  private readonly input: SparseRows;
-  private readonly inputIndices: Int32Array;
+  /** Evaluation's chunk of images, made on the first {@link accuracy} (a {@link NetworkPair} has its own). */
+  private input: SparseRows | undefined;
+  private inputIndices: Int32Array | undefined;
   readonly options: Readonly<MultiLayerNetOptions>;
 
   constructor(options: MultiLayerNetOptions) {
@@ -81,8 +82,6 @@ export class MultiLayerNet {
       if (options.dropout > 0) this.layers.push(new Dropout(size, maxRows, options.dropout, rng));
     }
     this.lastLayer = new SoftmaxWithLoss(outputSize, maxRows, options.logEpsilon);
-    this.input = new SparseRows(inputSize, maxRows);
-    this.inputIndices = new Int32Array(maxRows);
   }
 
   /** Parameters in the book's order (W1, b1, gamma1, beta1, W2, …) with their gradients. */
@@ -90,11 +89,21 @@ export class MultiLayerNet {
     return this.allParams;
   }
 
+  /** The first layer: the only one that takes sparse rows, and the one two networks can share a product in. */
+  get firstLayer(): Affine {
+    return this.affines[0];
+  }
+
   /** Logits of `rows` input rows, given dense or as their non-zeros. */
   predict(x: Float64Array | SparseRows, rows: number, train: boolean): Float64Array {
+    this.firstLayer.multiply(x, rows);
+    return this.predictAfterProduct(x, rows, train);
+  }
+
+  /** {@link predict} once the first layer's `out` holds x · W1 (see {@link NetworkPair}). */
+  predictAfterProduct(x: Float64Array | SparseRows, rows: number, train: boolean): Float64Array {
     const layers = this.layers;
-    // The first layer is the first affine, the only one that takes sparse rows.
-    let out = this.affines[0].forward(x, rows);
+    let out = this.firstLayer.forwardAfterProduct(x, rows);
     for (let l = 1; l < layers.length; l++) out = layers[l].forward(out, rows, train);
     return out;
   }
@@ -107,31 +116,66 @@ export class MultiLayerNet {
 
   /** Forward and backward on a batch: fills every parameter's gradient, returns the loss. */
   gradient(x: Float64Array | SparseRows, labels: Uint8Array | Int32Array, rows: number): number {
-    const loss = this.loss(x, labels, rows);
-    let dout = this.lastLayer.backward(rows);
-    for (let l = this.layers.length - 1; l >= 0; l--) dout = this.layers[l].backward(dout, rows);
-    const lambda = this.options.weightDecay;
-    if (lambda !== 0) {
-      for (const { W, dW } of this.affines) for (let i = 0; i < W.length; i++) dW[i] += lambda * W[i];
-    }
+    this.firstLayer.multiply(x, rows);
+    const loss = this.lossAfterProduct(x, labels, rows);
+    this.firstLayer.backward(this.backwardAboveFirst(rows), rows);
+    this.addWeightDecayGrads();
     return loss;
+  }
+
+  /**
+   * {@link gradient} once the first layer's `out` holds x · W1, leaving dW1 = xᵀ · dout and the
+   * weight decay's terms to the caller ({@link NetworkPair}); returns the loss and that dout.
+   */
+  gradientExceptFirstWeights(
+    x: SparseRows,
+    labels: Uint8Array | Int32Array,
+    rows: number,
+  ): { loss: number; firstDout: Float64Array } {
+    const loss = this.lossAfterProduct(x, labels, rows);
+    const firstDout = this.backwardAboveFirst(rows);
+    this.firstLayer.backwardExceptWeights(firstDout, rows);
+    return { loss, firstDout };
+  }
+
+  /** dW += λ·W for every layer (the gradient of the loss's weight decay). */
+  addWeightDecayGrads(): void {
+    const lambda = this.options.weightDecay;
+    if (lambda === 0) return;
+    for (const { W, dW } of this.affines) for (let i = 0; i < W.length; i++) dW[i] += lambda * W[i];
+  }
+
+  private lossAfterProduct(x: Float64Array | SparseRows, labels: Uint8Array | Int32Array, rows: number): number {
+    const logits = this.predictAfterProduct(x, rows, true);
+    return this.lastLayer.forward(logits, labels, rows) + this.weightDecayLoss();
+  }
+
+  /** Backward from the loss down to the first layer's output: the gradient it takes. */
+  private backwardAboveFirst(rows: number): Float64Array {
+    let dout = this.lastLayer.backward(rows);
+    for (let l = this.layers.length - 1; l >= 1; l--) dout = this.layers[l].backward(dout, rows);
+    return dout;
   }
 
   /** Share of the first `count` images of `data` classified right, in evaluation mode. */
   accuracy(data: Dataset, count: number): number {
-    const rowsPerChunk = this.options.maxRows;
+    this.input ??= new SparseRows(this.options.inputSize, this.options.maxRows);
+    this.inputIndices ??= new Int32Array(this.options.maxRows);
+    let correct = 0;
+    forEachChunk(data, count, this.input, this.inputIndices, (input, start, rows) => {
+      correct += this.countCorrect(data, start, rows, this.predict(input, rows, false));
+    });
+    return correct / count;
+  }
+
+  /** Images start … start+rows−1 classified right, given their logits. */
+  countCorrect(data: Dataset, start: number, rows: number, logits: Float64Array): number {
     const classes = this.options.outputSize;
     let correct = 0;
-    for (let start = 0; start < count; start += rowsPerChunk) {
-      const rows = Math.min(rowsPerChunk, count - start);
-      for (let r = 0; r < rows; r++) this.inputIndices[r] = start + r;
-      gatherSparseRows(data, this.inputIndices, rows, this.input);
-      const logits = this.predict(this.input, rows, false);
-      for (let r = 0; r < rows; r++) {
-        if (argmaxRow(logits, r * classes, classes) === data.labels[start + r]) correct++;
-      }
+    for (let r = 0; r < rows; r++) {
+      if (argmaxRow(logits, r * classes, classes) === data.labels[start + r]) correct++;
     }
-    return correct / count;
+    return correct;
   }
 
   private weightDecayLoss(): number {
@@ -144,6 +188,25 @@ export class MultiLayerNet {
       sum += 0.5 * lambda * s;
     }
     return sum;
+  }
+}
+
+/**
+ * Calls `each` with the first `count` images of `data` gathered, as their non-zero pixels, into
+ * `input` chunk by chunk (`input.maxRows` rows at a time); `indices` is scratch of that length.
+ */
+export function forEachChunk(
+  data: Dataset,
+  count: number,
+  input: SparseRows,
+  indices: Int32Array,
+  each: (input: SparseRows, start: number, rows: number) => void,
+): void {
+  for (let start = 0; start < count; start += input.maxRows) {
+    const rows = Math.min(input.maxRows, count - start);
+    for (let r = 0; r < rows; r++) indices[r] = start + r;
+    gatherSparseRows(data, indices, rows, input);
+    each(input, start, rows);
   }
 }
 

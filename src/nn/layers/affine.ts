@@ -19,7 +19,8 @@ export class Affine implements Layer {
   readonly dW: Float64Array;
   readonly db: Float64Array;
   private x: Float64Array | SparseRows = new Float64Array(0);
-  private readonly out: Float64Array;
+  /** The layer's output: x · W + b for the rows of the last forward pass. */
+  readonly out: Float64Array;
   private readonly dx: Float64Array;
 
   constructor(
@@ -38,13 +39,23 @@ export class Affine implements Layer {
 
   /** `x` as its non-zeros for a network's input (pixels), dense otherwise. */
   forward(x: Float64Array | SparseRows, rows: number): Float64Array {
+    this.multiply(x, rows);
+    return this.forwardAfterProduct(x, rows);
+  }
+
+  /** x · W into `out`, the bias not yet added. */
+  multiply(x: Float64Array | SparseRows, rows: number): void {
+    if (x instanceof SparseRows) {
+      matmulSparse(x, this.W, this.out, this.outSize);
+    } else {
+      matmul(x, this.W, this.out, rows, this.inSize, this.outSize);
+    }
+  }
+
+  /** {@link forward} once `out` holds x · W (a product shared with another network's first layer). */
+  forwardAfterProduct(x: Float64Array | SparseRows, rows: number): Float64Array {
     this.x = x;
     const { out, b, outSize: n } = this;
-    if (x instanceof SparseRows) {
-      matmulSparse(x, this.W, out, n);
-    } else {
-      matmul(x, this.W, out, rows, this.inSize, n);
-    }
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < n; j++) out[i * n + j] += b[j];
     }
@@ -58,6 +69,12 @@ export class Affine implements Layer {
     } else {
       matmulTransA(x, dout, this.dW, rows, this.inSize, n);
     }
+    return this.backwardExceptWeights(dout, rows);
+  }
+
+  /** {@link backward} without dW = xᵀ · dout, which the caller computes (shared by two networks' first layers). */
+  backwardExceptWeights(dout: Float64Array, rows: number): Float64Array {
+    const { x, outSize: n } = this;
     this.db.fill(0);
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < n; j++) this.db[j] += dout[i * n + j];

@@ -15,7 +15,16 @@ import {
   nanColumnCount,
   restoreSkippedInfinities,
 } from "./non-finite";
-import { MAX_INNER, multiplyMaskedRows, multiplyPacked, PACK_CAPACITY, type Product, packBlock, WIDTH } from "./packed-kernel";
+import {
+  MAX_INNER,
+  multiplyMaskedRows,
+  multiplyPacked,
+  multiplyPackedShared,
+  PACK_CAPACITY,
+  type Product,
+  packBlock,
+  WIDTH,
+} from "./packed-kernel";
 import { SparseRows } from "./sparse-rows";
 
 export { allFinite } from "./non-finite";
@@ -44,6 +53,48 @@ export function matmulSparse(a: SparseRows, b: Float64Array, out: Float64Array, 
 /** out[cols×n] = aᵀ · b for a network input held as its non-zeros; b is a.rows×n (dW = xᵀ · dout). */
 export function matmulSparseTransA(a: SparseRows, b: Float64Array, out: Float64Array, n: number): void {
   product(a, true, b, false, out, a.cols, a.rows, n);
+}
+
+/**
+ * outs[s][rows×n] = a · bs[s] for each s, a network input held as its non-zeros and each b a.cols×n:
+ * a is gathered once for all (the two networks of an experiment on one batch). Every output is
+ * the double {@link matmulSparse} gives.
+ */
+export function matmulSparseShared(a: SparseRows, bs: readonly Float64Array[], outs: readonly Float64Array[], n: number): void {
+  shared(a, false, bs, outs, a.rows, a.cols, n);
+}
+
+/** outs[s][cols×n] = aᵀ · bs[s] for each s, a's columns gathered once for all (both first layers' dW). */
+export function matmulSparseTransAShared(
+  a: SparseRows,
+  bs: readonly Float64Array[],
+  outs: readonly Float64Array[],
+  n: number,
+): void {
+  shared(a, true, bs, outs, a.cols, a.rows, n);
+}
+
+/** The shared product when every b fits the packed scratch together and is finite; each alone otherwise. */
+function shared(
+  a: SparseRows,
+  aT: boolean,
+  bs: readonly Float64Array[],
+  outs: readonly Float64Array[],
+  m: number,
+  k: number,
+  n: number,
+): void {
+  const blocks = Math.ceil(n / WIDTH);
+  let finite = k <= MAX_INNER && bs.length * blocks * WIDTH * k <= PACK_CAPACITY;
+  for (let s = 0; s < bs.length && finite; s++) {
+    for (let block = 0; block < blocks; block++)
+      finite = packBlock(bs[s], false, k, n, block, (s * blocks + block) * k) && finite;
+  }
+  if (finite) {
+    multiplyPackedShared(a, aT, outs, m, k, n);
+    return;
+  }
+  for (let s = 0; s < bs.length; s++) product(a, aT, bs[s], false, outs[s], m, k, n);
 }
 
 /**

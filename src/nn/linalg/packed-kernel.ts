@@ -90,12 +90,7 @@ export interface PackedOptions {
 export function multiplyPacked({ a, aT, b, bT, out, m, k, n }: Product, { skipZeros, packedOnce }: PackedOptions): void {
   const blocks = Math.ceil(n / WIDTH);
   for (let first = 0; first < m; ) {
-    const end =
-      a instanceof SparseRows
-        ? aT
-          ? gatherSparseColumns(a, first)
-          : copySparseRows(a, first)
-        : gatherRows(a, aT, m, k, first, skipZeros);
+    const end = gather(a, aT, m, k, first, skipZeros);
     for (let block = 0; block < blocks; block++) {
       if (!packedOnce) packBlock(b, bT, k, n, block, 0);
       const base = packedOnce ? block * k : 0;
@@ -104,6 +99,38 @@ export function multiplyPacked({ a, aT, b, bT, out, m, k, n }: Product, { skipZe
     }
     first = end;
   }
+}
+
+/**
+ * outs[s] = a · (the s-th b packed by packBlock at base (s·blocks + block)·k), for every s: each
+ * chunk of a's rows gathered once for all of them (two networks' first layers on one batch).
+ */
+export function multiplyPackedShared(
+  a: SparseRows,
+  aT: boolean,
+  outs: readonly Float64Array[],
+  m: number,
+  k: number,
+  n: number,
+): void {
+  const blocks = Math.ceil(n / WIDTH);
+  for (let first = 0; first < m; ) {
+    const end = gather(a, aT, m, k, first, true);
+    for (let s = 0; s < outs.length; s++) {
+      for (let block = 0; block < blocks; block++) {
+        const base = (s * blocks + block) * k;
+        if (PLAIN_SCRATCH) multiplyBlockInterleaved(outs[s], first, end, n, block * WIDTH, base);
+        else multiplyBlock(outs[s], first, end, n, block * WIDTH, base);
+      }
+    }
+    first = end;
+  }
+}
+
+/** Rows first … of a (or of aᵀ) into the NONZERO_* scratch; returns the row after the last one gathered. */
+function gather(a: Float64Array | SparseRows, aT: boolean, m: number, k: number, first: number, skipZeros: boolean): number {
+  if (!(a instanceof SparseRows)) return gatherRows(a, aT, m, k, first, skipZeros);
+  return aT ? gatherSparseColumns(a, first) : copySparseRows(a, first);
 }
 
 /** out[m×n] = a · bᵀ where mask is not 0, 0 elsewhere, for a finite b (n×k) that fits the scratch. */

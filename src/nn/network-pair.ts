@@ -1,0 +1,59 @@
+/**
+ * Two networks of one shape trained on the same batches (an experiment's Batch Norm and plain
+ * network): the batch's non-zero pixels are gathered once and both first layers' products, both
+ * first-layer weight gradients and both evaluations run in shared passes. Each network's
+ * arithmetic is its own, in its own order, so every value equals training it alone.
+ */
+
+import type { Dataset } from "../data/dataset";
+import { matmulSparseShared, matmulSparseTransAShared } from "./linalg/matmul";
+import { SparseRows } from "./linalg/sparse-rows";
+import { forEachChunk, type MultiLayerNet } from "./multi-layer-net";
+
+export class NetworkPair {
+  private readonly weights: readonly Float64Array[];
+  private readonly products: readonly Float64Array[];
+  private readonly weightGrads: readonly Float64Array[];
+  private readonly firstDouts: Float64Array[];
+  private readonly input: SparseRows;
+  private readonly inputIndices: Int32Array;
+  private readonly correct: number[];
+
+  constructor(readonly nets: readonly MultiLayerNet[]) {
+    const [first, ...rest] = nets;
+    const shape = (net: MultiLayerNet) =>
+      `${net.firstLayer.inSize}×${net.firstLayer.outSize}, ${net.options.maxRows} rows, ${net.options.outputSize} classes`;
+    for (const net of rest) {
+      if (shape(net) !== shape(first)) throw new RangeError(`networks of a pair differ: ${shape(net)} against ${shape(first)}`);
+    }
+    this.weights = nets.map((net) => net.firstLayer.W);
+    this.products = nets.map((net) => net.firstLayer.out);
+    this.weightGrads = nets.map((net) => net.firstLayer.dW);
+    this.firstDouts = nets.map(() => new Float64Array(0));
+    this.input = new SparseRows(first.firstLayer.inSize, first.options.maxRows);
+    this.inputIndices = new Int32Array(first.options.maxRows);
+    this.correct = nets.map(() => 0);
+  }
+
+  /** Every gradient of every network for one batch, as each network's `gradient` would fill it. */
+  gradients(x: SparseRows, labels: Uint8Array | Int32Array, rows: number): void {
+    const { nets, firstDouts } = this;
+    matmulSparseShared(x, this.weights, this.products, this.nets[0].firstLayer.outSize);
+    for (let s = 0; s < nets.length; s++) firstDouts[s] = nets[s].gradientExceptFirstWeights(x, labels, rows).firstDout;
+    matmulSparseTransAShared(x, firstDouts, this.weightGrads, this.nets[0].firstLayer.outSize);
+    for (const net of nets) net.addWeightDecayGrads();
+  }
+
+  /** Each network's share of the first `count` images of `data` classified right, in evaluation mode. */
+  accuracies(data: Dataset, count: number): number[] {
+    const { nets, correct } = this;
+    correct.fill(0);
+    forEachChunk(data, count, this.input, this.inputIndices, (input, start, rows) => {
+      matmulSparseShared(input, this.weights, this.products, nets[0].firstLayer.outSize);
+      for (let s = 0; s < nets.length; s++) {
+        correct[s] += nets[s].countCorrect(data, start, rows, nets[s].predictAfterProduct(input, rows, false));
+      }
+    });
+    return correct.map((c) => c / count);
+  }
+}
