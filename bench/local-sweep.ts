@@ -1,36 +1,145 @@
 /**
- * The local sweep timed end to end: a fresh local server with K runner processes, the book's sweep
- * POSTed, polled until final; seconds from POST to final and the lists, for comparison with numpy.
+ * The local sweep as a user types it, `npm run sweep:local -- --seed S --runners K`, timed from
+ * command to exit, with the moment of its POST (the CLI's "started sweep" line), the resident
+ * memory of every process it started at its peak, and each process's CPU time as a share of the
+ * wall time from POST to the last line (`/proc/<pid>/stat`, sampled every 100 ms).
  */
 
-import { startDevServer } from "../scripts/dev-server";
-import { isFinalSweep, type SweepView } from "../src/sweep";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { processTree } from "../scripts/local/process-tree";
+import { ROOT } from "../scripts/local-runners";
+import { reapWithThisProcess } from "../scripts/process-reaper";
+import type { ExperimentResult } from "../src/experiment/experiment";
+import type { SweepView } from "../src/sweep";
 
 /** One timed local sweep. */
 export interface LocalSweepTiming {
   runners: number;
   seconds: number;
-  view: SweepView;
+  toPostSeconds: number;
+  postToDoneSeconds: number;
+  peakRssMb: number;
+  peakRssByProcess: { name: string; rssMb: number }[];
+  cpuShare: { name: string; share: number }[];
+  experiments: ExperimentResult[];
 }
 
-/** Runs the book's 16-scale sweep with `seed` on a local server of `runners` processes. */
-export async function timeLocalSweep(runners: number, seed: number): Promise<LocalSweepTiming> {
-  const server = await startDevServer({ runners });
+/** Clock ticks of CPU (user + system) a process has used, or undefined once it is gone. */
+function cpuTicks(pid: number): number | undefined {
   try {
-    const start = performance.now();
-    const res = await fetch(`${server.url}/api/sweeps`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ seed }),
-    });
-    if (res.status !== 202) throw new Error(`the local server answered ${res.status}: ${await res.text()}`);
-    const { id } = (await res.json()) as { id: string };
-    for (;;) {
-      const view = (await (await fetch(`${server.url}/api/sweeps/${id}`)).json()) as SweepView;
-      if (isFinalSweep(view.status)) return { runners, seconds: (performance.now() - start) / 1000, view };
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  } finally {
-    await server.stop();
+    // Fields after the command's closing parenthesis: state is the 3rd field, utime the 14th, stime the 15th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
   }
+}
+
+/** What a process of the tree is, from its command line. */
+function label(pid: number, mainPort: string | undefined): string {
+  let args = "";
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+  } catch {
+    return `${pid}`;
+  }
+  if (args.includes("workerd")) return mainPort && args.includes(`:${mainPort} `) ? "workerd main" : `workerd runner ${pid}`;
+  if (args.includes("host.mjs")) return "host (Node)";
+  if (args.includes("bn-sweep.js")) return "bn-sweep CLI";
+  if (args.includes("local-sweep.ts")) return "sweep:local script";
+  if (args.includes("reaper.sh")) return "reaper";
+  if (args.startsWith("npm") || args.includes("npm-cli")) return "npm";
+  return args.split(" ")[0];
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Runs the book's 16-scale sweep with `seed` through `npm run sweep:local` on `runners` workerds. */
+export async function timeLocalSweep(runners: number, seed: number): Promise<LocalSweepTiming> {
+  const start = performance.now();
+  const child = spawn("npm", ["run", "-s", "sweep:local", "--", "--seed", String(seed), "--runners", String(runners)], {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  if (child.pid === undefined) throw new Error("npm run sweep:local did not start");
+  reapWithThisProcess(child.pid);
+  const root = child.pid;
+  let mainPort: string | undefined;
+  let postAt: number | undefined;
+  let doneAt: number | undefined;
+  let id: string | undefined;
+  let output = "";
+  const cpuAtPost = new Map<number, number>();
+  const cpuLast = new Map<number, number>();
+  const names = new Map<number, string>();
+  let peakTree: { pid: number; rssMb: number }[] = [];
+  let peakRssMb = 0;
+  const sample = () => {
+    const tree = processTree(root);
+    const rss = tree.reduce((sum, p) => sum + p.rssMb, 0);
+    if (rss > peakRssMb) {
+      peakRssMb = rss;
+      peakTree = tree;
+    }
+    for (const p of tree) {
+      if (!names.has(p.pid) || names.get(p.pid)?.startsWith("workerd runner")) names.set(p.pid, label(p.pid, mainPort));
+      const ticks = cpuTicks(p.pid);
+      if (ticks === undefined) continue;
+      if (postAt !== undefined && doneAt === undefined && !cpuAtPost.has(p.pid)) cpuAtPost.set(p.pid, ticks);
+      if (doneAt === undefined) cpuLast.set(p.pid, ticks);
+    }
+  };
+  const timer = setInterval(sample, 100);
+  const watch = (stream: NodeJS.ReadableStream) =>
+    createInterface({ input: stream }).on("line", (line) => {
+      output = `${output}${line}\n`.slice(-4000);
+      mainPort ??= /bn-sweep on http:\/\/[^:]+:(\d+)/.exec(line)?.[1];
+      const started = /^started sweep (\S+)/.exec(line);
+      if (started) {
+        postAt = performance.now();
+        id = started[1];
+        sample();
+      }
+      if (/^sweep \S+ (completed|failed|cancelled)/.test(line)) {
+        sample();
+        doneAt = performance.now();
+      }
+    });
+  watch(child.stdout);
+  watch(child.stderr);
+  const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1)));
+  clearInterval(timer);
+  const end = performance.now();
+  if (code !== 0 || postAt === undefined || doneAt === undefined || id === undefined) {
+    throw new Error(`npm run sweep:local exited with ${code}:\n${output}`);
+  }
+  const wall = (doneAt - postAt) / 1000;
+  const byName = new Map<string, number>();
+  const runnerPids = [...names].filter(([, name]) => name.startsWith("workerd runner")).map(([pid]) => pid);
+  const nameOf = (pid: number) => {
+    const runner = runnerPids.indexOf(pid);
+    return runner >= 0 ? `workerd runner ${runner + 1}` : (names.get(pid) ?? `${pid}`);
+  };
+  for (const [pid, last] of cpuLast) {
+    const name = nameOf(pid);
+    const used = (last - (cpuAtPost.get(pid) ?? last)) / CLOCK_TICKS_PER_SECOND;
+    byName.set(name, (byName.get(name) ?? 0) + used);
+  }
+  const view = JSON.parse(readFileSync(join(ROOT, "results", id, "results.json"), "utf8")) as SweepView;
+  return {
+    runners,
+    seconds: (end - start) / 1000,
+    toPostSeconds: (postAt - start) / 1000,
+    postToDoneSeconds: wall,
+    peakRssMb,
+    peakRssByProcess: peakTree.filter((p) => p.rssMb > 4).map((p) => ({ name: nameOf(p.pid), rssMb: p.rssMb })),
+    cpuShare: [...byName].map(([name, seconds]) => ({ name, share: seconds / wall })).filter((p) => p.share >= 0.005),
+    experiments: view.experiments,
+  };
 }

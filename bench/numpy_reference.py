@@ -146,20 +146,39 @@ def main():
     p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--train-size", type=int, default=1000)
     p.add_argument("--repeat", type=int, default=1, help="time each experiment this many times, keep the median")
+    p.add_argument("--serve", action="store_true", help="read one scale index per line, answer one JSON line each")
     a = p.parse_args()
     images = load_idx(os.path.join(a.mnist, "train-images-idx3-ubyte"), 4).reshape(-1, 784)[: a.train_size]
     labels = load_idx(os.path.join(a.mnist, "train-labels-idx1-ubyte"), 2)[: a.train_size].astype(np.int64)
     x = images.astype(np.float32) / np.float32(255)
     scales = np.logspace(0, -4, 16)
+
+    def timed(index):
+        start = time.perf_counter()
+        acc_plain, acc_bn = run(x, labels, a.seed, float(scales[index]), a.epochs, 100, 0.01, [100] * 5)
+        seconds = time.perf_counter() - start
+        return {"index": index, "scale": float(scales[index]), "plain": acc_plain, "batchnorm": acc_bn, "seconds": seconds}
+
+    if a.serve:
+        # Interleaved with the other runtimes' runs by the bench, so that a slow spell of the machine
+        # falls on all of them alike.
+        print(json.dumps({"numpy": np.__version__}), flush=True)
+        for line in iter(input_line, None):
+            print(json.dumps(timed(int(line))), flush=True)
+        return
     out = []
     for index in [int(s) for s in a.scales.split(",")]:
-        times = []
-        for _ in range(a.repeat):
-            start = time.perf_counter()
-            acc_plain, acc_bn = run(x, labels, a.seed, float(scales[index]), a.epochs, 100, 0.01, [100] * 5)
-            times.append(time.perf_counter() - start)
-        out.append({"index": index, "scale": float(scales[index]), "plain": acc_plain, "batchnorm": acc_bn, "seconds": sorted(times)[len(times) // 2]})
+        runs = [timed(index) for _ in range(a.repeat)]
+        median = sorted(r["seconds"] for r in runs)[len(runs) // 2]
+        out.append({**runs[-1], "seconds": median})
     print(json.dumps({"numpy": np.__version__, "experiments": out}))
+
+
+def input_line():
+    try:
+        return input()
+    except EOFError:
+        return None
 
 
 if __name__ == "__main__":

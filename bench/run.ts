@@ -7,7 +7,6 @@
  * `--local-sweep` adds the sweep on a local server with 1 and with all cores.
  */
 
-import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -15,8 +14,11 @@ import { loadMnist, mnistDataDir } from "../scripts/load-mnist";
 import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../src/experiment/config";
 import { Experiment, type ExperimentResult } from "../src/experiment/experiment";
 import { kernelFigures } from "./kernels";
+import { dismissReaper } from "../scripts/process-reaper";
+import { cpuModel } from "./cpu";
 import { type LocalSweepTiming, timeLocalSweep } from "./local-sweep";
 import { networkBuildFigure } from "./network-build";
+import { type Peer, startPeer } from "./peer";
 import type { WorkerdTiming } from "./workerd/run-in-workerd";
 
 const { values: flags } = parseArgs({
@@ -45,43 +47,16 @@ const log = (line: string) => {
   if (!flags.json) console.log(line);
 };
 
-function runNumpy(indices: number[], repeat: number): { version: string; experiments: NumpyExperiment[] } | { missing: string } {
-  const script = fileURLToPath(new URL("numpy_reference.py", import.meta.url));
-  const res = spawnSync(
-    "python3",
-    [script, "--mnist", mnistDataDir(), "--seed", String(SEED), "--scales", indices.join(","), "--repeat", String(repeat)],
-    {
-      env: { ...process.env, OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
-      encoding: "utf8",
-      maxBuffer: 1 << 26,
-    },
-  );
-  if (res.error) return { missing: `python3 could not be started (${res.error.message})` };
-  if (res.status !== 0) {
-    const reason = /No module named 'numpy'/.test(res.stderr) ? "numpy is not installed" : res.stderr.trim().split("\n").at(-1);
-    return { missing: `the numpy peer did not run: ${reason}` };
-  }
-  const out = JSON.parse(res.stdout) as { numpy: string; experiments: NumpyExperiment[] };
-  return { version: out.numpy, experiments: out.experiments };
-}
-
-/** Timed as numpy's `run`: building the networks (their random weights) included. */
-function runOurs(data: ReturnType<typeof loadMnist>, index: number): { seconds: number; result: ExperimentResult } {
-  const start = performance.now();
-  const exp = new Experiment({ ...EXPERIMENT_DEFAULTS, weightScale: BOOK_WEIGHT_SCALES[index], seed: SEED }, data);
-  const result = exp.run();
-  return { seconds: (performance.now() - start) / 1000, result };
-}
-
 function sameLists(ours: Pick<ExperimentResult, "plain" | "batchNorm">, theirs: NumpyExperiment): boolean {
   const eq = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
   return eq(ours.plain, theirs.plain) && eq(ours.batchNorm, theirs.batchnorm);
 }
 
+const cpu = cpuModel();
+log(`CPU: ${cpu} (lscpu), ${availableParallelism()} cores; Node ${process.version}`);
 const data = loadMnist();
-// Kernels and the network build first, in a process that has not yet fetched or spawned workerd:
-// once any ArrayBuffer has been detached, V8 checks every typed-array access for it (about 2×
-// slower kernels; see src/nn/linalg/packed-kernel.ts).
+// Kernels and the network build first, before this process talks to any child: in Node 20 a
+// detached ArrayBuffer makes every later typed-array access slower (see docs/performance.md).
 const kernels = kernelFigures(data.train);
 for (const k of kernels)
   log(
@@ -94,92 +69,145 @@ log(
     `glibcLog ${networkBuild.logNsPerCall.toFixed(1)} ns per call on legacy_gauss inputs`,
 );
 
-log(`bench: seed ${SEED}, default experiment (20 epochs, both networks), median of ${runs} runs, one core`);
+log(`bench: seed ${SEED}, default experiment (20 epochs, both networks), median of ${runs} interleaved runs, one core each`);
 
-const perScale = scaleIndices.map((index) => {
-  const times: number[] = [];
-  let result: ExperimentResult | undefined;
-  for (let r = 0; r < runs; r++) {
-    const run = runOurs(data, index);
-    times.push(run.seconds);
-    result = run.result;
+/** The numpy peer (OPENBLAS_NUM_THREADS=1), or why it is missing. */
+async function startNumpy(): Promise<Peer<{ numpy: string }, NumpyExperiment> | { missing: string }> {
+  const script = fileURLToPath(new URL("numpy_reference.py", import.meta.url));
+  // OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, where a machine sets them, slow OpenBLAS: unset for the peer only.
+  const { OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE, ...env } = process.env;
+  try {
+    return await startPeer("python3", [script, "--mnist", mnistDataDir(), "--seed", String(SEED), "--serve"], {
+      ...env,
+      OPENBLAS_NUM_THREADS: "1",
+      OMP_NUM_THREADS: "1",
+      MKL_NUM_THREADS: "1",
+    });
+  } catch (e) {
+    const reason = (e as Error).message;
+    return { missing: /No module named 'numpy'/.test(reason) ? "numpy is not installed" : `the numpy peer did not run: ${reason}` };
   }
-  return { index, scale: BOOK_WEIGHT_SCALES[index], seconds: median(times), result: result as ExperimentResult };
-});
-function runWorkerd(indices: number[], repeat: number): WorkerdTiming[] | { missing: string } {
-  const script = fileURLToPath(new URL("workerd/main.ts", import.meta.url));
-  const res = spawnSync(
-    process.execPath,
-    ["--import", "tsx", script, "--scales", indices.join(","), "--runs", String(repeat), "--seed", String(SEED)],
-    { encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
-  );
-  if (res.status !== 0)
-    return { missing: `workerd did not run: ${(res.error?.message ?? res.stderr.trim().split("\n").at(-1)) || "no output"}` };
-  return JSON.parse(res.stdout) as WorkerdTiming[];
 }
 
-const workerd = flags["no-workerd"] ? { missing: "skipped (--no-workerd)" } : runWorkerd(scaleIndices, runs);
-const numpy = runNumpy(scaleIndices, runs);
-const experiments = perScale.map((ours) => {
-  const peer = "missing" in numpy ? undefined : numpy.experiments.find((e) => e.index === ours.index);
-  const inWorkerd = "missing" in workerd ? undefined : workerd.find((w) => w.index === ours.index);
-  return {
-    index: ours.index,
-    scale: ours.scale,
-    oursSeconds: ours.seconds,
-    numpySeconds: peer?.seconds ?? null,
-    ratio: peer ? ours.seconds / peer.seconds : null,
-    sameLists: peer ? sameLists(ours.result, peer) : null,
-    workerdSeconds: inWorkerd?.seconds ?? null,
-    workerdRatio: inWorkerd && peer ? inWorkerd.seconds / peer.seconds : null,
-    workerdSameLists: inWorkerd && peer ? sameLists(inWorkerd.result, peer) : null,
-  };
-});
+/** Our engine in a Node process of its own (bench/node/main.ts). */
+function startNode(): Promise<Peer<{ node: string }, WorkerdTiming>> {
+  const script = fileURLToPath(new URL("node/main.ts", import.meta.url));
+  return startPeer(process.execPath, ["--import", "tsx", script, "--seed", String(SEED)], process.env);
+}
+
+/** Our engine inside workerd as a peer (bench/workerd/main.ts), or why it is missing. */
+async function startWorkerd(): Promise<Peer<unknown, WorkerdTiming> | { missing: string }> {
+  if (flags["no-workerd"]) return { missing: "skipped (--no-workerd)" };
+  const script = fileURLToPath(new URL("workerd/main.ts", import.meta.url));
+  try {
+    return await startPeer(process.execPath, ["--import", "tsx", script, "--seed", String(SEED)], {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+    });
+  } catch (e) {
+    return { missing: `workerd did not run: ${(e as Error).message}` };
+  }
+}
+
+const nodePeer = await startNode();
+const numpy = await startNumpy();
+const workerd = await startWorkerd();
 if ("missing" in numpy) log(`numpy: ${numpy.missing}; measuring our side only`);
 if ("missing" in workerd) log(`workerd: ${workerd.missing}`);
-for (const e of experiments) {
-  const peer =
-    e.numpySeconds === null
-      ? ""
-      : `  numpy ${e.numpySeconds.toFixed(3)} s  ratio ${(e.ratio as number).toFixed(2)}×  same lists: ${e.sameLists}`;
-  log(`scale ${String(e.index).padStart(2)} (${e.scale.toExponential(2)})  ours ${e.oursSeconds.toFixed(3)} s${peer}`);
+const numpyPeer = "missing" in numpy ? undefined : numpy;
+const workerdPeer = "missing" in workerd ? undefined : workerd;
+
+/** Median of per-round ratios: each round's runs are back to back, so the machine's drift cancels. */
+const medianRatio = (ours: number[], theirs: number[]) => median(ours.map((t, i) => t / theirs[i]));
+
+// Round r runs each scale in Node, inside workerd and in numpy, one after the other.
+const experiments = [];
+for (const index of scaleIndices) {
+  const node: number[] = [];
+  const inWorkerd: number[] = [];
+  const peer: number[] = [];
+  let same: boolean | null = null;
+  let sameWorkerd: boolean | null = null;
+  for (let r = 0; r < runs; r++) {
+    const ours = await nodePeer.ask(index);
+    node.push(ours.seconds);
+    const w = await workerdPeer?.ask(index);
+    if (w) inWorkerd.push(w.seconds);
+    const n = await numpyPeer?.ask(index);
+    if (n) {
+      peer.push(n.seconds);
+      same = sameLists(ours.result, n);
+      if (w) sameWorkerd = sameLists(w.result, n);
+    }
+  }
+  const e = {
+    index,
+    scale: BOOK_WEIGHT_SCALES[index],
+    oursSeconds: median(node),
+    numpySeconds: numpyPeer ? median(peer) : null,
+    ratio: numpyPeer ? medianRatio(node, peer) : null,
+    sameLists: same,
+    workerdSeconds: workerdPeer ? median(inWorkerd) : null,
+    workerdRatio: workerdPeer && numpyPeer ? medianRatio(inWorkerd, peer) : null,
+    workerdToNode: workerdPeer ? medianRatio(inWorkerd, node) : null,
+    workerdSameLists: sameWorkerd,
+  };
+  experiments.push(e);
+  const vsNumpy = e.numpySeconds === null ? "" : `  numpy ${e.numpySeconds.toFixed(3)} s  ratio ${e.ratio?.toFixed(2)}×  same lists: ${same}`;
+  log(`scale ${String(index).padStart(2)} (${e.scale.toExponential(2)})  ours ${e.oursSeconds.toFixed(3)} s${vsNumpy}`);
   if (e.workerdSeconds !== null) {
-    const ratio = e.workerdRatio === null ? "" : `  ratio ${e.workerdRatio.toFixed(2)}×  same lists: ${e.workerdSameLists}`;
-    log(`          in workerd   ${e.workerdSeconds.toFixed(3)} s${ratio}`);
+    const ratio = e.workerdRatio === null ? "" : `  ratio ${e.workerdRatio.toFixed(2)}×  same lists: ${sameWorkerd}`;
+    log(`          in workerd   ${e.workerdSeconds.toFixed(3)} s${ratio}  (${e.workerdToNode?.toFixed(3)}× Node)`);
   }
 }
+workerdPeer?.close();
 
 let sweep: { oursSeconds: number; numpySeconds: number | null; ratio: number | null; sameLists: boolean | null } | null = null;
 if (!flags["no-sweep"]) {
-  const all = BOOK_WEIGHT_SCALES.map((_, i) => i);
-  const start = performance.now();
-  const results = all.map((i) => runOurs(data, i).result);
-  const oursSeconds = (performance.now() - start) / 1000;
-  const peer = runNumpy(all, 1);
-  const numpySeconds = "missing" in peer ? null : peer.experiments.reduce((s, e) => s + e.seconds, 0);
-  const same = "missing" in peer ? null : results.every((r, i) => sameLists(r, peer.experiments[i]));
-  sweep = { oursSeconds, numpySeconds, ratio: numpySeconds ? oursSeconds / numpySeconds : null, sameLists: same };
+  // Each scale in Node then in numpy, so that both sums see the same spells of the machine.
+  let oursSeconds = 0;
+  let numpySeconds = 0;
+  let same = true;
+  for (const [index] of BOOK_WEIGHT_SCALES.entries()) {
+    const ours = await nodePeer.ask(index);
+    oursSeconds += ours.seconds;
+    const n = await numpyPeer?.ask(index);
+    if (n) {
+      numpySeconds += n.seconds;
+      same &&= sameLists(ours.result, n);
+    }
+  }
+  sweep = numpyPeer
+    ? { oursSeconds, numpySeconds, ratio: oursSeconds / numpySeconds, sameLists: same }
+    : { oursSeconds, numpySeconds: null, ratio: null, sameLists: null };
   log(
-    `full sweep, 16 scales: ours ${oursSeconds.toFixed(2)} s${numpySeconds ? `  numpy ${numpySeconds.toFixed(2)} s  ratio ${(sweep.ratio as number).toFixed(2)}×  same lists: ${same}` : ""}`,
+    `full sweep, 16 scales: ours ${oursSeconds.toFixed(2)} s${numpyPeer ? `  numpy ${numpySeconds.toFixed(2)} s  ratio ${(sweep.ratio as number).toFixed(2)}×  same lists: ${same}` : ""}`,
   );
 }
 
-const localSweeps: (Omit<LocalSweepTiming, "view"> & { ratio: number | null; sameLists: boolean | null })[] = [];
+const localSweeps: (LocalSweepTiming & { ratio: number | null; sameLists: boolean | null })[] = [];
 if (flags["local-sweep"]) {
-  const peer = runNumpy(
-    BOOK_WEIGHT_SCALES.map((_, i) => i),
-    1,
-  );
-  const numpySeconds = "missing" in peer ? null : peer.experiments.reduce((s, e) => s + e.seconds, 0);
+  // As a user types it, from command to exit, against numpy's sequential sweep measured right
+  // before it: each scale's run summed.
   for (const runners of [...new Set([1, availableParallelism()])]) {
-    const { seconds, view } = await timeLocalSweep(runners, SEED);
-    const same = "missing" in peer ? null : view.experiments.every((e, i) => sameLists(e, peer.experiments[i]));
-    localSweeps.push({ runners, seconds, ratio: numpySeconds ? seconds / numpySeconds : null, sameLists: same });
-    log(
-      `local sweep, ${runners} runner process(es): ${seconds.toFixed(1)} s from POST to completed${numpySeconds ? `  numpy sequential ${numpySeconds.toFixed(1)} s  ratio ${(seconds / numpySeconds).toFixed(2)}×  same lists: ${same}` : ""}`,
-    );
+    let numpySeconds: number | null = null;
+    const peer: NumpyExperiment[] = [];
+    if (numpyPeer) {
+      for (const [index] of BOOK_WEIGHT_SCALES.entries()) peer.push(await numpyPeer.ask(index));
+      numpySeconds = peer.reduce((sum, e) => sum + e.seconds, 0);
+    }
+    const timing = await timeLocalSweep(runners, SEED);
+    const same = numpyPeer ? timing.experiments.every((e, i) => sameLists(e, peer[i])) : null;
+    localSweeps.push({ ...timing, ratio: numpySeconds ? timing.seconds / numpySeconds : null, sameLists: same });
+    const vsNumpy = numpySeconds ? `  numpy sequential ${numpySeconds.toFixed(1)} s  ratio ${(timing.seconds / numpySeconds).toFixed(2)}×  same lists: ${same}` : "";
+    log(`local sweep, ${runners} runner workerd(s): ${timing.seconds.toFixed(1)} s from command to exit${vsNumpy}`);
+    log(`  of which command to POST ${timing.toPostSeconds.toFixed(2)} s, POST to completed ${timing.postToDoneSeconds.toFixed(1)} s`);
+    log(`  resident memory at its peak: ${timing.peakRssMb} MB in all (${timing.peakRssByProcess.map((p) => `${p.name} ${p.rssMb}`).join(", ")})`);
+    log(`  CPU share of the wall time during the sweep: ${timing.cpuShare.map((p) => `${p.name} ${(100 * p.share).toFixed(0)}%`).join(", ")}`);
   }
 }
+numpyPeer?.close();
+nodePeer.close();
 
 // Collected before and after (node --expose-gc), so that the difference is what the experiment
 // holds; array buffers are released by a background sweeper, hence the pauses.
@@ -215,7 +243,8 @@ if (flags.json) {
       {
         seed: SEED,
         runs,
-        numpy: "missing" in numpy ? { missing: numpy.missing } : { version: numpy.version },
+        cpu,
+        numpy: "missing" in numpy ? { missing: numpy.missing } : { version: numpy.hello.numpy },
         workerd: "missing" in workerd ? { missing: workerd.missing } : { runs },
         experiments,
         sweep,
@@ -229,3 +258,4 @@ if (flags.json) {
     ),
   );
 }
+await dismissReaper();

@@ -1,31 +1,33 @@
 /**
- * Starts the local server on free ports: a main process that serves the API and runs the
- * coordinators, and, with K > 1, K runner processes (scripts/local-runners.ts writes their
- * configs). One launch path for every K: K = 1 is the main process running experiments itself.
- * Its parts: ports and health (local/ports.ts), starting a process (local/spawn.ts), `ps`
- * (local/process-tree.ts), flags (local/server-flags.ts), what is printed (local/describe.ts).
+ * Starts the local server on free ports: a main workerd that serves the API and runs the
+ * coordinators, and, with K > 1, K runner workerds (scripts/local-runners.ts lays them out), all
+ * hosted by one Node process (scripts/local/host.ts). One launch path for every K: K = 1 is the
+ * main workerd running experiments itself. Its parts: ports and health (local/ports.ts), starting
+ * a process (local/spawn.ts), `ps` (local/process-tree.ts), flags (local/server-flags.ts), what is
+ * printed (local/describe.ts).
  */
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, healthy, isLoopback, localUrl } from "./local/ports";
-import { groupAlive, signalGroup, treeRssMb } from "./local/process-tree";
+import { groupAlive, processTree, signalGroup, treeRssMb } from "./local/process-tree";
 import { DEFAULT_RUNNERS } from "./local/server-flags";
-import { type ServerProcess, type Spawned, spawnProcess, WRANGLER_BIN } from "./local/spawn";
-import { ROOT, writeLocalRunners } from "./local-runners";
+import { buildLocal } from "./local/build";
+import { type ServerProcess, type Spawned, spawnProcess } from "./local/spawn";
+import { localLayout, ROOT } from "./local-runners";
 import { dismissReaper } from "./process-reaper";
 
 export { describeServer } from "./local/describe";
 export { healthy } from "./local/ports";
-export { treeRssMb } from "./local/process-tree";
+export { processTree, treeRssMb } from "./local/process-tree";
 export { DEFAULT_RUNNERS, serverFlags } from "./local/server-flags";
 export type { ServerProcess } from "./local/spawn";
 
 /** A running local server and how to stop it. */
 export interface DevServer {
   url: string;
-  /** The main process first (it serves the API and runs the coordinators), then the runners. */
+  /** The host process (every workerd is its child): the one process group to signal. */
   processes: ServerProcess[];
   /**
    * The state directory, when not wrangler's default: pass it as `persistTo` to restart on the same
@@ -36,7 +38,7 @@ export interface DevServer {
   registryPath: string;
   /** Resolves with the first process that exits on its own (not by {@link stop} or {@link kill}). */
   exited: Promise<ServerProcess>;
-  /** Resident memory of each process and its children now, in MB. */
+  /** Resident memory of the host and of each workerd now, in MB. */
   memory(): (ServerProcess & { rssMb: number })[];
   /** Stops every process group, then removes the temporary directories this server created. */
   stop(): Promise<void>;
@@ -61,8 +63,6 @@ export interface DevServerOptions {
   ip?: string;
   /** Variables set on every process, over wrangler.toml's. */
   vars?: Record<string, string>;
-  /** More `wrangler dev` flags, for the main process. */
-  args?: string[];
   /** Each process's output as it comes (by default it is kept only for the error of a failed start). */
   onOutput?: (name: string, text: string) => void;
 }
@@ -91,20 +91,6 @@ export function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> 
   starts.add(start);
   return start.finally(() => starts.delete(start));
 }
-
-const devArgs = (config: string, port: number, ip: string, persistTo: string | undefined) => [
-  WRANGLER_BIN,
-  "dev",
-  "-c",
-  config,
-  "--port",
-  String(port),
-  "--ip",
-  ip,
-  "--inspector-port",
-  "0",
-  ...(persistTo ? ["--persist-to", persistTo] : []),
-];
 
 async function startProcesses(opts: DevServerOptions): Promise<DevServer> {
   const { persistent = false, timeoutMs = 90_000, runners = DEFAULT_RUNNERS, ip = "127.0.0.1" } = opts;
@@ -143,40 +129,40 @@ async function startProcesses(opts: DevServerOptions): Promise<DevServer> {
     const persistTo = opts.persistTo ?? (persistent ? join(ROOT, ".wrangler", "state") : scratch("bn-sweep-"));
     const configs = scratch("bn-sweep-layout-");
     const registryPath = opts.registryPath ?? join(configs, "registry");
-    const layout = await writeLocalRunners({ runners, dir: configs, open: isLoopback(ip), vars: opts.vars });
+    const layout = await localLayout({ runners, ip, port, persistTo, open: isLoopback(ip), vars: opts.vars });
+    const names = [layout.main, ...layout.runners].map((p) => p.name);
     // An entry left by a killed process names a dead port: removed, the new process's own entry tells readiness.
-    for (const p of [layout.main, ...layout.runners]) rmSync(join(registryPath, p.name), { force: true });
+    for (const name of names) rmSync(join(registryPath, name), { force: true });
+    if (ending) throw new Error("stopped while starting");
+    const layoutFile = join(configs, "layout.json");
+    writeFileSync(layoutFile, JSON.stringify(layout));
+    const built = await buildLocal(ROOT, layout.entry, layout.define);
+    if (ending) throw new Error("stopped while starting");
     const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_REGISTRY_PATH: registryPath };
-    const launch = (name: string, args: string[]) => {
-      if (ending) throw new Error("stopped while starting");
-      procs.push(spawnProcess(name, args, env, opts.onOutput));
-    };
-    launch(layout.main.name, [...devArgs(layout.main.config, port, ip, persistTo), ...(opts.args ?? [])]);
-    // The main process keeps a single process's state layout; each runner has a folder of its own:
-    // every workerd opens the cache's SQLite file under its persist folder as it starts, and two
-    // starting on one file at once failed with SQLITE_BUSY.
-    for (const r of layout.runners) launch(r.name, devArgs(r.config, await freePort(), "127.0.0.1", join(persistTo, r.name)));
+    procs.push(spawnProcess("host", ["--expose-gc", built.host, layoutFile, built.worker], env, opts.onOutput));
     const exited = new Promise<ServerProcess>((resolve) => {
       for (const { name, pid, child } of procs) child.on("exit", () => ending || resolve({ name, pid }));
     });
+    const [host] = procs;
     const server: DevServer = {
       url,
       processes: procs.map(({ name, pid }) => ({ name, pid })),
       exited,
       persistTo,
       registryPath,
-      memory: () => procs.map(({ name, pid }) => ({ name, pid, rssMb: treeRssMb(pid) })),
+      // The host first, then its workerds (which is which, Miniflare does not tell).
+      memory: () => processTree(host.pid).map((p, i) => ({ name: i === 0 ? "host (Node)" : p.command, pid: p.pid, rssMb: p.rssMb })),
       stop: handle.stop,
       kill,
     };
-    const registered = () => procs.every((p) => existsSync(join(registryPath, p.name)));
+    const registered = () => names.every((name) => existsSync(join(registryPath, name)));
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (ending) throw new Error("stopped while starting");
       const gone = procs.find((p) => p.child.exitCode !== null || p.child.signalCode !== null);
       if (gone) throw new Error(`${gone.name} exited`);
       if (registered() && (await healthy(url))) return server;
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`not up within ${timeoutMs} ms`);
   } catch (e) {

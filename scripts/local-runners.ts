@@ -1,16 +1,19 @@
-/** The local-only layout on K processes: one coordinator process and K runner processes, as generated wrangler configs. */
+/**
+ * The local-only layout on K processes: one main workerd that serves the API and runs the
+ * coordinators, and K runner workerds, each a Miniflare instance (scripts/local/host.ts hosts them
+ * all). Built from wrangler.toml as wrangler dev would run it, with the bindings that join them.
+ */
 
-import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { type BaseConfig, readBaseConfig } from "./local/base-config";
 
-// Generated per run and never committed: workerd runs every Durable Object of a process on one
-// event loop, so locally experiments only run in parallel on several `wrangler dev` processes,
-// joined through the dev registry by Durable Object bindings with `script_name`. A deployed Worker
-// with such bindings would look for separately deployed Workers of those names, so wrangler.toml,
-// and what `wrangler deploy` ships, stays a single ordinary Worker running both classes.
+// workerd runs every Durable Object of a process on one event loop, so locally experiments only
+// run in parallel on several workerd processes, joined through the dev registry by Durable Object
+// bindings with a script name. A deployed Worker with such bindings would look for separately
+// deployed Workers of those names, so wrangler.toml, and what `wrangler deploy` ships, stays a
+// single ordinary Worker running both classes.
 
 /** The checkout: wrangler.toml, workers/ and public/ are found from here. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -23,140 +26,134 @@ export function runnerWorker(i: number): string {
   return `${MAIN_WORKER}-runner-${i}`;
 }
 
-/** One process of the layout: its worker name and the config file `wrangler dev -c` takes. */
-export interface LayoutProcess {
-  name: string;
-  config: string;
+/** A Durable Object binding as Miniflare takes it. */
+interface ObjectBinding {
+  className: string;
+  scriptName?: string;
+  useSQLite: boolean;
 }
 
-/** Options of {@link writeLocalRunners}. */
+/** One workerd of the layout, as Miniflare options (plain JSON: the host reads them from a file). */
+export interface LayoutProcess {
+  name: string;
+  host: string;
+  /** 0: any free port. */
+  port: number;
+  /** Where its Durable Objects, KV and cache keep their state (wrangler dev's `<persist-to>/v3`). */
+  persistRoot: string;
+  compatibilityDate: string;
+  bindings: Record<string, string>;
+  durableObjects: Record<string, ObjectBinding>;
+  kvNamespaces: Record<string, string>;
+  ratelimits: Record<string, { simple: { limit: number; period: number } }>;
+  assets: {
+    directory: string;
+    binding?: string;
+    routerConfig: { has_user_worker: true; invoke_user_worker_ahead_of_assets?: boolean; static_routing?: { user_worker: string[] } };
+  };
+}
+
+/** The layout: the main process first, then the runners, with the build they all run. */
+export interface LocalRunnersLayout {
+  main: LayoutProcess;
+  runners: LayoutProcess[];
+  /** workers/index.ts, as wrangler.toml names it, and the `define`s its build takes. */
+  entry: string;
+  define: Record<string, string>;
+}
+
+/** Options of {@link localLayout}. */
 export interface LocalRunnersOptions {
   /** Processes that run experiments: 1 is the main process itself, K > 1 are K runner processes. */
   runners: number;
-  /** Where to write the configs (a per-run temporary directory). */
-  dir: string;
+  /** Address and port of the main process. */
+  ip: string;
+  port: number;
+  /** The state directory: the main process keeps its state here, runner i under `bn-sweep-runner-i/`. */
+  persistTo: string;
   /** Open the main process's mutations without a token: only when it listens on the loopback. */
   open: boolean;
   /** Variables set on every process, over wrangler.toml's (tuning for a test, `--var` flags). */
   vars?: Record<string, string>;
 }
 
-/** The layout: the main process first, then the runners. */
-export interface LocalRunnersLayout {
-  main: LayoutProcess;
-  runners: LayoutProcess[];
-}
-
-/** The part of wrangler.toml the generated configs repeat. */
-interface BaseConfig {
-  main: string;
-  compatibility_date: string;
-  define: Record<string, string>;
-  limits: unknown;
-  assets: { directory: string; binding?: string; run_worker_first?: unknown };
-  durable_objects: { bindings: { name: string; class_name: string }[] };
-  migrations: unknown[];
-  kv_namespaces: unknown[];
-  ratelimits: unknown[];
-  vars: Record<string, unknown>;
-}
-
-/**
- * wrangler.toml as wrangler itself reads it (its TOML parser and defaults), paths made absolute.
- * Read by a child process: importing wrangler takes seconds of blocking and installs SIGINT and
- * SIGTERM handlers that exit at once, before the processes started so far are stopped.
- */
-async function readBaseConfig(): Promise<BaseConfig> {
-  const read = `import { unstable_readConfig } from "wrangler";
-    process.stdout.write(JSON.stringify(unstable_readConfig({ config: "wrangler.toml" })));`;
-  const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", read], {
-    cwd: ROOT,
-    maxBuffer: 16 << 20,
-  });
-  const config = JSON.parse(stdout) as Partial<BaseConfig>;
-  if (!config.main || !config.assets?.directory || !config.compatibility_date || !config.durable_objects) {
-    throw new Error("wrangler.toml lacks main, assets.directory, compatibility_date or durable_objects");
+/** `KEY=value` lines, as wrangler reads .dev.vars (SWEEP_TOKEN of a server bound beyond the loopback). */
+function devVars(): Record<string, string> {
+  const path = join(ROOT, ".dev.vars");
+  if (!existsSync(path)) return {};
+  const vars: Record<string, string> = {};
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match) vars[match[1]] = match[2].replace(/^(["'])(.*)\1$/, "$2");
   }
-  return {
-    main: resolve(ROOT, config.main),
-    compatibility_date: config.compatibility_date,
-    define: config.define ?? {},
-    limits: config.limits,
-    assets: { ...config.assets, directory: resolve(ROOT, config.assets.directory) },
-    durable_objects: config.durable_objects,
-    migrations: config.migrations ?? [],
-    kv_namespaces: config.kv_namespaces ?? [],
-    ratelimits: config.ratelimits ?? [],
-    vars: config.vars ?? {},
-  };
+  return vars;
 }
 
-function bindingOf(base: BaseConfig, name: string): { name: string; class_name: string } {
+function objectBinding(base: BaseConfig, name: string, scriptName?: string): [string, ObjectBinding] {
   const binding = base.durable_objects.bindings.find((b) => b.name === name);
   if (!binding) throw new Error(`wrangler.toml has no Durable Object binding ${name}`);
-  return binding;
-}
-
-function writeConfig(dir: string, name: string, config: object): LayoutProcess {
-  // One folder per process: wrangler reads .dev.vars and keeps its build output next to the config.
-  const folder = join(dir, name);
-  mkdirSync(folder, { recursive: true });
-  const path = join(folder, "wrangler.json");
-  writeFileSync(path, `${JSON.stringify({ name, ...config }, null, 2)}\n`);
-  return { name, config: path };
+  const sqlite = base.migrations.some((m) => m.new_sqlite_classes?.includes(binding.class_name));
+  return [name, { className: binding.class_name, useSQLite: sqlite, ...(scriptName ? { scriptName } : {}) }];
 }
 
 /**
- * Writes the configs of the main process and K runner processes into `dir`. Every process runs
- * the same workers/index.ts (which exports both classes, so the migrations stay as committed):
+ * The main process and K runner processes. Every process runs the same workers/index.ts (which
+ * exports every class):
  * - main: wrangler.toml's bindings plus RUNNERS_0 … RUNNERS_{K−1}, each the runner class of one
  *   runner process; RUNNER_SHARDS = MAX_PARALLEL_RUNNERS = K, so it runs no experiment itself and
  *   answers requests while K run.
  * - runner i: its own RUNNERS, SWEEPS on the main process (runners report to their coordinator),
  *   ASSETS (runners read MNIST from the static assets); no RESULTS, which only coordinators use.
  */
-export async function writeLocalRunners({ runners, dir, open, vars = {} }: LocalRunnersOptions): Promise<LocalRunnersLayout> {
-  const base = await readBaseConfig();
-  const common = {
-    main: base.main,
-    compatibility_date: base.compatibility_date,
-    define: base.define,
-    limits: base.limits,
-    assets: base.assets,
-    migrations: base.migrations,
+export async function localLayout({ runners, ip, port, persistTo, open, vars = {} }: LocalRunnersOptions): Promise<LocalRunnersLayout> {
+  const base = await readBaseConfig(ROOT);
+  const firstRoutes = base.assets.run_worker_first;
+  const assets = {
+    directory: base.assets.directory,
+    binding: base.assets.binding,
+    routerConfig: {
+      has_user_worker: true as const,
+      ...(Array.isArray(firstRoutes) ? { static_routing: { user_worker: firstRoutes } } : {}),
+      ...(typeof firstRoutes === "boolean" ? { invoke_user_worker_ahead_of_assets: firstRoutes } : {}),
+    },
   };
-  const sweeps = bindingOf(base, "SWEEPS");
-  const local = bindingOf(base, "RUNNERS");
+  const common = { compatibilityDate: base.compatibility_date, assets, ratelimits: {}, kvNamespaces: {} };
   // One process runs its experiments itself; K > 1 hand them to K runner processes.
   const names = runners > 1 ? Array.from({ length: runners }, (_, i) => runnerWorker(i)) : [];
-  const main = writeConfig(dir, MAIN_WORKER, {
+  const main: LayoutProcess = {
     ...common,
-    durable_objects: {
-      bindings: [
-        ...base.durable_objects.bindings,
-        ...names.map((script_name, i) => ({ name: `RUNNERS_${i}`, class_name: local.class_name, script_name })),
-      ],
-    },
-    kv_namespaces: base.kv_namespaces,
-    ratelimits: base.ratelimits,
-    vars: {
+    name: MAIN_WORKER,
+    host: ip,
+    port,
+    persistRoot: join(persistTo, "v3"),
+    bindings: {
       ...base.vars,
       RUNNER_SHARDS: String(runners),
       MAX_PARALLEL_RUNNERS: String(runners),
       ...(open ? { ALLOW_OPEN_SERVER: "true" } : {}),
+      ...devVars(),
       ...vars,
       WORKER_NAME: MAIN_WORKER,
     },
-  });
-  // SWEEP_TOKEN of a server bound beyond the loopback comes from the checkout's .dev.vars.
-  const devVars = join(ROOT, ".dev.vars");
-  if (existsSync(devVars)) symlinkSync(devVars, join(dirname(main.config), ".dev.vars"));
-  const runnerProcesses = names.map((name) =>
-    writeConfig(dir, name, {
+    durableObjects: Object.fromEntries([
+      ...base.durable_objects.bindings.map((b) => objectBinding(base, b.name)),
+      ...names.map((name, i) => [`RUNNERS_${i}`, objectBinding(base, "RUNNERS", name)[1]] as const),
+    ]),
+    kvNamespaces: Object.fromEntries(base.kv_namespaces.map((kv) => [kv.binding, kv.id ?? kv.binding])),
+    ratelimits: Object.fromEntries(base.ratelimits.map((r) => [r.name, { simple: r.simple }])),
+  };
+  // Each runner keeps its state in a folder of its own: every workerd opens the cache's SQLite
+  // file under its persist folder as it starts, and two starting on one file at once failed with SQLITE_BUSY.
+  const runnerProcesses = names.map(
+    (name): LayoutProcess => ({
       ...common,
-      durable_objects: { bindings: [{ ...sweeps, script_name: MAIN_WORKER }, local] },
-      vars: { ...base.vars, ...vars, WORKER_NAME: name },
+      name,
+      host: "127.0.0.1",
+      port: 0,
+      persistRoot: join(persistTo, name, "v3"),
+      bindings: { ...base.vars, ...vars, WORKER_NAME: name },
+      durableObjects: Object.fromEntries([objectBinding(base, "SWEEPS", MAIN_WORKER), objectBinding(base, "RUNNERS")]),
     }),
   );
-  return { main, runners: runnerProcesses };
+  return { main, runners: runnerProcesses, entry: base.main, define: base.define };
 }

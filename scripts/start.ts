@@ -1,24 +1,18 @@
 /**
  * `npm start [-- --runners K --port … --ip … --persist-to … --var NAME:VALUE …]`: the local
- * server, its experiments on K processes (default: one per core; 1 is the main process itself).
- * Other flags go to the main `wrangler dev`. On the loopback the server is open (no token needed)
- * and says so; bound elsewhere every API route needs SWEEP_TOKEN, as when deployed.
+ * server, its experiments on K workerd processes (default: one per core; 1 is the main process
+ * itself). On the loopback the server is open (no token needed) and says so; bound elsewhere every
+ * API route needs SWEEP_TOKEN, as when deployed.
  */
 
 import { describeServer, serverFlags, startForScript } from "./dev-server";
 import { dismissReaper } from "./process-reaper";
 
-/** Each line of a process's output, prefixed by its worker name, as its chunks arrive. */
-function prefixed(): (name: string, text: string) => void {
-  const partial = new Map<string, string>();
-  return (name, text) => {
-    const lines = ((partial.get(name) ?? "") + text).split("\n");
-    partial.set(name, lines.pop() ?? "");
-    for (const line of lines) process.stderr.write(`[${name}] ${line}\n`);
-  };
-}
-
 const flags = serverFlags(process.argv.slice(2));
+if (flags.rest.length > 0) {
+  console.error(`npm start: unknown argument ${flags.rest[0]}; it takes --runners K, --port P, --ip A, --persist-to DIR, --var NAME:VALUE`);
+  process.exit(2);
+}
 const ip = flags.ip ?? "127.0.0.1";
 const server = await startForScript({
   runners: flags.runners,
@@ -27,8 +21,8 @@ const server = await startForScript({
   persistent: true,
   persistTo: flags.persistTo,
   vars: flags.vars,
-  args: flags.rest,
-  onOutput: prefixed(),
+  // The host prefixes each workerd's lines with its worker name.
+  onOutput: (_name, text) => process.stderr.write(text),
 });
 console.error(describeServer(server.url, flags.runners, ip, server.memory()));
 const gone = await server.exited;

@@ -8,11 +8,12 @@ import type { ServerProcess } from "./spawn";
 export function describeServer(url: string, runners: number, ip: string, memory: (ServerProcess & { rssMb: number })[]): string {
   const layout =
     runners === 1
-      ? "1 process runs the API and every experiment, one at a time"
-      : `${runners} runner processes run one experiment each at a time; ${MAIN_WORKER} serves the API and the coordinators`;
+      ? "1 workerd runs the API and every experiment, one at a time"
+      : `${runners} runner workerds run one experiment each at a time; ${MAIN_WORKER}'s own workerd serves the API and the coordinators`;
   const access = isLoopback(ip)
     ? "open on the loopback: starting, cancelling and retrying need no token"
     : `listening on ${ip}: every API route needs SWEEP_TOKEN (set it in .dev.vars), as when deployed`;
-  const lines = memory.map((p) => `  ${p.name} (pid ${p.pid}): ${p.rssMb} MB resident`);
+  const total = memory.reduce((sum, p) => sum + p.rssMb, 0);
+  const lines = [...memory.map((p) => `  ${p.name} (pid ${p.pid}): ${p.rssMb} MB resident`), `  in all: ${total} MB`];
   return [`bn-sweep on ${url}: ${layout}`, ...lines, `bn-sweep: ${access}`].join("\n");
 }

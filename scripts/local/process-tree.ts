@@ -2,26 +2,36 @@
 
 import { execFileSync } from "node:child_process";
 
-/** Resident memory of process `pid` and all its descendants, in MB. */
-export function treeRssMb(pid: number): number {
-  const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid=,rss="], { encoding: "utf8" })
+/** One process of a tree: its command's name and resident memory in MB. */
+export interface TreeProcess {
+  pid: number;
+  command: string;
+  rssMb: number;
+}
+
+/** Process `pid` and all its descendants (`pid` first, then breadth first), as `ps` sees them now. */
+export function processTree(pid: number): TreeProcess[] {
+  const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid=,rss=,comm="], { encoding: "utf8" })
     .trim()
     .split("\n")
-    .map((line) => line.trim().split(/\s+/).map(Number));
-  const children = new Map<number, number[]>();
-  const rss = new Map<number, number>();
-  for (const [p, parent, kb] of rows) {
-    rss.set(p, kb);
-    children.set(parent, [...(children.get(parent) ?? []), p]);
+    .map((line) => line.trim().split(/\s+/));
+  const children = new Map<number, TreeProcess[]>();
+  const byPid = new Map<number, TreeProcess>();
+  for (const [p, parent, kb, command] of rows) {
+    const proc = { pid: Number(p), command, rssMb: Math.round(Number(kb) / 1024) };
+    byPid.set(proc.pid, proc);
+    children.set(Number(parent), [...(children.get(Number(parent)) ?? []), proc]);
   }
-  let kb = 0;
-  const todo = [pid];
-  while (todo.length > 0) {
-    const p = todo.pop() as number;
-    kb += rss.get(p) ?? 0;
-    todo.push(...(children.get(p) ?? []));
-  }
-  return Math.round(kb / 1024);
+  const root = byPid.get(pid);
+  if (!root) return [];
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i].pid) ?? []));
+  return tree;
+}
+
+/** Resident memory of process `pid` and all its descendants, in MB. */
+export function treeRssMb(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + p.rssMb, 0);
 }
 
 /** Whether a process group still has a live (not zombie) member. */

@@ -1,15 +1,10 @@
-/** Starting one process of a local server: in its own process group, handed to the reaper, its output kept. */
+/** Starting the process of a local server: in its own process group, handed to the reaper, its output kept. */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { ROOT } from "../local-runners";
 import { reapWithThisProcess } from "../process-reaper";
 
-/** wrangler's own entry: started by node directly, each process saves the ~65 MB of an `npm exec`. */
-export const WRANGLER_BIN = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
-
-/** One `wrangler dev` of a local server: its worker name and the id of its process group. */
+/** One process of a local server: its name and the id of its process group. */
 export interface ServerProcess {
   name: string;
   pid: number;

@@ -1,0 +1,57 @@
+/**
+ * The two files a local server runs, built by esbuild into .wrangler/bn-sweep/ (inside the checkout,
+ * so that the host finds miniflare in node_modules): the Worker (workers/index.ts with wrangler.toml's
+ * `define`s, as wrangler would bundle it) and the host (scripts/local/host.ts as plain JavaScript:
+ * node starts it without tsx, ~40 MB and ~0.2 s less). Each is written to a temporary name and
+ * renamed, so that servers starting at once never read a half-written file.
+ */
+
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { build, stop } from "esbuild";
+
+/** Where the built Worker and host are. */
+export interface LocalBuild {
+  worker: string;
+  host: string;
+}
+
+function writeAtomically(path: string, text: string): void {
+  const temporary = `${path}.${process.pid}.${Date.now()}`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, path);
+}
+
+export async function buildLocal(root: string, entry: string, define: Record<string, string>): Promise<LocalBuild> {
+  const dir = join(root, ".wrangler", "bn-sweep");
+  mkdirSync(dir, { recursive: true });
+  const [worker, host] = await Promise.all([
+    build({
+      entryPoints: [entry],
+      bundle: true,
+      format: "esm",
+      platform: "neutral",
+      conditions: ["workerd", "worker", "browser"],
+      mainFields: ["module", "main"],
+      external: ["cloudflare:*"],
+      define,
+      write: false,
+      logLevel: "error",
+    }),
+    build({
+      entryPoints: [join(root, "scripts", "local", "host.ts")],
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      packages: "external",
+      write: false,
+      logLevel: "error",
+    }),
+  ]);
+  // esbuild's service process would otherwise live as long as this one.
+  await stop();
+  const paths = { worker: join(dir, "worker.js"), host: join(dir, "host.mjs") };
+  writeAtomically(paths.worker, worker.outputFiles[0].text);
+  writeAtomically(paths.host, host.outputFiles[0].text);
+  return paths;
+}
