@@ -53,15 +53,15 @@ function label(pid: number, mainPort: string | undefined): string {
   if (args.includes("local-sweep.ts")) return "sweep:local script";
   if (args.includes("reaper.sh")) return "reaper";
   if (args.startsWith("npm") || args.includes("npm-cli")) return "npm";
-  return args.split(" ")[0];
+  return args.split(" ")[0].split("/").at(-1) ?? "";
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** Runs the book's 16-scale sweep with `seed` through `npm run sweep:local` on `runners` workerds. */
-export async function timeLocalSweep(runners: number, seed: number): Promise<LocalSweepTiming> {
+export async function timeLocalSweep(runners: number, seed: number, more: string[] = []): Promise<LocalSweepTiming> {
   const start = performance.now();
-  const child = spawn("npm", ["run", "-s", "sweep:local", "--", "--seed", String(seed), "--runners", String(runners)], {
+  const child = spawn("npm", ["run", "-s", "sweep:local", "--", "--seed", String(seed), "--runners", String(runners), ...more], {
     cwd: ROOT,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -88,7 +88,9 @@ export async function timeLocalSweep(runners: number, seed: number): Promise<Loc
       peakTree = tree;
     }
     for (const p of tree) {
-      if (!names.has(p.pid) || names.get(p.pid)?.startsWith("workerd runner")) names.set(p.pid, label(p.pid, mainPort));
+      // Named again until known for sure: a process just started may not show its command yet.
+      const name = names.get(p.pid);
+      if (!name || name.startsWith("workerd runner")) names.set(p.pid, label(p.pid, mainPort));
       const ticks = cpuTicks(p.pid);
       if (ticks === undefined) continue;
       if (postAt !== undefined && doneAt === undefined && !cpuAtPost.has(p.pid)) cpuAtPost.set(p.pid, ticks);

@@ -16,7 +16,11 @@ export interface Peer<Hello, Answer> {
 }
 
 /** Starts `command args…`; rejects with the end of its error output if it exits before its first line. */
-export async function startPeer<Hello, Answer>(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Peer<Hello, Answer>> {
+export async function startPeer<Hello, Answer>(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<Peer<Hello, Answer>> {
   const child = spawn(command, args, { env, stdio: ["pipe", "pipe", "pipe"], detached: true });
   if (child.pid !== undefined) reapWithThisProcess(child.pid);
   let errors = "";

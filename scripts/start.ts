@@ -6,14 +6,18 @@
  */
 
 import { describeServer, serverFlags, startForScript } from "./dev-server";
+import { prepareAssets } from "./prepare-assets";
 import { dismissReaper } from "./process-reaper";
 
 const flags = serverFlags(process.argv.slice(2));
 if (flags.rest.length > 0) {
-  console.error(`npm start: unknown argument ${flags.rest[0]}; it takes --runners K, --port P, --ip A, --persist-to DIR, --var NAME:VALUE`);
+  console.error(
+    `npm start: unknown argument ${flags.rest[0]}; it takes --runners K, --port P, --ip A, --persist-to DIR, --var NAME:VALUE`,
+  );
   process.exit(2);
 }
 const ip = flags.ip ?? "127.0.0.1";
+await prepareAssets();
 const server = await startForScript({
   runners: flags.runners,
   port: flags.port ?? 8787,
