@@ -139,7 +139,9 @@ async function startProcesses(opts: DevServerOptions): Promise<DevServer> {
     const built = await buildLocal(ROOT, layout.entry, layout.define);
     if (ending) throw new Error("stopped while starting");
     const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_REGISTRY_PATH: registryPath };
-    procs.push(spawnProcess("host", ["--expose-gc", "--max-semi-space-size=1", built.host, layoutFile, built.worker], env, opts.onOutput));
+    procs.push(
+      spawnProcess("host", ["--expose-gc", "--max-semi-space-size=1", built.host, layoutFile, built.worker], env, opts.onOutput),
+    );
     const exited = new Promise<ServerProcess>((resolve) => {
       for (const { name, pid, child } of procs) child.on("exit", () => ending || resolve({ name, pid }));
     });
