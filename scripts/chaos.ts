@@ -166,7 +166,7 @@ function alive(pid: number): boolean {
 }
 
 /**
- * `npm start` (K = 2 runner processes, or one `wrangler dev`) killed with SIGKILL, its whole
+ * `npm start` (K = 2 runner workerds, or one) killed with SIGKILL, its whole
  * process group or its own process alone, as the OOM killer or a lost terminal do: every process
  * it started must end within 5 s, and its port be free.
  */

@@ -10,7 +10,7 @@ export interface Env {
   RUNNERS: DurableObjectNamespace<ExperimentRunner>;
   /**
    * Local multi-process runs only (scripts/local-runners.ts): RUNNERS_0 … RUNNERS_{K−1} reach the
-   * runner classes of K other `wrangler dev` processes; RUNNER_SHARDS is K.
+   * runner classes of K other local workerd processes; RUNNER_SHARDS is K.
    */
   [shard: `RUNNERS_${number}`]: DurableObjectNamespace<ExperimentRunner> | undefined;
   RUNNER_SHARDS?: string;

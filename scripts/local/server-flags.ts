@@ -1,7 +1,7 @@
 /**
  * The flags of `npm start` and `npm run sweep:local`, by node:util parseArgs: the server's own
  * (--runners, --port, --ip, --persist-to, --var NAME:VALUE) and the rest, passed on (to
- * `wrangler dev` for npm start, to `bn-sweep run` for the local sweep).
+ * `bn-sweep run` for the local sweep; npm start refuses them).
  */
 
 import { availableParallelism } from "node:os";
