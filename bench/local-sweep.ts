@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { processTree } from "../scripts/local/process-tree";
+import { processTree, type TreeProcess } from "../scripts/local/process-tree";
 import { ROOT } from "../scripts/local-runners";
 import { reapWithThisProcess } from "../scripts/process-reaper";
 import type { ExperimentResult } from "../src/experiment/experiment";
@@ -39,15 +39,15 @@ function cpuTicks(pid: number): number | undefined {
   }
 }
 
-/** What a process of the tree is, from its command line. */
-function label(pid: number, mainPort: string | undefined): string {
+/** What a process of the tree is, from its command's name and line. */
+function label({ pid, command }: TreeProcess, mainPort: string | undefined): string {
   let args = "";
   try {
     args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
   } catch {
     return `${pid}`;
   }
-  if (args.includes("workerd")) return mainPort && args.includes(`:${mainPort} `) ? "workerd main" : `workerd runner ${pid}`;
+  if (command === "workerd") return mainPort && args.includes(`:${mainPort} `) ? "workerd main" : `workerd runner ${pid}`;
   if (args.includes("host.mjs")) return "host (Node)";
   if (args.includes("bn-sweep.js")) return "bn-sweep CLI";
   if (args.includes("local-sweep.ts")) return "sweep:local script";
@@ -90,7 +90,7 @@ export async function timeLocalSweep(runners: number, seed: number, more: string
     for (const p of tree) {
       // Named again until known for sure: a process just started may not show its command yet.
       const name = names.get(p.pid);
-      if (!name || name.startsWith("workerd runner")) names.set(p.pid, label(p.pid, mainPort));
+      if (!name || name.startsWith("workerd runner")) names.set(p.pid, label(p, mainPort));
       const ticks = cpuTicks(p.pid);
       if (ticks === undefined) continue;
       if (postAt !== undefined && doneAt === undefined && !cpuAtPost.has(p.pid)) cpuAtPost.set(p.pid, ticks);
