@@ -19,6 +19,11 @@ export interface ExperimentConfig {
   optimizer: OptimizerKind;
   weightDecay: number;
   dropout: number;
+  /**
+   * Where the random stream starts (encodeRandomState), instead of seeding it with `seed`: the
+   * experiment's place in a script seeded once at its top (src/experiment/book-stream.ts).
+   */
+  rngStart?: string;
 }
 
 /** The book's settings for everything but the weight scale and the seed. */

@@ -7,6 +7,7 @@ import { NetworkPair } from "../nn/network-pair";
 import { createOptimizer } from "../nn/optimizers/create-optimizer";
 import type { Optimizer } from "../nn/optimizers/optimizer";
 import { NumpyRandom } from "../numpy/random-state";
+import { decodeRandomState } from "../numpy/random-state-text";
 import { type ExperimentConfig, itersPerEpoch } from "./config";
 
 /** Accuracy lists, one point per evaluation (per epoch); the test lists only when test images are measured. */
@@ -60,6 +61,7 @@ export class Experiment {
     this.train = data.train;
     this.test = data.test;
     this.rng = new NumpyRandom(config.seed);
+    if (config.rngStart !== undefined) this.rng.setState(decodeRandomState(config.rngStart));
     const maxRows = Math.max(config.batchSize, MIN_EVAL_ROWS);
     const makeTrainee = (useBatchNorm: boolean): Trainee => {
       const net = new MultiLayerNet({

@@ -78,6 +78,43 @@ export class NumpyRandom {
     return f * x2;
   }
 
+  /**
+   * Moves the stream past `count` Gaussians without computing them: the polar method's accepted
+   * pairs are drawn as {@link gaussian} draws them, and only a pair whose second value stays
+   * cached is finished (one log instead of one per pair).
+   */
+  skipGaussians(count: number): void {
+    let left = count;
+    if (left > 0 && this.hasGauss) {
+      this.hasGauss = false;
+      this.gauss = 0;
+      left--;
+    }
+    for (let pairs = Math.ceil(left / 2); pairs > 0; pairs--) {
+      let x1: number;
+      let x2: number;
+      let r2: number;
+      do {
+        x1 = 2.0 * this.randomSample() - 1.0;
+        x2 = 2.0 * this.randomSample() - 1.0;
+        r2 = x1 * x1 + x2 * x2;
+      } while (r2 >= 1.0 || r2 === 0.0);
+      // An odd count ends on a pair whose first value is returned and whose second stays cached.
+      if (pairs === 1 && left % 2 === 1) {
+        this.gauss = Math.sqrt((-2.0 * glibcLog(r2)) / r2) * x1;
+        this.hasGauss = true;
+      }
+    }
+  }
+
+  /** Moves the stream past `count` {@link randomSample} draws (two 32-bit outputs each). */
+  skipUniforms(count: number): void {
+    for (let i = 2 * count; i > 0; i--) {
+      if (this.pos === N) this.twist();
+      this.pos++;
+    }
+  }
+
   /** Fills `out` with `randn` draws in order (row-major for a matrix), times `scale`. */
   fillNormal(out: Float64Array, scale = 1): Float64Array {
     for (let i = 0; i < out.length; i++) out[i] = scale * this.gaussian();

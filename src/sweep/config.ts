@@ -183,7 +183,7 @@ export interface SweepExperiment {
  * run alone with its combination's values.
  */
 export function sweepExperiments(sweep: SweepConfig): SweepExperiment[] {
-  const { weightScales, repeats, seed, grid, ...rest } = sweep;
+  const { weightScales, repeats, seed, grid, seeding: _, ...rest } = sweep;
   const combinations = gridCombinations(grid);
   const out: SweepExperiment[] = [];
   for (let repeat = 0; repeat < repeats; repeat++) {

@@ -14,7 +14,8 @@
  *   KV is done, and wakes again RETAIN_DAYS later to remove failed runners' checkpoints.
  */
 
-import { type SweepConfig, sweepExperiments } from "./config";
+import { runnerExperiments } from "./book-seeding";
+import { type SweepConfig, type SweepExperiment, sweepExperiments } from "./config";
 import { type CoordinatorPorts, KV_WRITE_INTERVAL_MS, type SweepState, type SweepStore } from "./coordinator-ports";
 import {
   type Change,
@@ -45,6 +46,8 @@ export class Coordinator {
   private inAlarm = false;
   /** Why queued experiments wait (MAX_RUNNING_EXPERIMENTS across all sweeps), shown in the view; undefined when none do. */
   private waiting: string | undefined;
+  /** The runners' specs of this object's sweep, made once (the book's seeding steps a stream through every experiment). */
+  private specs: { config: string; byIndex: Map<number, SweepExperiment> } | undefined;
 
   /** `rules`: the lifecycle it applies (the simulator puts bugs back through it to show they are caught). */
   constructor(
@@ -161,7 +164,7 @@ export class Coordinator {
     const sweep = this.table.sweep();
     if (!sweep) return step;
     if (step.effects.some((e) => e.type === "startAfresh")) {
-      const e = sweepExperiments(sweep.config).find((x) => x.index === index);
+      const e = this.specOf(sweep.config, index);
       const fresh = e
         ? await this.ports
             .runner(sweep.id, index)
@@ -264,7 +267,7 @@ export class Coordinator {
     // The runner first: if it cannot be reached, nothing here has changed and the retry can be asked
     // again. The retry's record and the alarm that watches it are one write (apply()).
     const runner = this.ports.runner(sweepId, index);
-    const spec = sweepExperiments(config).find((e) => e.index === index);
+    const spec = this.specOf(config, index);
     // A runner that holds nothing (stopped, or its checkpoint removed by RETAIN_DAYS) starts from the seed.
     const fresh = !(await runner.retry(fromScratch));
     if (fresh && spec) await runner.start({ sweepId, index, config: spec.config });
@@ -299,6 +302,15 @@ export class Coordinator {
   }
 
   /** Sets the alarm for `at` unless one is set sooner: a sooner wake-up (a free place, a KV write due) stands. */
+  /** Experiment `index` as its runner starts it. */
+  private specOf(config: SweepConfig, index: number): SweepExperiment | undefined {
+    const key = JSON.stringify(config);
+    if (this.specs?.config !== key) {
+      this.specs = { config: key, byIndex: new Map(runnerExperiments(config).map((e) => [e.index, e])) };
+    }
+    return this.specs.byIndex.get(index);
+  }
+
   private async armAlarm(at: number): Promise<void> {
     const current = await this.ports.alarm.get();
     // Inside alarm() the running alarm may still read as set (in the past): it does not count. Outside,
@@ -317,12 +329,11 @@ export class Coordinator {
       places.granted.length < wanted.length
         ? `${wanted.length - places.granted.length} experiment(s) wait for a place: ${places.running} of ${places.limit} run across all sweeps (MAX_RUNNING_EXPERIMENTS)${places.ahead > 0 ? `, ${places.ahead} sweep(s) ahead` : ""}`
         : undefined;
-    const specs = new Map(sweepExperiments(config).map((e) => [e.index, e]));
     // Each start on its own: one runner that cannot be reached leaves the others started, and is
     // tried again at the next alarm (it stays queued, its place held).
     await Promise.allSettled(
       places.granted.map(async (index) => {
-        const e = specs.get(index);
+        const e = this.specOf(config, index);
         if (!e) return;
         try {
           await this.ports.runner(sweepId, index).start({ sweepId, index, config: e.config });

@@ -11,6 +11,14 @@ import { OPTIMIZER_KINDS, type OptimizerKind } from "../nn/optimizers/optimizer"
 /** Experiments one sweep may hold (weight scales × grid combinations × repeats). */
 export const MAX_EXPERIMENTS = 256;
 
+/**
+ * How a sweep's experiments are seeded: each with the sweep's seed (per repeat), or as the book's
+ * script seeded once at its top, each experiment going on from where the one before left the stream.
+ */
+export const SEEDINGS = ["experiment", "book"] as const;
+/** One of {@link SEEDINGS}. */
+export type Seeding = (typeof SEEDINGS)[number];
+
 /** What values a field takes. */
 export type FieldRule =
   | { kind: "integer"; min: number; max: number }
@@ -84,6 +92,14 @@ export const SWEEP_FIELDS = {
     flag: "seed",
     label: "seed (empty: random)",
     help: "numpy RandomState seed of the first repeat",
+  }),
+  seeding: field<Seeding>({
+    rule: choice(SEEDINGS),
+    default: "experiment",
+    defaultText: "`experiment`",
+    flag: "seeding",
+    label: "seeding",
+    help: "experiment: each seeded on its own; book: the book's script seeded once at its top, its experiments in order (run in parallel)",
   }),
   repeats: field<number>({
     rule: integer(1, MAX_EXPERIMENTS),

@@ -1,0 +1,44 @@
+/**
+ * The book's scripts draw everything from one global numpy stream: an experiment of
+ * `batch_norm_test.py` draws its two networks' weights (Batch Norm network first, layer by layer)
+ * and then one `choice` per iteration (and, with dropout, each network's masks in its forward
+ * pass); evaluation draws nothing. Stepping a stream past those draws without training tells
+ * where the next experiment of a script seeded once at its top starts.
+ */
+
+import { NumpyRandom } from "../numpy/random-state";
+import { encodeRandomState } from "../numpy/random-state-text";
+import { type ExperimentConfig, itersPerEpoch } from "./config";
+
+/** Pixels of an MNIST image: the first layer's inputs. */
+const INPUT_SIZE = 784;
+const CLASSES = 10;
+
+/** Moves `rng` past every draw of one experiment of `config`, as the engine makes them. */
+export function skipExperimentDraws(rng: NumpyRandom, config: ExperimentConfig): void {
+  const sizes = [INPUT_SIZE, ...config.hiddenSizes, CLASSES];
+  let weights = 0;
+  for (let l = 0; l < sizes.length - 1; l++) weights += sizes[l] * sizes[l + 1];
+  rng.skipGaussians(2 * weights);
+  const iterations = (config.epochs - 1) * itersPerEpoch(config) + 1;
+  const batch = new Int32Array(config.batchSize);
+  const hidden = config.hiddenSizes.reduce((sum, h) => sum + h, 0);
+  const masks = config.dropout > 0 ? 2 * config.batchSize * hidden : 0;
+  for (let i = 0; i < iterations; i++) {
+    rng.fillChoice(config.trainSize, batch);
+    rng.skipUniforms(masks);
+  }
+}
+
+/**
+ * Where each experiment starts in a stream seeded once, `seed` at the top, running `configs` one
+ * after the other: each start as text (encodeRandomState), for its runner.
+ */
+export function bookStarts(seed: number, configs: readonly ExperimentConfig[]): string[] {
+  const rng = new NumpyRandom(seed);
+  return configs.map((config) => {
+    const start = encodeRandomState(rng.getState());
+    skipExperimentDraws(rng, config);
+    return start;
+  });
+}
