@@ -4,7 +4,14 @@
  * iteration one slice's CPU budget, and the whole sweep the deployment's work budget.
  */
 
-import { type ExperimentConfig, itersPerEpoch, memoryEstimate, peakIterationWork, totalWork } from "../src/experiment";
+import {
+  type ExperimentConfig,
+  experimentDrawWords,
+  itersPerEpoch,
+  memoryEstimate,
+  peakIterationWork,
+  totalWork,
+} from "../src/experiment";
 import { type GridField, gridCombinationCount, type SweepConfig, SweepConfigError, sweepExperiments } from "../src/sweep";
 import { type Env, tuning } from "./env";
 import { durableObjectCost, PRICES_AS_OF } from "./pricing";
@@ -16,6 +23,13 @@ import { sliceIterations } from "./slice-plan";
  */
 export const MACS_PER_CPU_SECOND = 1e9;
 
+/**
+ * Random words the coordinator may draw to plan a sweep seeded the book's way (it steps the stream
+ * past every experiment's draws before starting them): about 5 s of its CPU at the ~10 ns a word
+ * measured; the book's sweep draws 1e7, 256 default experiments 1.6e8.
+ */
+export const MAX_PLANNING_WORDS = 5e8;
+
 /** What `POST /api/sweeps?dryRun=1` answers. */
 export interface SweepEstimate {
   experiments: number;
@@ -25,6 +39,8 @@ export interface SweepEstimate {
   peakMemoryBytes: number;
   /** Alarm slices of all experiments. */
   slices: number;
+  /** Random words drawn to plan `seeding: "book"` (0 for the default seeding). */
+  planningWords: number;
   cpuSeconds: number;
   costUsd: number;
   pricesAsOf: string;
@@ -119,6 +135,14 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
       `makes the sweep about ${multiplyAdds.toExponential(2)} multiply-adds (${experiments.length} experiments); this server's limit (MAX_SWEEP_WORK) is ${limits.sweepMultiplyAdds.toExponential(2)}`,
     );
   }
+  const planningWords = config.seeding === "book" ? experiments.reduce((sum, e) => sum + experimentDrawWords(e.config), 0) : 0;
+  if (planningWords > MAX_PLANNING_WORDS) {
+    const field = rowWork(config) > rowWork({ hiddenSizes: [100, 100, 100, 100, 100] }) * 4 ? "hiddenSizes" : "seeding";
+    throw new SweepConfigError(
+      field,
+      `${field === "seeding" ? '"book"' : 'with seeding "book"'} makes planning draw about ${planningWords.toExponential(2)} random words (every experiment's draws, stepped in order); the limit is ${MAX_PLANNING_WORDS.toExponential(2)}: use fewer experiments, smaller hidden layers or the default seeding`,
+    );
+  }
   const slices = experiments.reduce(
     (sum, { config: c }) =>
       sum + Math.ceil(((c.epochs - 1) * itersPerEpoch(c) + 1) / sliceIterations(c, tuning(env, "SLICE_WORK"))),
@@ -132,6 +156,7 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
     multiplyAdds,
     peakMemoryBytes: memory.total,
     slices,
+    planningWords,
     cpuSeconds,
     costUsd,
     pricesAsOf: PRICES_AS_OF,

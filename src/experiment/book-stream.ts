@@ -14,6 +14,25 @@ import { type ExperimentConfig, itersPerEpoch } from "./config";
 const INPUT_SIZE = 784;
 const CLASSES = 10;
 
+/** 32-bit words drawn per Gaussian (two per accepted pair of uniforms, π/4 of pairs accepted), rounded up. */
+const WORDS_PER_GAUSSIAN = 2.6;
+/** Words per `choice` draw at worst (masked rejection keeps at least half). */
+const WORDS_PER_CHOICE = 2;
+
+/**
+ * 32-bit words {@link skipExperimentDraws} draws for `config`, estimated high: what planning the
+ * book's seeding costs (~10 ns a word in Node on the machines measured).
+ */
+export function experimentDrawWords(config: ExperimentConfig): number {
+  const sizes = [INPUT_SIZE, ...config.hiddenSizes, CLASSES];
+  let weights = 0;
+  for (let l = 0; l < sizes.length - 1; l++) weights += sizes[l] * sizes[l + 1];
+  const iterations = (config.epochs - 1) * itersPerEpoch(config) + 1;
+  const hidden = config.hiddenSizes.reduce((sum, h) => sum + h, 0);
+  const masks = config.dropout > 0 ? 2 * config.batchSize * hidden : 0;
+  return 2 * weights * WORDS_PER_GAUSSIAN + iterations * (config.batchSize * WORDS_PER_CHOICE + 2 * masks);
+}
+
 /** Moves `rng` past every draw of one experiment of `config`, as the engine makes them. */
 export function skipExperimentDraws(rng: NumpyRandom, config: ExperimentConfig): void {
   const sizes = [INPUT_SIZE, ...config.hiddenSizes, CLASSES];
