@@ -25,6 +25,9 @@ export class NumpyRandom {
   private pos = N;
   private hasGauss = false;
   private gauss = 0;
+  /** The last accepted polar pair (scratch of {@link polarPair}; not part of the state). */
+  private x1 = 0;
+  private x2 = 0;
 
   /** Seeds like `np.random.seed(seed)` with an integer (MT19937 `init_genrand`). */
   constructor(seed: number) {
@@ -64,18 +67,25 @@ export class NumpyRandom {
       this.gauss = 0;
       return g;
     }
-    let x1: number;
-    let x2: number;
+    const r2 = this.polarPair();
+    const f = Math.sqrt((-2.0 * glibcLog(r2)) / r2);
+    this.gauss = f * this.x1;
+    this.hasGauss = true;
+    return f * this.x2;
+  }
+
+  /**
+   * Draws uniform pairs in (−1, 1)² until one falls inside the unit circle (not at its centre), as
+   * `legacy_gauss` does; leaves it in x1, x2 and returns its squared radius.
+   */
+  private polarPair(): number {
     let r2: number;
     do {
-      x1 = 2.0 * this.randomSample() - 1.0;
-      x2 = 2.0 * this.randomSample() - 1.0;
-      r2 = x1 * x1 + x2 * x2;
+      this.x1 = 2.0 * this.randomSample() - 1.0;
+      this.x2 = 2.0 * this.randomSample() - 1.0;
+      r2 = this.x1 * this.x1 + this.x2 * this.x2;
     } while (r2 >= 1.0 || r2 === 0.0);
-    const f = Math.sqrt((-2.0 * glibcLog(r2)) / r2);
-    this.gauss = f * x1;
-    this.hasGauss = true;
-    return f * x2;
+    return r2;
   }
 
   /**
@@ -91,17 +101,10 @@ export class NumpyRandom {
       left--;
     }
     for (let pairs = Math.ceil(left / 2); pairs > 0; pairs--) {
-      let x1: number;
-      let x2: number;
-      let r2: number;
-      do {
-        x1 = 2.0 * this.randomSample() - 1.0;
-        x2 = 2.0 * this.randomSample() - 1.0;
-        r2 = x1 * x1 + x2 * x2;
-      } while (r2 >= 1.0 || r2 === 0.0);
+      const r2 = this.polarPair();
       // An odd count ends on a pair whose first value is returned and whose second stays cached.
       if (pairs === 1 && left % 2 === 1) {
-        this.gauss = Math.sqrt((-2.0 * glibcLog(r2)) / r2) * x1;
+        this.gauss = Math.sqrt((-2.0 * glibcLog(r2)) / r2) * this.x1;
         this.hasGauss = true;
       }
     }
