@@ -4,7 +4,7 @@
  * .wrangler/bn-sweep/dashboard-stamp.json, from esbuild's own list of its inputs).
  */
 
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -21,14 +21,20 @@ function mtimes(inputs: string[]): Record<string, number> {
 }
 
 function upToDate(): boolean {
-  if (!existsSync(OUT) || !existsSync(STAMP)) return false;
-  const kept = JSON.parse(readFileSync(STAMP, "utf8")) as Record<string, number>;
-  return JSON.stringify(mtimes(Object.keys(kept))) === JSON.stringify(kept);
+  if (!existsSync(OUT)) return false;
+  try {
+    const kept = JSON.parse(readFileSync(STAMP, "utf8")) as Record<string, number>;
+    return Object.keys(kept).length > 0 && JSON.stringify(mtimes(Object.keys(kept))) === JSON.stringify(kept);
+  } catch {
+    // No stamp yet, or a damaged one: build.
+    return false;
+  }
 }
 
 /** Writes public/dashboard.js unless it is up to date. */
 export async function buildDashboard(): Promise<void> {
   if (upToDate()) return;
+  const started = Date.now();
   const result = await build({
     entryPoints: [resolve(ROOT, "dashboard/main.ts")],
     outfile: OUT,
@@ -41,6 +47,9 @@ export async function buildDashboard(): Promise<void> {
     metafile: true,
     logLevel: "warning",
   });
+  const inputs = mtimes(Object.keys(result.metafile.inputs));
   mkdirSync(dirname(STAMP), { recursive: true });
-  writeFileSync(STAMP, JSON.stringify(mtimes(Object.keys(result.metafile.inputs))));
+  // An input edited while it was being bundled leaves no stamp: the next start builds again.
+  if (Object.values(inputs).every((mtime) => mtime >= 0 && mtime < started)) writeFileSync(STAMP, JSON.stringify(inputs));
+  else rmSync(STAMP, { force: true });
 }

@@ -49,6 +49,7 @@ export interface LayoutProcess {
   /** Where its Durable Objects, KV and cache keep their state (wrangler dev's `<persist-to>/v3`). */
   persistRoot: string;
   compatibilityDate: string;
+  compatibilityFlags: string[];
   bindings: Record<string, string>;
   durableObjects: Record<string, ObjectBinding>;
   kvNamespaces: Record<string, string>;
@@ -88,16 +89,25 @@ export interface LocalRunnersOptions {
   vars?: Record<string, string>;
 }
 
-/** `KEY=value` lines, as wrangler reads .dev.vars (SWEEP_TOKEN of a server bound beyond the loopback). */
-function devVars(): Record<string, string> {
-  const path = join(ROOT, ".dev.vars");
-  if (!existsSync(path)) return {};
+/**
+ * .dev.vars as wrangler reads it (dotenv's rules: `export` allowed, a quoted value taken as it is,
+ * an unquoted one up to a ` #` comment): SWEEP_TOKEN of a server bound beyond the loopback.
+ */
+export function parseDevVars(text: string): Record<string, string> {
   const vars: Record<string, string> = {};
-  for (const line of readFileSync(path, "utf8").split("\n")) {
-    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (match) vars[match[1]] = match[2].replace(/^(["'])(.*)\1$/, "$2");
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(line);
+    if (!match) continue;
+    const raw = match[2].trim();
+    const quoted = /^(["'`])(.*)\1/.exec(raw);
+    vars[match[1]] = quoted ? quoted[2] : raw.replace(/\s+#.*$/, "").trim();
   }
   return vars;
+}
+
+function devVars(): Record<string, string> {
+  const path = join(ROOT, ".dev.vars");
+  return existsSync(path) ? parseDevVars(readFileSync(path, "utf8")) : {};
 }
 
 function objectBinding(base: BaseConfig, name: string, scriptName?: string): [string, ObjectBinding] {
@@ -135,7 +145,13 @@ export async function localLayout({
       ...(typeof firstRoutes === "boolean" ? { invoke_user_worker_ahead_of_assets: firstRoutes } : {}),
     },
   };
-  const common = { compatibilityDate: base.compatibility_date, assets, ratelimits: {}, kvNamespaces: {} };
+  const common = {
+    compatibilityDate: base.compatibility_date,
+    compatibilityFlags: base.compatibility_flags,
+    assets,
+    ratelimits: {},
+    kvNamespaces: {},
+  };
   // One process runs its experiments itself; K > 1 hand them to K runner processes.
   const names = runners > 1 ? Array.from({ length: runners }, (_, i) => runnerWorker(i)) : [];
   const main: LayoutProcess = {

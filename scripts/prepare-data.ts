@@ -53,27 +53,38 @@ function writeSplit(name: string, data: Dataset): DatasetSplit {
 }
 
 /**
- * Size and modification time of each file of the manifest, kept outside the assets once their
- * checksums were verified: a start then checks them by `stat` (a few ms), not by hashing 55 MB.
+ * Size, modification and change time of the manifest and of each of its files, kept outside the
+ * assets once their checksums were verified: a start then checks them by `stat` (a few ms), not by
+ * hashing 55 MB. The change time moves with any write and cannot be set back (`cp -p` and
+ * `rsync -t` keep mtimes, not ctimes), so a file rewritten since is hashed again.
  */
 const STAMP = fileURLToPath(new URL("../.wrangler/bn-sweep/data-stamp.json", import.meta.url));
 
-/** The manifest's files as [path, size, mtime], or undefined without a manifest. */
-function fileStats(): [string, number, number][] | undefined {
+type FileStat = [path: string, size: number, mtime: number, ctime: number];
+
+function statOf(path: string, name: string): FileStat {
+  const stat = existsSync(path) ? statSync(path) : undefined;
+  return [name, stat?.size ?? -1, stat?.mtimeMs ?? -1, stat?.ctimeMs ?? -1];
+}
+
+/** The manifest and its files, each as [path, size, mtime, ctime], or undefined without a manifest. */
+function fileStats(): FileStat[] | undefined {
   const manifestPath = join(OUT_DIR, "manifest.json");
   if (!existsSync(manifestPath)) return undefined;
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as DatasetManifest;
   const files = [manifest.train, manifest.test].flatMap((s) => [...s.imageChunks, s.labels]);
-  return files.map((f) => {
-    const path = join(OUT_DIR, "..", f.path);
-    const stat = existsSync(path) ? statSync(path) : undefined;
-    return [f.path, stat?.size ?? -1, stat?.mtimeMs ?? -1];
-  });
+  return [statOf(manifestPath, "manifest.json"), ...files.map((f) => statOf(join(OUT_DIR, "..", f.path), f.path))];
 }
 
 /** True when every file of an existing manifest is present with its checksum (by the stamp when it still holds). */
 function upToDate(): boolean {
-  const stats = fileStats();
+  let stats: FileStat[] | undefined;
+  try {
+    stats = fileStats();
+  } catch {
+    // A damaged manifest: written again.
+    return false;
+  }
   if (!stats) return false;
   if (existsSync(STAMP) && readFileSync(STAMP, "utf8") === JSON.stringify(stats)) return true;
   const manifest = JSON.parse(readFileSync(join(OUT_DIR, "manifest.json"), "utf8")) as DatasetManifest;
@@ -86,7 +97,7 @@ function upToDate(): boolean {
   return verified;
 }
 
-function writeStamp(stats: [string, number, number][]): void {
+function writeStamp(stats: FileStat[]): void {
   mkdirSync(join(STAMP, ".."), { recursive: true });
   writeFileSync(STAMP, JSON.stringify(stats));
 }

@@ -137,10 +137,12 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
   }
   const planningWords = config.seeding === "book" ? experiments.reduce((sum, e) => sum + experimentDrawWords(e.config), 0) : 0;
   if (planningWords > MAX_PLANNING_WORDS) {
-    const field = rowWork(config) > rowWork({ hiddenSizes: [100, 100, 100, 100, 100] }) * 4 ? "hiddenSizes" : "seeding";
+    const planWorst = worst(experimentDrawWords);
+    const wide = rowWork(planWorst.config) > rowWork({ hiddenSizes: [100, 100, 100, 100, 100] }) * 4;
+    const field = wide ? inGrid(config, planWorst.config, "hiddenSizes") : "seeding";
     throw new SweepConfigError(
       field,
-      `${field === "seeding" ? '"book"' : 'with seeding "book"'} makes planning draw about ${planningWords.toExponential(2)} random words (every experiment's draws, stepped in order); the limit is ${MAX_PLANNING_WORDS.toExponential(2)}: use fewer experiments, smaller hidden layers or the default seeding`,
+      `${field === "seeding" ? '"book"' : 'with seeding "book"'} makes planning draw about ${planningWords.toExponential(2)} random words (every experiment's draws, stepped in order); the limit is ${MAX_PLANNING_WORDS.toExponential(2)}: use fewer experiments or epochs, smaller hidden layers or batches, or the default seeding`,
     );
   }
   const slices = experiments.reduce(

@@ -8,7 +8,7 @@
 
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 
@@ -16,6 +16,7 @@ import { promisify } from "node:util";
 export interface BaseConfig {
   main: string;
   compatibility_date: string;
+  compatibility_flags: string[];
   define: Record<string, string>;
   assets: { directory: string; binding?: string; run_worker_first?: boolean | string[] };
   durable_objects: { bindings: { name: string; class_name: string }[] };
@@ -27,16 +28,25 @@ export interface BaseConfig {
 
 /** The config of the checkout at `root`, from the cache when wrangler.toml has not changed. */
 export async function readBaseConfig(root: string): Promise<BaseConfig> {
-  const toml = readFileSync(join(root, "wrangler.toml"));
-  const hash = createHash("sha256").update(toml).digest("hex");
+  // The checkout's own path is hashed too: the cache holds absolute paths, and a copied checkout must not use them.
+  const hash = createHash("sha256")
+    .update(root)
+    .update("\0")
+    .update(readFileSync(join(root, "wrangler.toml")))
+    .digest("hex");
   const cache = join(root, ".wrangler", "bn-sweep", "config.json");
-  if (existsSync(cache)) {
+  try {
     const kept = JSON.parse(readFileSync(cache, "utf8")) as { hash: string; config: BaseConfig };
     if (kept.hash === hash) return kept.config;
+  } catch {
+    // No cache yet, or a damaged one: read through wrangler and write it again.
   }
   const config = await readThroughWrangler(root);
   mkdirSync(dirname(cache), { recursive: true });
-  writeFileSync(cache, `${JSON.stringify({ hash, config }, null, 2)}\n`);
+  // Renamed into place: a server starting at the same moment reads the old file or the new one, never half of one.
+  const temporary = `${cache}.${process.pid}`;
+  writeFileSync(temporary, `${JSON.stringify({ hash, config }, null, 2)}\n`);
+  renameSync(temporary, cache);
   return config;
 }
 
@@ -54,6 +64,7 @@ async function readThroughWrangler(root: string): Promise<BaseConfig> {
   return {
     main: resolve(root, config.main),
     compatibility_date: config.compatibility_date,
+    compatibility_flags: config.compatibility_flags ?? [],
     define: config.define ?? {},
     assets: { ...config.assets, directory: resolve(root, config.assets.directory) },
     durable_objects: config.durable_objects,

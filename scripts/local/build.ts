@@ -22,9 +22,13 @@ function writeAtomically(path: string, text: string): void {
   renameSync(temporary, path);
 }
 
+/** Builds under way in this process: esbuild's service is stopped only once none is. */
+let building = 0;
+
 export async function buildLocal(root: string, entry: string, define: Record<string, string>): Promise<LocalBuild> {
   const dir = join(root, ".wrangler", "bn-sweep");
   mkdirSync(dir, { recursive: true });
+  building++;
   const [worker, host] = await Promise.all([
     build({
       entryPoints: [entry],
@@ -47,9 +51,9 @@ export async function buildLocal(root: string, entry: string, define: Record<str
       write: false,
       logLevel: "error",
     }),
-  ]);
+  ]).finally(() => building--);
   // esbuild's service process would otherwise live as long as this one.
-  await stop();
+  if (building === 0) await stop();
   const paths = { worker: join(dir, "worker.js"), host: join(dir, "host.mjs") };
   writeAtomically(paths.worker, worker.outputFiles[0].text);
   writeAtomically(paths.host, host.outputFiles[0].text);

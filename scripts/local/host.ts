@@ -19,9 +19,18 @@ const scriptPath = process.argv[3];
 const registryPath = process.env.WRANGLER_REGISTRY_PATH;
 if (!registryPath) throw new Error("host: WRANGLER_REGISTRY_PATH must name the dev registry");
 
+/** Each workerd's lines prefixed with its worker name; a workerd whose output ends (it died) ends the host. */
 function prefixed(name: string) {
   return (stdout: Readable, stderr: Readable) => {
-    createInterface(stdout).on("line", (line) => process.stdout.write(`[${name}] ${line}\n`));
+    createInterface(stdout)
+      .on("line", (line) => process.stdout.write(`[${name}] ${line}\n`))
+      .on("close", () => {
+        // Miniflare does not watch its workerd after the start: the script that started the host does.
+        if (!ending) {
+          process.stderr.write(`[host] the workerd of ${name} ended; stopping the others\n`);
+          void end(1);
+        }
+      });
     createInterface(stderr).on("line", (line) => process.stderr.write(`[${name}] ${line}\n`));
   };
 }
@@ -34,6 +43,7 @@ function instance(p: LayoutProcess): Miniflare {
     modules: true,
     scriptPath,
     compatibilityDate: p.compatibilityDate,
+    compatibilityFlags: p.compatibilityFlags,
     bindings: p.bindings,
     durableObjects: p.durableObjects,
     kvNamespaces: p.kvNamespaces,
@@ -46,8 +56,8 @@ function instance(p: LayoutProcess): Miniflare {
   });
 }
 
-const instances = [layout.main, ...layout.runners].map(instance);
 let ending = false;
+const instances = [layout.main, ...layout.runners].map(instance);
 async function end(code: number): Promise<never> {
   if (!ending) {
     ending = true;

@@ -18,10 +18,16 @@ const CLASSES = 10;
 const WORDS_PER_GAUSSIAN = 2.6;
 /** Words per `choice` draw at worst (masked rejection keeps at least half). */
 const WORDS_PER_CHOICE = 2;
+/**
+ * A skipped uniform's two words cost only their share of the generator's twists (624 words at a
+ * time, ~2 µs): counted as a fraction of a drawn word.
+ */
+const SKIPPED_WORD_SHARE = 0.15;
 
 /**
- * 32-bit words {@link skipExperimentDraws} draws for `config`, estimated high: what planning the
- * book's seeding costs (~10 ns a word in Node on the machines measured).
+ * 32-bit words {@link skipExperimentDraws} draws for `config` (skipped dropout masks counted at
+ * their cost), estimated high: what planning the book's seeding costs (~10 ns a word in Node on
+ * the machines measured).
  */
 export function experimentDrawWords(config: ExperimentConfig): number {
   const sizes = [INPUT_SIZE, ...config.hiddenSizes, CLASSES];
@@ -30,7 +36,7 @@ export function experimentDrawWords(config: ExperimentConfig): number {
   const iterations = (config.epochs - 1) * itersPerEpoch(config) + 1;
   const hidden = config.hiddenSizes.reduce((sum, h) => sum + h, 0);
   const masks = config.dropout > 0 ? 2 * config.batchSize * hidden : 0;
-  return 2 * weights * WORDS_PER_GAUSSIAN + iterations * (config.batchSize * WORDS_PER_CHOICE + 2 * masks);
+  return 2 * weights * WORDS_PER_GAUSSIAN + iterations * (config.batchSize * WORDS_PER_CHOICE + 2 * masks * SKIPPED_WORD_SHARE);
 }
 
 /** Moves `rng` past every draw of one experiment of `config`, as the engine makes them. */

@@ -112,9 +112,11 @@ export class NumpyRandom {
 
   /** Moves the stream past `count` {@link randomSample} draws (two 32-bit outputs each). */
   skipUniforms(count: number): void {
-    for (let i = 2 * count; i > 0; i--) {
+    for (let left = 2 * count; left > 0; ) {
       if (this.pos === N) this.twist();
-      this.pos++;
+      const step = Math.min(left, N - this.pos);
+      this.pos += step;
+      left -= step;
     }
   }
 

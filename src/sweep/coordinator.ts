@@ -301,8 +301,10 @@ export class Coordinator {
     }
   }
 
-  /** Sets the alarm for `at` unless one is set sooner: a sooner wake-up (a free place, a KV write due) stands. */
-  /** Experiment `index` as its runner starts it. */
+  /**
+   * Experiment `index` as its runner starts it. Made once per object: the book's seeding steps the
+   * stream through every experiment (admission bounds it to about 5 s of CPU).
+   */
   private specOf(config: SweepConfig, index: number): SweepExperiment | undefined {
     const key = JSON.stringify(config);
     if (this.specs?.config !== key) {
@@ -311,6 +313,7 @@ export class Coordinator {
     return this.specs.byIndex.get(index);
   }
 
+  /** Sets the alarm for `at` unless one is set sooner: a sooner wake-up (a free place, a KV write due) stands. */
   private async armAlarm(at: number): Promise<void> {
     const current = await this.ports.alarm.get();
     // Inside alarm() the running alarm may still read as set (in the past): it does not count. Outside,

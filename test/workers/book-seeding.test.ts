@@ -46,6 +46,10 @@ describe('seeding: "book" over HTTP', () => {
     // 16 experiments × (2 × 119,400 Gaussians × 2.6 words + 191 iterations × 100 choices × 2 words).
     expect(book.body.estimate?.planningWords).toBeCloseTo(16 * (2 * 119400 * 2.6 + 191 * 200), 3);
     expect((await post({ seed: 0 }, "?dryRun=1")).body.estimate?.planningWords).toBe(0);
+    // Skipped dropout masks cost only the generator's twists: the book's sweep with dropout is admitted.
+    const dropout = await post({ seeding: "book", seed: 0, dropout: 0.5 }, "?dryRun=1");
+    expect(dropout.status).toBe(200);
+    expect(dropout.body.estimate?.planningWords).toBeLessThan(2e8);
   });
 
   it("refuses with 400 a book-seeded sweep whose planning would draw too much, and an unknown seeding", async () => {
