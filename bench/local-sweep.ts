@@ -22,6 +22,8 @@ export interface LocalSweepTiming {
   toPostSeconds: number;
   postToDoneSeconds: number;
   peakRssMb: number;
+  /** The server alone (the host and its workerds), at its own peak. */
+  layoutPeakRssMb: number;
   peakRssByProcess: { name: string; rssMb: number }[];
   cpuShare: { name: string; share: number }[];
   experiments: ExperimentResult[];
@@ -80,6 +82,7 @@ export async function timeLocalSweep(runners: number, seed: number, more: string
   const names = new Map<number, string>();
   let peakTree: { pid: number; rssMb: number }[] = [];
   let peakRssMb = 0;
+  let layoutPeakRssMb = 0;
   const sample = () => {
     const tree = processTree(root);
     const rss = tree.reduce((sum, p) => sum + p.rssMb, 0);
@@ -87,6 +90,11 @@ export async function timeLocalSweep(runners: number, seed: number, more: string
       peakRssMb = rss;
       peakTree = tree;
     }
+    const layout = tree.filter((p) => p.command === "workerd" || names.get(p.pid) === "host (Node)");
+    layoutPeakRssMb = Math.max(
+      layoutPeakRssMb,
+      layout.reduce((sum, p) => sum + p.rssMb, 0),
+    );
     for (const p of tree) {
       // Named again until known for sure: a process just started may not show its command yet.
       const name = names.get(p.pid);
@@ -140,6 +148,7 @@ export async function timeLocalSweep(runners: number, seed: number, more: string
     toPostSeconds: (postAt - start) / 1000,
     postToDoneSeconds: wall,
     peakRssMb,
+    layoutPeakRssMb,
     peakRssByProcess: peakTree.filter((p) => p.rssMb > 4).map((p) => ({ name: nameOf(p.pid), rssMb: p.rssMb })),
     cpuShare: [...byName].map(([name, seconds]) => ({ name, share: seconds / wall })).filter((p) => p.share >= 0.005),
     experiments: view.experiments,

@@ -4,7 +4,8 @@
  * default experiments per weight scale (median of N runs) in Node and inside workerd, the full
  * 16-scale sweep in one process, kernel GFLOP/s, the time to build the networks (and glibcLog's
  * per call), a 60,000-image experiment's memory, and the peak memory of the process.
- * `--local-sweep` adds the sweep on a local server with 1 and with all cores.
+ * `--local-sweep` adds the sweep as a user types it (`npm run sweep:local`) with 1 and with all
+ * cores, against numpy's sequential sweep, and 256 tiny experiments on all cores.
  */
 
 import { availableParallelism } from "node:os";
@@ -34,6 +35,21 @@ const { values: flags } = parseArgs({
 const runs = Math.max(1, Number(flags.runs));
 const scaleIndices = (flags.scales ?? "").split(",").map(Number);
 const SEED = 0;
+/** `bn-sweep run` flags of 256 tiny experiments (issue #19's measure of the overhead per experiment). */
+const TINY_SWEEP = [
+  "--train-size",
+  "200",
+  "--test-size",
+  "0",
+  "--batch-size",
+  "20",
+  "--hidden",
+  "16",
+  "--epochs",
+  "40",
+  "--scale-range",
+  "0,-4,256",
+];
 
 interface NumpyExperiment {
   index: number;
@@ -210,12 +226,23 @@ if (flags["local-sweep"]) {
       `  of which command to POST ${timing.toPostSeconds.toFixed(2)} s, POST to completed ${timing.postToDoneSeconds.toFixed(1)} s`,
     );
     log(
-      `  resident memory at its peak: ${timing.peakRssMb} MB in all (${timing.peakRssByProcess.map((p) => `${p.name} ${p.rssMb}`).join(", ")})`,
+      `  resident memory at its peak: the server (host and workerds) ${timing.layoutPeakRssMb} MB; everything the command started ${timing.peakRssMb} MB (${timing.peakRssByProcess.map((p) => `${p.name} ${p.rssMb}`).join(", ")})`,
     );
     log(
       `  CPU share of the wall time during the sweep: ${timing.cpuShare.map((p) => `${p.name} ${(100 * p.share).toFixed(0)}%`).join(", ")}`,
     );
   }
+}
+if (flags["local-sweep"]) {
+  // Many small experiments: what each costs beyond its training (issue #19: 256 in ≤ 15 s).
+  const runners = availableParallelism();
+  const tiny = await timeLocalSweep(runners, SEED, TINY_SWEEP);
+  const each = (tiny.postToDoneSeconds * 1000 * runners) / 256;
+  log(
+    `local sweep of 256 tiny experiments (${TINY_SWEEP.join(" ")}), ${runners} runners: ${tiny.postToDoneSeconds.toFixed(1)} s from POST to completed, ${each.toFixed(0)} ms per experiment per runner`,
+  );
+  log(`  CPU share: ${tiny.cpuShare.map((p) => `${p.name} ${(100 * p.share).toFixed(0)}%`).join(", ")}`);
+  localSweeps.push({ ...tiny, ratio: null, sameLists: null });
 }
 numpyPeer?.close();
 nodePeer.close();
