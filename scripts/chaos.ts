@@ -3,7 +3,8 @@
  * restarted on the same state; the sweep must end `completed` with the engine's lists. Then four
  * sweeps at once while polling: all must complete, with the 99th percentile of GET under 2 s. Then
  * the parent crashes: `npm start` killed with SIGKILL, its whole process group and its process
- * alone; within 5 s nothing it started may be left, and its port must be free.
+ * alone; within 5 s nothing it started may be left, and its port must be free. Last, one of its
+ * workerds killed: it must say so and exit within 5 s, leaving nothing.
  * Ends with a line `N passed, N failed`; exits 1 when a check failed.
  */
 
@@ -218,11 +219,59 @@ async function parentCrash(runners: number, target: "group" | "process"): Promis
   }
 }
 
+/**
+ * One workerd of `npm start` killed with SIGKILL: Miniflare does not watch its workerd once
+ * started, the host does (scripts/local/host.ts); npm start must say so and exit non-zero within
+ * 5 s, leaving nothing behind.
+ */
+async function workerdCrash(): Promise<void> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const npm = spawn("npm", ["start", "--", "--runners", "2", "--port", String(port)], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  let output = "";
+  npm.stderr?.on("data", (d: Buffer) => {
+    output = (output + d).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => npm.on("exit", (code) => resolve(code)));
+  const leader = npm.pid as number;
+  let started: number[] = [];
+  try {
+    const deadline = Date.now() + 90_000;
+    while (!(await healthy(`http://127.0.0.1:${port}`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 2000));
+    started = descendants(leader);
+    const workerds = started.filter(
+      (p) => execFileSync("ps", ["-o", "comm=", "-p", String(p)], { encoding: "utf8" }).trim() === "workerd",
+    );
+    process.kill(workerds[workerds.length - 1], "SIGKILL");
+    const code = await Promise.race([exited, new Promise<"running">((r) => setTimeout(() => r("running"), 5000))]);
+    const left = started.filter(alive);
+    check(
+      "one of its workerds killed: npm start says so and exits non-zero within 5 s, leaving no process",
+      code !== "running" && code !== 0 && left.length === 0 && /the workerd of .* ended/.test(output),
+      `exit ${code}, ${workerds.length} workerds, ${left.length} processes left`,
+    );
+  } finally {
+    for (const p of [leader, ...started]) {
+      try {
+        process.kill(p, "SIGKILL");
+      } catch {
+        // gone, as it should be
+      }
+    }
+  }
+}
+
 try {
   await chaos();
   await concurrent();
   await parentCrash(2, "group");
   await parentCrash(1, "process");
+  await workerdCrash();
 } catch (e) {
   check("the chaos run itself", false, (e as Error).message);
 }
