@@ -64,7 +64,7 @@ const PACKED_3 = doubleScratch(PLAIN_SCRATCH ? 0 : COLUMN_CAPACITY);
 const NONZERO_OFFSET = integerScratch(NONZERO_CAPACITY);
 const NONZERO_VALUE = doubleScratch(NONZERO_CAPACITY);
 const ROW_END = integerScratch(ROW_CAPACITY);
-const PICKED_ROW = new Int32Array(PACK_CAPACITY);
+const PICKED_ROW = integerScratch(PACK_CAPACITY);
 
 /** A product out[m×n] = a[m×k] · b[k×n], either operand stored transposed. */
 export interface Product {
