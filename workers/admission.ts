@@ -5,11 +5,13 @@
  */
 
 import {
+  EXPERIMENT_DEFAULTS,
   type ExperimentConfig,
   experimentDrawWords,
   itersPerEpoch,
   memoryEstimate,
   peakIterationWork,
+  rowForwardWork,
   totalWork,
 } from "../src/experiment";
 import { type GridField, gridCombinationCount, type SweepConfig, SweepConfigError, sweepExperiments } from "../src/sweep";
@@ -52,11 +54,6 @@ function costDriver(config: ExperimentConfig): keyof ExperimentConfig {
   const hidden = Math.max(...config.hiddenSizes);
   if (hidden * hidden >= config.batchSize * hidden && hidden >= 1024) return "hiddenSizes";
   return config.batchSize >= config.trainSize / 10 ? "batchSize" : "trainSize";
-}
-
-/** Multiply-adds of one row through the hidden layers' products. */
-function rowWork({ hiddenSizes }: Pick<ExperimentConfig, "hiddenSizes">): number {
-  return [784, ...hiddenSizes, 10].reduce((sum, size, l, sizes) => sum + (l > 0 ? sizes[l - 1] * size : 0), 0);
 }
 
 /**
@@ -127,7 +124,7 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
       ["grid", combinations],
       ["epochs", config.epochs / 20],
       ["trainSize", config.trainSize / 1000],
-      ["hiddenSizes", rowWork(config) / rowWork({ hiddenSizes: [100, 100, 100, 100, 100] })],
+      ["hiddenSizes", rowForwardWork(config.hiddenSizes) / rowForwardWork(EXPERIMENT_DEFAULTS.hiddenSizes)],
     ];
     const field = ratios.reduce((a, b) => (b[1] > a[1] ? b : a))[0];
     throw new SweepConfigError(
@@ -138,7 +135,7 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
   const planningWords = config.seeding === "book" ? experiments.reduce((sum, e) => sum + experimentDrawWords(e.config), 0) : 0;
   if (planningWords > MAX_PLANNING_WORDS) {
     const planWorst = worst(experimentDrawWords);
-    const wide = rowWork(planWorst.config) > rowWork({ hiddenSizes: [100, 100, 100, 100, 100] }) * 4;
+    const wide = rowForwardWork(planWorst.config.hiddenSizes) > rowForwardWork(EXPERIMENT_DEFAULTS.hiddenSizes) * 4;
     const field = wide ? inGrid(config, planWorst.config, "hiddenSizes") : "seeding";
     throw new SweepConfigError(
       field,

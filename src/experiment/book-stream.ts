@@ -9,10 +9,7 @@
 import { NumpyRandom } from "../numpy/random-state";
 import { encodeRandomState } from "../numpy/random-state-text";
 import { type ExperimentConfig, itersPerEpoch } from "./config";
-
-/** Pixels of an MNIST image: the first layer's inputs. */
-const INPUT_SIZE = 784;
-const CLASSES = 10;
+import { rowForwardWork } from "./cost";
 
 /** 32-bit words drawn per Gaussian (two per accepted pair of uniforms, π/4 of pairs accepted), rounded up. */
 const WORDS_PER_GAUSSIAN = 2.6;
@@ -24,34 +21,44 @@ const WORDS_PER_CHOICE = 2;
  */
 const SKIPPED_WORD_SHARE = 0.15;
 
+/** The draws of one experiment of `config`, in the engine's order. */
+interface ExperimentDraws {
+  /** Both networks' weights, the Batch Norm network's first. */
+  gaussians: number;
+  iterations: number;
+  /** Per iteration: the batch's `choice`, then both networks' dropout masks (uniforms). */
+  choices: number;
+  maskUniforms: number;
+}
+
+function experimentDraws(config: ExperimentConfig): ExperimentDraws {
+  const hidden = config.hiddenSizes.reduce((sum, h) => sum + h, 0);
+  return {
+    gaussians: 2 * rowForwardWork(config.hiddenSizes),
+    iterations: (config.epochs - 1) * itersPerEpoch(config) + 1,
+    choices: config.batchSize,
+    maskUniforms: config.dropout > 0 ? 2 * config.batchSize * hidden : 0,
+  };
+}
+
 /**
  * 32-bit words {@link skipExperimentDraws} draws for `config` (skipped dropout masks counted at
  * their cost), estimated high: what planning the book's seeding costs (~10 ns a word in Node on
  * the machines measured).
  */
 export function experimentDrawWords(config: ExperimentConfig): number {
-  const sizes = [INPUT_SIZE, ...config.hiddenSizes, CLASSES];
-  let weights = 0;
-  for (let l = 0; l < sizes.length - 1; l++) weights += sizes[l] * sizes[l + 1];
-  const iterations = (config.epochs - 1) * itersPerEpoch(config) + 1;
-  const hidden = config.hiddenSizes.reduce((sum, h) => sum + h, 0);
-  const masks = config.dropout > 0 ? 2 * config.batchSize * hidden : 0;
-  return 2 * weights * WORDS_PER_GAUSSIAN + iterations * (config.batchSize * WORDS_PER_CHOICE + 2 * masks * SKIPPED_WORD_SHARE);
+  const { gaussians, iterations, choices, maskUniforms } = experimentDraws(config);
+  return gaussians * WORDS_PER_GAUSSIAN + iterations * (choices * WORDS_PER_CHOICE + 2 * maskUniforms * SKIPPED_WORD_SHARE);
 }
 
 /** Moves `rng` past every draw of one experiment of `config`, as the engine makes them. */
 export function skipExperimentDraws(rng: NumpyRandom, config: ExperimentConfig): void {
-  const sizes = [INPUT_SIZE, ...config.hiddenSizes, CLASSES];
-  let weights = 0;
-  for (let l = 0; l < sizes.length - 1; l++) weights += sizes[l] * sizes[l + 1];
-  rng.skipGaussians(2 * weights);
-  const iterations = (config.epochs - 1) * itersPerEpoch(config) + 1;
-  const batch = new Int32Array(config.batchSize);
-  const hidden = config.hiddenSizes.reduce((sum, h) => sum + h, 0);
-  const masks = config.dropout > 0 ? 2 * config.batchSize * hidden : 0;
+  const { gaussians, iterations, choices, maskUniforms } = experimentDraws(config);
+  rng.skipGaussians(gaussians);
+  const batch = new Int32Array(choices);
   for (let i = 0; i < iterations; i++) {
     rng.fillChoice(config.trainSize, batch);
-    rng.skipUniforms(masks);
+    rng.skipUniforms(maskUniforms);
   }
 }
 

@@ -18,8 +18,8 @@ const MIN_EVAL_ROWS = 100;
  */
 export const BASELINE_BYTES = 16 * 1024 * 1024;
 
-/** Multiply-adds of one forward pass of one row through the affine layers. */
-function rowForwardWork(hiddenSizes: readonly number[]): number {
+/** Multiply-adds of one forward pass of one row through the affine layers: also the count of weights. */
+export function rowForwardWork(hiddenSizes: readonly number[]): number {
   const sizes = [INPUT_SIZE, ...hiddenSizes, CLASSES];
   let work = 0;
   for (let l = 0; l < sizes.length - 1; l++) work += sizes[l] * sizes[l + 1];

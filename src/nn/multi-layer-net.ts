@@ -125,17 +125,14 @@ export class MultiLayerNet {
 
   /**
    * {@link gradient} once the first layer's `out` holds x · W1, leaving dW1 = xᵀ · dout and the
-   * weight decay's terms to the caller ({@link NetworkPair}); returns the loss and that dout.
+   * weight decay's terms to the caller ({@link NetworkPair}); returns that dout. The loss itself,
+   * which nobody reads there, is not summed.
    */
-  gradientExceptFirstWeights(
-    x: SparseRows,
-    labels: Uint8Array | Int32Array,
-    rows: number,
-  ): { loss: number; firstDout: Float64Array } {
-    const loss = this.lossAfterProduct(x, labels, rows);
+  gradientExceptFirstWeights(x: SparseRows, labels: Uint8Array | Int32Array, rows: number): Float64Array {
+    this.lastLayer.forward(this.predictAfterProduct(x, rows, true), labels, rows);
     const firstDout = this.backwardAboveFirst(rows);
     this.firstLayer.backwardExceptWeights(firstDout, rows);
-    return { loss, firstDout };
+    return firstDout;
   }
 
   /** dW += λ·W for every layer (the gradient of the loss's weight decay). */

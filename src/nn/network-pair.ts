@@ -39,7 +39,7 @@ export class NetworkPair {
   gradients(x: SparseRows, labels: Uint8Array | Int32Array, rows: number): void {
     const { nets, firstDouts } = this;
     matmulSparseShared(x, this.weights, this.products, this.nets[0].firstLayer.outSize);
-    for (let s = 0; s < nets.length; s++) firstDouts[s] = nets[s].gradientExceptFirstWeights(x, labels, rows).firstDout;
+    for (let s = 0; s < nets.length; s++) firstDouts[s] = nets[s].gradientExceptFirstWeights(x, labels, rows);
     matmulSparseTransAShared(x, firstDouts, this.weightGrads, this.nets[0].firstLayer.outSize);
     for (const net of nets) net.addWeightDecayGrads();
   }
