@@ -8,13 +8,16 @@ import {
   EXPERIMENT_DEFAULTS,
   type ExperimentConfig,
   experimentDrawWords,
-  itersPerEpoch,
   memoryEstimate,
   peakIterationWork,
   rowForwardWork,
+  studyIterations,
+  studyListCount,
+  studyMeasure,
+  studyPoints,
   totalWork,
 } from "../src/experiment";
-import { type GridField, gridCombinationCount, type SweepConfig, SweepConfigError, sweepExperiments } from "../src/sweep";
+import { experimentCount, type GridField, type SweepConfig, SweepConfigError, sweepExperiments } from "../src/sweep";
 import { type Env, tuning } from "./env";
 import { durableObjectCost, PRICES_AS_OF } from "./pricing";
 import { sliceIterations } from "./slice-plan";
@@ -61,8 +64,19 @@ function costDriver(config: ExperimentConfig): keyof ExperimentConfig {
  * Capped so that the largest view, and four of them in a comparison, fit well inside an isolate.
  */
 export function resultPoints(config: SweepConfig): number {
-  const experiments = config.weightScales.length * gridCombinationCount(config.grid) * config.repeats;
-  return experiments * config.epochs * (config.testSize > 0 ? 4 : 2);
+  return experimentCount(config) * studyPoints(config) * studyListCount(config);
+}
+
+/** What a study's points are counted in. */
+function pointsName(config: SweepConfig): "iterations" | "epochs" {
+  return studyMeasure(config.study) === "loss" ? "iterations" : "epochs";
+}
+
+/** The field that makes a result too large: its length per list when that is over the book's, else the experiments'. */
+function pointsField(config: SweepConfig, experiments: number, limit: number): string {
+  const long = studyPoints(config) * experiments > limit / 4 && studyPoints(config) > (pointsName(config) === "epochs" ? 20 : 2000);
+  if (long) return pointsName(config);
+  return config.study === "batchNorm" ? "weightScales" : "repeats";
 }
 
 /** `field`, or `grid.field[i]` when the experiment took that field's value from the grid. */
@@ -93,8 +107,8 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
   const points = resultPoints(config);
   if (points > limits.resultPoints) {
     throw new SweepConfigError(
-      config.epochs * experiments.length > limits.resultPoints / 4 && config.epochs > 20 ? "epochs" : "weightScales",
-      `makes the result ${points} points (${experiments.length} experiments × ${config.epochs} epochs × ${points / (experiments.length * config.epochs)} lists); this server's limit (MAX_RESULT_POINTS) is ${limits.resultPoints}`,
+      pointsField(config, experiments.length, limits.resultPoints),
+      `makes the result ${points} points (${experiments.length} experiments × ${studyPoints(config)} ${pointsName(config)} × ${studyListCount(config)} lists); this server's limit (MAX_RESULT_POINTS) is ${limits.resultPoints}`,
     );
   }
   const memoryWorst = worst((c) => memoryEstimate(c).total);
@@ -122,7 +136,7 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
       ["weightScales", config.weightScales.length / 16],
       ["repeats", config.repeats],
       ["grid", combinations],
-      ["epochs", config.epochs / 20],
+      studyMeasure(config.study) === "loss" ? ["iterations", config.iterations / 2000] : ["epochs", config.epochs / 20],
       ["trainSize", config.trainSize / 1000],
       ["hiddenSizes", rowForwardWork(config.hiddenSizes) / rowForwardWork(EXPERIMENT_DEFAULTS.hiddenSizes)],
     ];
@@ -144,7 +158,7 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
   }
   const slices = experiments.reduce(
     (sum, { config: c }) =>
-      sum + Math.ceil(((c.epochs - 1) * itersPerEpoch(c) + 1) / sliceIterations(c, tuning(env, "SLICE_WORK"))),
+      sum + Math.ceil(studyIterations(c) / sliceIterations(c, tuning(env, "SLICE_WORK"))),
     0,
   );
   const cpuSeconds = multiplyAdds / MACS_PER_CPU_SECOND;

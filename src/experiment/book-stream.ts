@@ -2,14 +2,16 @@
  * The book's scripts draw everything from one global numpy stream: an experiment of
  * `batch_norm_test.py` draws its two networks' weights (Batch Norm network first, layer by layer)
  * and then one `choice` per iteration (and, with dropout, each network's masks in its forward
- * pass); evaluation draws nothing. Stepping a stream past those draws without training tells
+ * pass); evaluation and losses draw nothing. The other studies' scripts draw the same way, with
+ * their own networks (src/experiment/study.ts). Stepping a stream past those draws without training tells
  * where the next experiment of a script seeded once at its top starts.
  */
 
 import { NumpyRandom } from "../numpy/random-state";
 import { encodeRandomState } from "../numpy/random-state-text";
-import { type ExperimentConfig, itersPerEpoch } from "./config";
+import type { ExperimentConfig } from "./config";
 import { rowForwardWork } from "./cost";
+import { studyIterations, studyNetworks } from "./study";
 
 /** 32-bit words drawn per Gaussian (two per accepted pair of uniforms, π/4 of pairs accepted), rounded up. */
 const WORDS_PER_GAUSSIAN = 2.6;
@@ -23,21 +25,22 @@ const SKIPPED_WORD_SHARE = 0.15;
 
 /** The draws of one experiment of `config`, in the engine's order. */
 interface ExperimentDraws {
-  /** Both networks' weights, the Batch Norm network's first. */
+  /** Every network's weights, in the study's order. */
   gaussians: number;
   iterations: number;
-  /** Per iteration: the batch's `choice`, then both networks' dropout masks (uniforms). */
+  /** Per iteration: the batch's `choice`, then every network's dropout masks (uniforms). */
   choices: number;
   maskUniforms: number;
 }
 
 function experimentDraws(config: ExperimentConfig): ExperimentDraws {
   const hidden = config.hiddenSizes.reduce((sum, h) => sum + h, 0);
+  const networks = studyNetworks(config).length;
   return {
-    gaussians: 2 * rowForwardWork(config.hiddenSizes),
-    iterations: (config.epochs - 1) * itersPerEpoch(config) + 1,
+    gaussians: networks * rowForwardWork(config.hiddenSizes),
+    iterations: studyIterations(config),
     choices: config.batchSize,
-    maskUniforms: config.dropout > 0 ? 2 * config.batchSize * hidden : 0,
+    maskUniforms: config.dropout > 0 ? networks * config.batchSize * hidden : 0,
   };
 }
 

@@ -12,7 +12,7 @@ import { Experiment, type Trainee } from "./experiment";
 
 const MAGIC = "BNX";
 /** The format this engine writes and reads; any other is refused, never guessed at. */
-export const CHECKPOINT_VERSION = 2;
+export const CHECKPOINT_VERSION = 3;
 /** Bytes before the JSON header. */
 const PREAMBLE = 12;
 
@@ -21,7 +21,8 @@ interface Header {
   iteration: number;
   lists: Experiment["lists"];
   rng: { key: number[]; pos: number; hasGauss: boolean; gauss: number };
-  optimizerScalars: { batchNorm: number[]; plain: number[] };
+  /** Per network, in study order. */
+  optimizerScalars: number[][];
   tensors: { name: string; length: number }[];
 }
 
@@ -30,7 +31,8 @@ export class CheckpointError extends Error {
   override name = "CheckpointError";
 }
 
-function traineeTensors(prefix: string, { net, optimizer }: Trainee): [string, Float64Array][] {
+function traineeTensors({ spec, net, optimizer }: Trainee): [string, Float64Array][] {
+  const prefix = spec.name;
   const out: [string, Float64Array][] = net.params().map((p) => [`${prefix}.${p.name}`, p.value]);
   net.batchNorms.forEach((bn, i) => {
     for (const [name, t] of Object.entries(bn.buffers())) out.push([`${prefix}.bn${i + 1}.${name}`, t]);
@@ -43,7 +45,7 @@ function traineeTensors(prefix: string, { net, optimizer }: Trainee): [string, F
 
 /** Every tensor of the experiment's state, in checkpoint order. */
 function stateTensors(exp: Experiment): [string, Float64Array][] {
-  return [...traineeTensors("bn", exp.batchNorm), ...traineeTensors("plain", exp.plain)];
+  return exp.trainees.flatMap(traineeTensors);
 }
 
 /** Serializes the whole state of `exp` into pieces of at most `pieceBytes` bytes. */
@@ -55,7 +57,7 @@ export function saveExperiment(exp: Experiment, pieceBytes: number): Uint8Array[
     iteration: exp.iteration,
     lists: exp.lists,
     rng: { key: Array.from(rng.key), pos: rng.pos, hasGauss: rng.hasGauss, gauss: rng.gauss },
-    optimizerScalars: { batchNorm: exp.batchNorm.optimizer.getState().scalars, plain: exp.plain.optimizer.getState().scalars },
+    optimizerScalars: exp.trainees.map((t) => t.optimizer.getState().scalars),
     tensors: tensors.map(([name, t]) => ({ name, length: t.length })),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -101,10 +103,9 @@ export function restoreExperiment(pieces: readonly Uint8Array[], data: MnistData
   for (const [, t] of tensors) {
     for (let i = 0; i < t.length; i++, offset += 8) t[i] = view.getFloat64(offset, true);
   }
-  const restoreOptimizer = ({ optimizer }: Trainee, scalars: number[]) =>
-    optimizer.setState({ tensors: optimizer.getState().tensors, scalars });
-  restoreOptimizer(exp.batchNorm, header.optimizerScalars.batchNorm);
-  restoreOptimizer(exp.plain, header.optimizerScalars.plain);
+  exp.trainees.forEach(({ optimizer }, s) => {
+    optimizer.setState({ tensors: optimizer.getState().tensors, scalars: header.optimizerScalars[s] ?? [] });
+  });
   exp.rng.setState({ ...header.rng, key: Uint32Array.from(header.rng.key) });
   exp.iteration = header.iteration;
   Object.assign(exp.lists, header.lists);

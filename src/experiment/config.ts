@@ -3,12 +3,17 @@
 import type { Activation, WeightScale } from "../nn/multi-layer-net";
 import type { OptimizerKind } from "../nn/optimizers/optimizer";
 import { logspace } from "../numpy/logspace";
+import type { Study } from "./study";
 
 /** Everything that decides an experiment's accuracy lists. */
 export interface ExperimentConfig {
+  /** Which of chapter 6's studies (src/experiment/study.ts); the networks and what they record follow from it. */
+  study: Study;
   weightScale: WeightScale;
   seed: number;
   epochs: number;
+  /** Steps of a study that records the loss per iteration (§6.1, §6.2). */
+  iterations: number;
   learningRate: number;
   batchSize: number;
   trainSize: number;
@@ -28,7 +33,9 @@ export interface ExperimentConfig {
 
 /** The book's settings for everything but the weight scale and the seed. */
 export const EXPERIMENT_DEFAULTS: Omit<ExperimentConfig, "weightScale" | "seed"> = {
+  study: "batchNorm",
   epochs: 20,
+  iterations: 2000,
   learningRate: 0.01,
   batchSize: 100,
   trainSize: 1000,

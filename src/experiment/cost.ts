@@ -6,6 +6,7 @@
 
 import { IMAGES_PER_CHUNK, LABEL_FILES_BYTES, LOAD_WINDOW_CHUNKS } from "../data/manifest";
 import { type ExperimentConfig, itersPerEpoch } from "./config";
+import { studyEvaluations, studyIterations, studyMeasure, studyNetworks } from "./study";
 
 const INPUT_SIZE = 784;
 const CLASSES = 10;
@@ -26,14 +27,17 @@ export function rowForwardWork(hiddenSizes: readonly number[]): number {
   return work;
 }
 
-/** Work of one training step of both networks, forward and backward (3×). */
+/** Work of one training step of every network, forward and backward (3×), and a loss study's losses after it. */
 function stepWork(config: ExperimentConfig): number {
-  return 2 * 3 * config.batchSize * rowForwardWork(config.hiddenSizes);
+  const networks = studyNetworks(config).length;
+  const passes = studyMeasure(config.study) === "loss" ? 4 : 3;
+  return networks * passes * config.batchSize * rowForwardWork(config.hiddenSizes);
 }
 
-/** Work of one evaluation of both networks on the training and test images. */
+/** Work of one evaluation of every network on the training and test images (none in a loss study). */
 function evaluationWork(config: ExperimentConfig): number {
-  return 2 * (config.trainSize + config.testSize) * rowForwardWork(config.hiddenSizes);
+  if (studyEvaluations(config) === 0) return 0;
+  return studyNetworks(config).length * (config.trainSize + config.testSize) * rowForwardWork(config.hiddenSizes);
 }
 
 /** Work of one iteration, amortizing the evaluations. */
@@ -48,8 +52,7 @@ export function peakIterationWork(config: ExperimentConfig): number {
 
 /** Work of the whole experiment: every step and every evaluation. */
 export function totalWork(config: ExperimentConfig): number {
-  const iterations = (config.epochs - 1) * itersPerEpoch(config) + 1;
-  return iterations * stepWork(config) + config.epochs * evaluationWork(config);
+  return studyIterations(config) * stepWork(config) + studyEvaluations(config) * evaluationWork(config);
 }
 
 /** Where an experiment's peak memory goes, in bytes. */
@@ -92,9 +95,11 @@ export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
   const plainRows = affineRows + 2 * hidden + dropoutRows + 2 * CLASSES;
   const bnRows = plainRows + 4 * hidden;
   const bnVectors = 10 * hidden;
-  const parameters = DOUBLE * (2 * 2 * weights + bnVectors);
-  const optimizer = DOUBLE * OPTIMIZER_COPIES[config.optimizer] * (2 * weights + 2 * hidden);
-  const activations = DOUBLE * rows * (plainRows + bnRows);
+  const networks = studyNetworks(config);
+  const bnNetworks = networks.filter((n) => n.useBatchNorm).length;
+  const parameters = DOUBLE * (2 * networks.length * weights + bnNetworks * bnVectors);
+  const optimizer = DOUBLE * networks.reduce((sum, n) => sum + OPTIMIZER_COPIES[n.optimizer] * (weights + (n.useBatchNorm ? 2 * hidden : 0)), 0);
+  const activations = DOUBLE * rows * networks.reduce((sum, n) => sum + (n.useBatchNorm ? bnRows : plainRows), 0);
   // The batch and the pair's evaluation chunk as non-zeros (column and value), and one dense copy.
   const input = rows * INPUT_SIZE * (2 * (4 + DOUBLE) + DOUBLE);
   const dataset = (config.trainSize + config.testSize) * (INPUT_SIZE + 1);

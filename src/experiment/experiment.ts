@@ -1,21 +1,30 @@
-/** One weight-scale experiment: the BN and the plain network trained side by side on the same batches. */
+/** One experiment of a study: its networks trained side by side on the same batches. */
 
 import { type Dataset, gatherSparseRows, type MnistData } from "../data/dataset";
 import { SparseRows } from "../nn/linalg/sparse-rows";
 import { MultiLayerNet } from "../nn/multi-layer-net";
-import { NetworkPair } from "../nn/network-pair";
+import { NetworkGroup } from "../nn/network-group";
 import { createOptimizer } from "../nn/optimizers/create-optimizer";
 import type { Optimizer } from "../nn/optimizers/optimizer";
 import { NumpyRandom } from "../numpy/random-state";
 import { decodeRandomState } from "../numpy/random-state-text";
 import { type ExperimentConfig, itersPerEpoch } from "./config";
+import { type StudyNetwork, studyIterations, studyMeasure, studyNetworks, studyPoints } from "./study";
 
-/** Accuracy lists, one point per evaluation (per epoch); the test lists only when test images are measured. */
+/**
+ * An experiment's lists, one point per evaluation (per epoch) or per iteration. The Batch Norm
+ * study fills `plain` and `batchNorm` (and the test lists when test images are measured); the
+ * other studies leave those empty and fill theirs: `train` and `test` (§6.4), `loss` per network
+ * (§6.1, §6.2).
+ */
 export interface AccuracyLists {
   plain: number[];
   batchNorm: number[];
   testPlain?: number[];
   testBatchNorm?: number[];
+  train?: number[];
+  test?: number[];
+  loss?: Record<string, number[]>;
 }
 
 /** An experiment's lists with what tells it apart in a sweep. */
@@ -24,36 +33,46 @@ export interface ExperimentResult extends AccuracyLists {
   seed: number;
 }
 
+/** Per network, in study order: accuracy on the training and the test images at each evaluation, loss per iteration. */
+export interface NetworkLists {
+  train: number[][];
+  test: number[][];
+  loss: number[][];
+}
+
 /** Smallest evaluation chunk, so that a tiny batch size does not make evaluation crawl. */
 const MIN_EVAL_ROWS = 100;
 
-/** One network and its optimizer. */
+/** One network, its optimizer and its place in the study. */
 export interface Trainee {
+  spec: StudyNetwork;
   net: MultiLayerNet;
   optimizer: Optimizer;
 }
 
 /**
- * The reference's loop as a state machine: iteration i draws a batch, steps the BN network then
- * the plain one, and evaluates both when i % itersPerEpoch == 0. {@link advance} runs a bounded
- * slice, so a caller can checkpoint between slices.
+ * The reference's loop as a state machine: iteration i draws a batch and steps every network in
+ * the study's order; an accuracy study evaluates them all when i % itersPerEpoch == 0, a loss
+ * study takes each one's loss on the batch after its update. {@link advance} runs a bounded slice,
+ * so a caller can checkpoint between slices.
  */
 export class Experiment {
   readonly config: Readonly<ExperimentConfig>;
   readonly rng: NumpyRandom;
-  readonly batchNorm: Trainee;
-  readonly plain: Trainee;
+  /** The study's networks, in the order the reference builds and steps them (and draws their dropout masks). */
+  readonly trainees: readonly Trainee[];
   /** Iterations done so far. */
   iteration = 0;
-  readonly lists: Required<AccuracyLists> = { plain: [], batchNorm: [], testPlain: [], testBatchNorm: [] };
+  readonly lists: NetworkLists;
   private readonly train: Dataset;
   private readonly test: Dataset;
   private readonly batchIndices: Int32Array;
   private readonly batchLabels: Int32Array;
   private readonly batchX: SparseRows;
-  /** BN first, then plain: the order in which the reference steps them (and draws their dropout masks). */
-  private readonly trainees: readonly Trainee[];
-  private readonly pair: NetworkPair;
+  private readonly group: NetworkGroup;
+  private readonly points: number;
+  private readonly measuresLoss: boolean;
+  private readonly losses: number[];
 
   constructor(config: ExperimentConfig, data: MnistData) {
     checkConfig(config, data);
@@ -63,46 +82,56 @@ export class Experiment {
     this.rng = new NumpyRandom(config.seed);
     if (config.rngStart !== undefined) this.rng.setState(decodeRandomState(config.rngStart));
     const maxRows = Math.max(config.batchSize, MIN_EVAL_ROWS);
-    const makeTrainee = (useBatchNorm: boolean): Trainee => {
+    this.trainees = studyNetworks(config).map((spec) => {
       const net = new MultiLayerNet({
         inputSize: data.train.pixelsPerImage,
         hiddenSizes: config.hiddenSizes,
         outputSize: 10,
         activation: config.activation,
-        weightScale: config.weightScale,
-        useBatchNorm,
+        weightScale: spec.weightScale,
+        useBatchNorm: spec.useBatchNorm,
         weightDecay: config.weightDecay,
         dropout: config.dropout,
         maxRows,
         rng: this.rng,
       });
-      return { net, optimizer: createOptimizer(config.optimizer, net.params(), config.learningRate) };
-    };
-    this.batchNorm = makeTrainee(true);
-    this.plain = makeTrainee(false);
-    this.trainees = [this.batchNorm, this.plain];
-    this.pair = new NetworkPair(this.trainees.map((t) => t.net));
+      return { spec, net, optimizer: createOptimizer(spec.optimizer, net.params(), spec.learningRate) };
+    });
+    this.group = new NetworkGroup(this.trainees.map((t) => t.net));
+    this.lists = { train: this.trainees.map(() => []), test: this.trainees.map(() => []), loss: this.trainees.map(() => []) };
+    this.points = studyPoints(config);
+    this.measuresLoss = studyMeasure(config.study) === "loss";
+    this.losses = this.trainees.map(() => 0);
     this.batchIndices = new Int32Array(config.batchSize);
     this.batchLabels = new Int32Array(config.batchSize);
     this.batchX = new SparseRows(data.train.pixelsPerImage, config.batchSize);
   }
 
-  /** Evaluations done so far. */
+  /** The Batch Norm study's two networks by name. */
+  get batchNorm(): Trainee {
+    return this.named("batchNorm");
+  }
+
+  get plain(): Trainee {
+    return this.named("plain");
+  }
+
+  /** Points each list holds so far: evaluations, or iterations of a loss study. */
   get epochsDone(): number {
-    return this.lists.plain.length;
+    return (this.measuresLoss ? this.lists.loss : this.lists.train)[0].length;
   }
 
-  /** True once `epochs` evaluations are in. */
+  /** True once every point is in. */
   get done(): boolean {
-    return this.epochsDone >= this.config.epochs;
+    return this.epochsDone >= this.points;
   }
 
-  /** Iterations the whole run takes: one per batch up to the last evaluation. */
+  /** Iterations the whole run takes: one per batch up to the last evaluation, or `iterations`. */
   get totalIterations(): number {
-    return (this.config.epochs - 1) * itersPerEpoch(this.config) + 1;
+    return studyIterations(this.config);
   }
 
-  /** Runs at most `maxIterations` iterations; returns how many evaluations they finished. */
+  /** Runs at most `maxIterations` iterations; returns how many points they finished. */
   advance(maxIterations: number): number {
     const before = this.epochsDone;
     for (let n = 0; n < maxIterations && !this.done; n++) this.step();
@@ -115,27 +144,44 @@ export class Experiment {
     return this.result();
   }
 
-  /** One iteration: batch, both networks' gradients (in shared passes), BN update, plain update, and the evaluation when one is due. */
+  /** One iteration: batch, every network's gradients (in shared passes), their updates in order, then the losses or the evaluation when one is due. */
   step(): void {
     if (this.done) return;
     const { batchSize, trainSize } = this.config;
     this.rng.fillChoice(trainSize, this.batchIndices);
     gatherSparseRows(this.train, this.batchIndices, batchSize, this.batchX);
     for (let r = 0; r < batchSize; r++) this.batchLabels[r] = this.train.labels[this.batchIndices[r]];
-    this.pair.gradients(this.batchX, this.batchLabels, batchSize);
+    this.group.gradients(this.batchX, this.batchLabels, batchSize);
     for (const { net, optimizer } of this.trainees) optimizer.update(net.params());
-    if (this.iteration % itersPerEpoch(this.config) === 0) this.evaluate();
+    if (this.measuresLoss) {
+      this.group.losses(this.batchX, this.batchLabels, batchSize, this.losses);
+      for (let s = 0; s < this.losses.length; s++) this.lists.loss[s].push(this.losses[s]);
+    } else if (this.iteration % itersPerEpoch(this.config) === 0) {
+      this.evaluate();
+    }
     this.iteration++;
   }
 
-  /** The lists so far (complete once {@link done}); the test lists only when test images are measured. */
+  /** The lists so far, as the study names them (complete once {@link done}). */
   accuracyLists(): AccuracyLists {
-    const lists: AccuracyLists = { plain: [...this.lists.plain], batchNorm: [...this.lists.batchNorm] };
-    if (this.config.testSize > 0) {
-      lists.testPlain = [...this.lists.testPlain];
-      lists.testBatchNorm = [...this.lists.testBatchNorm];
+    const { train, test, loss } = this.lists;
+    const measured = this.config.testSize > 0;
+    switch (this.config.study) {
+      case "batchNorm": {
+        const lists: AccuracyLists = { plain: [...train[1]], batchNorm: [...train[0]] };
+        if (measured) {
+          lists.testPlain = [...test[1]];
+          lists.testBatchNorm = [...test[0]];
+        }
+        return lists;
+      }
+      case "weightDecay":
+      case "dropout":
+        return { plain: [], batchNorm: [], train: [...train[0]], ...(measured ? { test: [...test[0]] } : {}) };
+      case "optimizers":
+      case "weightInit":
+        return { plain: [], batchNorm: [], loss: Object.fromEntries(this.trainees.map((t, s) => [t.spec.name, [...loss[s]]])) };
     }
-    return lists;
   }
 
   /** The lists so far with the weight scale and seed they belong to. */
@@ -143,15 +189,21 @@ export class Experiment {
     return { weightScale: this.config.weightScale, seed: this.config.seed, ...this.accuracyLists() };
   }
 
+  private named(name: string): Trainee {
+    const trainee = this.trainees.find((t) => t.spec.name === name);
+    if (!trainee) throw new RangeError(`a ${this.config.study} experiment has no ${name} network`);
+    return trainee;
+  }
+
   private evaluate(): void {
     const { trainSize, testSize } = this.config;
-    const [batchNorm, plain] = this.pair.accuracies(this.train, trainSize);
-    this.lists.plain.push(plain);
-    this.lists.batchNorm.push(batchNorm);
+    this.group.accuracies(this.train, trainSize).forEach((a, s) => {
+      this.lists.train[s].push(a);
+    });
     if (testSize > 0) {
-      const [testBatchNorm, testPlain] = this.pair.accuracies(this.test, testSize);
-      this.lists.testPlain.push(testPlain);
-      this.lists.testBatchNorm.push(testBatchNorm);
+      this.group.accuracies(this.test, testSize).forEach((a, s) => {
+        this.lists.test[s].push(a);
+      });
     }
   }
 }
@@ -168,6 +220,7 @@ export function checkConfig(config: ExperimentConfig, data: MnistData): void {
     }
   };
   count("epochs", config.epochs, 1);
+  count("iterations", config.iterations, 1);
   count("trainSize", config.trainSize, 1, data.train.count);
   count("testSize", config.testSize, 0, data.test.count);
   count("batchSize", config.batchSize, 1, config.trainSize);

@@ -6,3 +6,14 @@ export { BOOK_SCALE_RANGE, BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS, type Experim
 export { iterationWork, type MemoryEstimate, memoryEstimate, peakIterationWork, rowForwardWork, totalWork } from "./cost";
 export { type AccuracyLists, Experiment, type ExperimentResult } from "./experiment";
 export { randomSeed } from "./random-seed";
+export {
+  STUDIES,
+  STUDY_DEFAULTS,
+  type Study,
+  type StudyNetwork,
+  studyIterations,
+  studyListCount,
+  studyMeasure,
+  studyNetworks,
+  studyPoints,
+} from "./study";

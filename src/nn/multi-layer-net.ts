@@ -51,7 +51,7 @@ export class MultiLayerNet {
   private readonly layers: Layer[] = [];
   private readonly lastLayer: SoftmaxWithLoss;
   private readonly allParams: Param[] = [];
-  /** Evaluation's chunk of images, made on the first {@link accuracy} (a {@link NetworkPair} has its own). */
+  /** Evaluation's chunk of images, made on the first {@link accuracy} (a {@link NetworkGroup} has its own). */
   private input: SparseRows | undefined;
   private inputIndices: Int32Array | undefined;
   readonly options: Readonly<MultiLayerNetOptions>;
@@ -100,7 +100,7 @@ export class MultiLayerNet {
     return this.predictAfterProduct(x, rows, train);
   }
 
-  /** {@link predict} once the first layer's `out` holds x · W1 (see {@link NetworkPair}). */
+  /** {@link predict} once the first layer's `out` holds x · W1 (see {@link NetworkGroup}). */
   predictAfterProduct(x: Float64Array | SparseRows, rows: number, train: boolean): Float64Array {
     const layers = this.layers;
     let out = this.firstLayer.forwardAfterProduct(x, rows);
@@ -110,14 +110,14 @@ export class MultiLayerNet {
 
   /** Training-mode loss, weight decay included. */
   loss(x: Float64Array | SparseRows, labels: Uint8Array | Int32Array, rows: number): number {
-    const logits = this.predict(x, rows, true);
-    return this.lastLayer.forward(logits, labels, rows) + this.weightDecayLoss();
+    this.firstLayer.multiply(x, rows);
+    return this.lossAfterProduct(x, labels, rows, true);
   }
 
   /** Forward and backward on a batch: fills every parameter's gradient, returns the loss. */
   gradient(x: Float64Array | SparseRows, labels: Uint8Array | Int32Array, rows: number): number {
     this.firstLayer.multiply(x, rows);
-    const loss = this.lossAfterProduct(x, labels, rows);
+    const loss = this.lossAfterProduct(x, labels, rows, true);
     this.firstLayer.backward(this.backwardAboveFirst(rows), rows);
     this.addWeightDecayGrads();
     return loss;
@@ -125,7 +125,7 @@ export class MultiLayerNet {
 
   /**
    * {@link gradient} once the first layer's `out` holds x · W1, leaving dW1 = xᵀ · dout and the
-   * weight decay's terms to the caller ({@link NetworkPair}); returns that dout. The loss itself,
+   * weight decay's terms to the caller ({@link NetworkGroup}); returns that dout. The loss itself,
    * which nobody reads there, is not summed.
    */
   gradientExceptFirstWeights(x: SparseRows, labels: Uint8Array | Int32Array, rows: number): Float64Array {
@@ -142,8 +142,9 @@ export class MultiLayerNet {
     for (const { W, dW } of this.affines) for (let i = 0; i < W.length; i++) dW[i] += lambda * W[i];
   }
 
-  private lossAfterProduct(x: Float64Array | SparseRows, labels: Uint8Array | Int32Array, rows: number): number {
-    const logits = this.predictAfterProduct(x, rows, true);
+  /** The loss once the first layer's `out` holds x · W1, weight decay included; `train` picks the mode. */
+  lossAfterProduct(x: Float64Array | SparseRows, labels: Uint8Array | Int32Array, rows: number, train: boolean): number {
+    const logits = this.predictAfterProduct(x, rows, train);
     return this.lastLayer.forward(logits, labels, rows) + this.weightDecayLoss();
   }
 

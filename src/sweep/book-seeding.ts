@@ -11,7 +11,7 @@ import { type SweepConfig, type SweepExperiment, sweepExperiments } from "./conf
 /** The sweep's experiments as runners get them: with their start in the stream when seeded the book's way. */
 export function runnerExperiments(config: SweepConfig): SweepExperiment[] {
   const experiments = sweepExperiments(config);
-  if (config.seeding !== "book") return experiments;
+  if (config.seeding !== "book") return experiments; // every study but batchNorm is parsed as "book"
   const planned = [...experiments];
   for (let repeat = 0; repeat < config.repeats; repeat++) {
     const mine = experiments.filter((e) => e.repeat === repeat);

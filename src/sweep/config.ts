@@ -4,6 +4,7 @@
  */
 
 import type { ExperimentConfig } from "../experiment/config";
+import { STUDY_DEFAULTS, type Study } from "../experiment/study";
 import {
   FIELD_NAMES,
   type FieldName,
@@ -13,6 +14,7 @@ import {
   type GridField,
   MAX_EXPERIMENTS,
   ruleMessage,
+  STUDY_FIELDS,
   SWEEP_FIELDS,
 } from "./fields";
 
@@ -116,12 +118,13 @@ export function gridCombinationCount(grid: Grid): number {
  */
 function checkCrossFieldRules(config: SweepConfig): void {
   const combinations = gridCombinationCount(config.grid);
-  const experiments = config.weightScales.length * combinations * config.repeats;
+  const experiments = experimentCount(config);
   if (experiments > MAX_EXPERIMENTS) {
     const grid = combinations > 1 ? ` × ${combinations} grid combinations` : "";
+    const scales = config.study === "batchNorm" ? `${config.weightScales.length} weight scales` : "1 experiment";
     throw new SweepConfigError(
       config.repeats > 1 ? "repeats" : combinations > 1 ? "grid" : "weightScales",
-      `make ${config.weightScales.length} weight scales${grid} × ${config.repeats} repeats = ${experiments} experiments; at most ${MAX_EXPERIMENTS}`,
+      `make ${scales}${grid} × ${config.repeats} repeats = ${experiments} experiments; at most ${MAX_EXPERIMENTS}`,
     );
   }
   // batchSize ≤ trainSize in every combination: the first batch size (in combination order) over
@@ -147,11 +150,23 @@ export function parseSweepConfig(body: unknown, pickSeed: () => number): SweepCo
   const raw = body as Record<string, unknown>;
   const unknown = Object.keys(raw).find((k) => !(FIELD_NAMES as string[]).includes(k));
   if (unknown !== undefined) throw new SweepConfigError(unknown, `is not a field; known fields are ${FIELD_NAMES.join(", ")}`);
+  const study = (raw.study === undefined ? SWEEP_FIELDS.study.default : checkValue("study", SWEEP_FIELDS.study.rule, raw.study)) as Study;
+  const uses = STUDY_FIELDS[study];
+  const unused = Object.keys(raw).find((k) => !(uses as string[]).includes(k));
+  if (unused !== undefined) throw new SweepConfigError(unused, `is not used by study ${study}; it uses ${uses.join(", ")}`);
+  const studyDefaults: Record<string, unknown> = STUDY_DEFAULTS[study];
   const config: Record<string, unknown> = {};
   for (const name of FIELD_NAMES) {
     const spec = SWEEP_FIELDS[name];
     const given = raw[name];
-    config[name] = given === undefined ? structuredClone(spec.default) : checkValue(name, spec.rule, given);
+    config[name] = given === undefined ? structuredClone(studyDefaults[name] ?? spec.default) : checkValue(name, spec.rule, given);
+  }
+  const gridField = Object.keys(config.grid as object).find((k) => !(uses as string[]).includes(k));
+  if (gridField !== undefined) throw new SweepConfigError(`grid.${gridField}`, `is not used by study ${study}`);
+  if (study !== "batchNorm") {
+    // Its networks' initialisation is the study's, and its script is seeded once at its top.
+    config.weightScales = [];
+    config.seeding = "book";
   }
   config.seed ??= pickSeed();
   // Every field was checked by its rule above, which is what the schema's types say.
@@ -183,7 +198,8 @@ export interface SweepExperiment {
  * run alone with its combination's values.
  */
 export function sweepExperiments(sweep: SweepConfig): SweepExperiment[] {
-  const { weightScales, repeats, seed, grid, seeding: _, ...rest } = sweep;
+  const { weightScales: _scales, repeats, seed, grid, seeding: _, ...rest } = sweep;
+  const weightScales = experimentScales(sweep);
   const combinations = gridCombinations(grid);
   const out: SweepExperiment[] = [];
   for (let repeat = 0; repeat < repeats; repeat++) {
@@ -200,4 +216,14 @@ export function sweepExperiments(sweep: SweepConfig): SweepExperiment[] {
     });
   }
   return out;
+}
+
+/** The weight scales a sweep runs one experiment each of: a study other than batchNorm runs one, its networks initialised its own way. */
+function experimentScales(sweep: Pick<SweepConfig, "study" | "weightScales">): ExperimentConfig["weightScale"][] {
+  return sweep.study === "batchNorm" ? sweep.weightScales : ["he"];
+}
+
+/** How many experiments a sweep makes, counted without building them. */
+export function experimentCount(sweep: Pick<SweepConfig, "study" | "weightScales" | "grid" | "repeats">): number {
+  return experimentScales(sweep).length * gridCombinationCount(sweep.grid) * sweep.repeats;
 }

@@ -14,6 +14,7 @@
  *   KV is done, and wakes again RETAIN_DAYS later to remove failed runners' checkpoints.
  */
 
+import { studyPoints } from "../experiment/study";
 import { runnerExperiments } from "./book-seeding";
 import { type SweepConfig, type SweepExperiment, sweepExperiments } from "./config";
 import { type CoordinatorPorts, KV_WRITE_INTERVAL_MS, type SweepState, type SweepStore } from "./coordinator-ports";
@@ -228,8 +229,8 @@ export class Coordinator {
       return { refused: "not_found", message: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
     const refusal = (reason: string): CoordinatorRefusal => ({ refused: "conflict", message: reason });
     // A runner that finished after the watchdog gave up left its result here: the retry takes it.
-    if (!fromScratch && record.status === "failed" && record.epochsDone >= sweep.config.epochs) {
-      const taken = await this.applyAndPerform(index, { type: "takeLateResult", epochs: sweep.config.epochs });
+    if (!fromScratch && record.status === "failed" && record.epochsDone >= studyPoints(sweep.config)) {
+      const taken = await this.applyAndPerform(index, { type: "takeLateResult", epochs: studyPoints(sweep.config) });
       return "refused" in taken ? refusal(taken.refused) : this.publish();
     }
     // Checked before a place is asked for; the lifecycle checks again when the retry is applied.

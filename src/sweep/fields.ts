@@ -5,6 +5,7 @@
  */
 
 import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../experiment/config";
+import { STUDIES, type Study } from "../experiment/study";
 import { ACTIVATIONS, type Activation } from "../nn/multi-layer-net";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "../nn/optimizers/optimizer";
 
@@ -69,6 +70,14 @@ const field = <T>(spec: FieldSpec<T>): FieldSpec<T> => spec;
 
 /** The fields, in the order the API documents them. */
 export const SWEEP_FIELDS = {
+  study: field<Study>({
+    rule: choice(STUDIES),
+    default: d.study,
+    defaultText: `\`${d.study}\``,
+    flag: "study",
+    label: "study",
+    help: "chapter 6's study: batchNorm (§6.3), optimizers (§6.1), weightInit (§6.2), weightDecay or dropout (§6.4); each with its script's settings as defaults",
+  }),
   weightScales: field<number[]>({
     rule: list(1, MAX_EXPERIMENTS, number(0, undefined, true)),
     default: [...BOOK_WEIGHT_SCALES],
@@ -84,6 +93,14 @@ export const SWEEP_FIELDS = {
     flag: "epochs",
     label: "epochs",
     help: "evaluations of both networks, one per epoch; the first after one step",
+  }),
+  iterations: field<number>({
+    rule: integer(1, 100000),
+    default: d.iterations,
+    defaultText: String(d.iterations),
+    flag: "iterations",
+    label: "iterations",
+    help: "steps of the optimizers and weightInit studies, one loss per network each",
   }),
   seed: field<number>({
     rule: integer(0, 0xffffffff),
@@ -193,6 +210,32 @@ export const SWEEP_FIELDS = {
 
 /** A field's name. */
 export type FieldName = keyof typeof SWEEP_FIELDS;
+
+/** Fields every study uses. */
+const SHARED_FIELDS = ["study", "seed", "repeats", "trainSize", "batchSize", "hiddenSizes", "activation", "grid"] as const;
+
+/**
+ * The fields each study uses; a request that gives another is refused, naming it. The studies
+ * other than batchNorm have no weight scales (their networks' initialisation is the study's) and
+ * are always seeded the book's way.
+ */
+export const STUDY_FIELDS: Record<Study, readonly FieldName[]> = {
+  batchNorm: [
+    ...SHARED_FIELDS,
+    "weightScales",
+    "epochs",
+    "seeding",
+    "testSize",
+    "learningRate",
+    "optimizer",
+    "weightDecay",
+    "dropout",
+  ],
+  optimizers: [...SHARED_FIELDS, "iterations"],
+  weightInit: [...SHARED_FIELDS, "iterations", "learningRate"],
+  weightDecay: [...SHARED_FIELDS, "epochs", "testSize", "learningRate", "optimizer", "weightDecay", "dropout"],
+  dropout: [...SHARED_FIELDS, "epochs", "testSize", "learningRate", "optimizer", "weightDecay", "dropout"],
+};
 
 /** The type of field `F`'s values, from the schema. */
 export type FieldValue<F extends FieldName> = (typeof SWEEP_FIELDS)[F] extends FieldSpec<infer T> ? T : never;

@@ -1,6 +1,7 @@
 /** A sweep: its request fields and validation, its experiments, what the API answers, and its reports. */
 
 export {
+  experimentCount,
   fieldOf,
   type Grid,
   type GridValues,

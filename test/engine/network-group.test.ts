@@ -3,7 +3,7 @@ import type { Dataset } from "../../src/data/dataset";
 import { gatherSparseRows } from "../../src/data/dataset";
 import { SparseRows } from "../../src/nn/linalg/sparse-rows";
 import { MultiLayerNet } from "../../src/nn/multi-layer-net";
-import { NetworkPair } from "../../src/nn/network-pair";
+import { NetworkGroup } from "../../src/nn/network-group";
 import { NumpyRandom } from "../../src/numpy/random-state";
 
 const PIXELS = 30;
@@ -39,7 +39,7 @@ function twoNets(seed: number, weightScale: number): MultiLayerNet[] {
 
 /** Three SGD steps on the same batches, by the pair or by each network alone; every parameter after them. */
 function train(nets: MultiLayerNet[], data: Dataset, byPair: boolean): Float64Array[] {
-  const pair = new NetworkPair(nets);
+  const pair = new NetworkGroup(nets);
   const rng = new NumpyRandom(5);
   const batch = new SparseRows(PIXELS, ROWS);
   const indices = new Int32Array(ROWS);
@@ -83,7 +83,7 @@ describe("two networks trained in shared passes", () => {
   it("measure the accuracy each network measures alone, over several evaluation chunks", () => {
     const nets = twoNets(4, 0.3);
     train(nets, data, true);
-    const pair = new NetworkPair(nets);
+    const pair = new NetworkGroup(nets);
     const both = pair.accuracies(data, 37);
     expect(both).toEqual(nets.map((net) => net.accuracy(data, 37)));
     expect(both.every((a) => a > 0 && a < 1)).toBe(true);
@@ -104,6 +104,6 @@ describe("two networks trained in shared passes", () => {
     };
     const a = new MultiLayerNet({ ...options, hiddenSizes: [9] });
     const b = new MultiLayerNet({ ...options, hiddenSizes: [8] });
-    expect(() => new NetworkPair([a, b])).toThrow(/differ: 30×8/);
+    expect(() => new NetworkGroup([a, b])).toThrow(/differ: 30×8/);
   });
 });

@@ -1,8 +1,9 @@
 /**
- * Two networks of one shape trained on the same batches (an experiment's Batch Norm and plain
- * network): the batch's non-zero pixels are gathered once and both first layers' products, both
- * first-layer weight gradients and both evaluations run in shared passes. Each network's
- * arithmetic is its own, in its own order, so every value equals training it alone.
+ * Networks of one shape trained on the same batches (an experiment's Batch Norm and plain network,
+ * or the optimizers or initialisations a study compares): the batch's non-zero pixels are gathered
+ * once and every first layer's product, every first-layer weight gradient, the evaluations and the
+ * losses run in shared passes. Each network's arithmetic is its own, in its own order, so every
+ * value equals training it alone.
  */
 
 import type { Dataset } from "../data/dataset";
@@ -10,7 +11,7 @@ import { matmulSparseShared, matmulSparseTransAShared } from "./linalg/matmul";
 import { SparseRows } from "./linalg/sparse-rows";
 import { forEachChunk, type MultiLayerNet } from "./multi-layer-net";
 
-export class NetworkPair {
+export class NetworkGroup {
   private readonly weights: readonly Float64Array[];
   private readonly products: readonly Float64Array[];
   private readonly weightGrads: readonly Float64Array[];
@@ -42,6 +43,13 @@ export class NetworkPair {
     for (let s = 0; s < nets.length; s++) firstDouts[s] = nets[s].gradientExceptFirstWeights(x, labels, rows);
     matmulSparseTransAShared(x, firstDouts, this.weightGrads, this.nets[0].firstLayer.outSize);
     for (const net of nets) net.addWeightDecayGrads();
+  }
+
+  /** Each network's loss on a batch in evaluation mode (the book's `loss`), weight decay included, into `out`. */
+  losses(x: SparseRows, labels: Uint8Array | Int32Array, rows: number, out: number[]): void {
+    const { nets } = this;
+    matmulSparseShared(x, this.weights, this.products, nets[0].firstLayer.outSize);
+    for (let s = 0; s < nets.length; s++) out[s] = nets[s].lossAfterProduct(x, labels, rows, false);
   }
 
   /** Each network's share of the first `count` images of `data` classified right, in evaluation mode. */
