@@ -12,8 +12,8 @@ import { createInterface } from "node:readline";
 import { processTree, type TreeProcess } from "../scripts/local/process-tree";
 import { ROOT } from "../scripts/local-runners";
 import { reapWithThisProcess } from "../scripts/process-reaper";
-import type { ExperimentResult } from "../src/experiment/experiment";
 import type { SweepView } from "../src/sweep";
+import type { ExperimentView } from "../src/sweep/view";
 
 /** One timed local sweep. */
 export interface LocalSweepTiming {
@@ -26,7 +26,7 @@ export interface LocalSweepTiming {
   layoutPeakRssMb: number;
   peakRssByProcess: { name: string; rssMb: number }[];
   cpuShare: { name: string; share: number }[];
-  experiments: ExperimentResult[];
+  experiments: ExperimentView[];
 }
 
 /** Clock ticks of CPU (user + system) a process has used, or undefined once it is gone. */

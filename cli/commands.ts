@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import {
   applyProgress,
   FIELD_NAMES,
+  isBatchNormStudy,
   isFinalSweep,
   type LiveMessage,
   liveUrl,
@@ -92,11 +93,14 @@ async function saveResults(client: SweepClient, url: string, view: SweepView, ou
   mkdirSync(dir, { recursive: true });
   const csv = await call(url, () => client.api.sweeps[":id"]["results.csv"].$get({ param: { id: view.id } }));
   const svg = await call(url, () => client.api.sweeps[":id"]["plot.svg"].$get({ param: { id: view.id } }));
-  const summary = await call(url, () => client.api.sweeps[":id"]["summary.svg"].$get({ param: { id: view.id } }));
   writeFileSync(join(dir, "results.json"), `${JSON.stringify(view, null, 2)}\n`);
   writeFileSync(join(dir, "results.csv"), await csv.text());
   writeFileSync(join(dir, "plot.svg"), await svg.text());
-  writeFileSync(join(dir, "summary.svg"), await summary.text());
+  // The summary (final accuracy per weight scale) is the Batch Norm study's alone.
+  if (isBatchNormStudy(view)) {
+    const summary = await call(url, () => client.api.sweeps[":id"]["summary.svg"].$get({ param: { id: view.id } }));
+    writeFileSync(join(dir, "summary.svg"), await summary.text());
+  }
   return dir;
 }
 
@@ -160,7 +164,8 @@ async function run(client: SweepClient, url: string, flags: Record<string, strin
   if (!process.stdout.isTTY) console.log(`started sweep ${id}`);
   const view = await follow(client, url, id, progress);
   const dir = await saveResults(client, url, view, typeof flags.out === "string" ? flags.out : "results");
-  console.log(`sweep ${id} ${view.status}; saved ${join(dir, "results.json")}, results.csv, plot.svg and summary.svg`);
+  const figures = isBatchNormStudy(view) ? ", plot.svg and summary.svg" : " and plot.svg";
+  console.log(`sweep ${id} ${view.status}; saved ${join(dir, "results.json")}, results.csv${figures}`);
   if (view.status === "completed") return 0;
   const failed = view.experiments.filter((e) => e.status === "failed");
   throw new CliError(

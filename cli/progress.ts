@@ -1,5 +1,6 @@
 /** Shows a sweep's progress: bars redrawn in place on a terminal, plain lines in a log. */
 
+import { studyMeasure, studyPoints } from "../src/experiment/study";
 import { combinationTitle, type ExperimentView, type SweepView, scaleTitle } from "../src/sweep";
 import { printable } from "./server-text";
 
@@ -11,24 +12,34 @@ function bar(done: number, total: number): string {
 }
 
 /** An experiment's weight scale, with its grid values when the sweep has a grid. */
-function experimentTitle(e: ExperimentView): string {
+function experimentTitle(e: ExperimentView, view: SweepView): string {
   const grid = e.grid && Object.keys(e.grid).length > 0 ? ` [${combinationTitle(e.grid)}]` : "";
-  return `${scaleTitle(e.weightScale)}${grid}`;
+  return `${scaleTitle(e.weightScale, view.config.study)}${grid}`;
+}
+
+/** What an experiment's points are: epochs, or iterations of a loss study. */
+function unit(view: SweepView): string {
+  return studyMeasure(view.config.study) === "loss" ? "iterations" : "epochs";
+}
+
+/** The latest value of each of an experiment's lists, as a progress line ends. */
+function latest(e: ExperimentView): string {
+  const last = (list: number[] | undefined) => (list && list.length > 0 ? (list.at(-1) as number).toFixed(3) : undefined);
+  if (e.batchNorm.length > 0) return `  BN ${last(e.batchNorm)} plain ${last(e.plain)}`;
+  if (e.train && e.train.length > 0) return `  train ${last(e.train)}${e.test ? ` test ${last(e.test)}` : ""}`;
+  const losses = Object.entries(e.loss ?? {}).filter(([, l]) => l.length > 0);
+  return losses.length > 0 ? `  loss ${losses.map(([name, l]) => `${name} ${last(l)}`).join(" ")}` : "";
 }
 
 /** One line per experiment: index, scale (and grid values), bar, epochs and status. */
 export function progressLines(view: SweepView): string[] {
-  const epochs = view.config.epochs;
-  const head = `sweep ${view.id}  ${view.status}  seed ${view.config.seed}  ${view.experiments.length} experiments × ${epochs} epochs`;
+  const points = studyPoints(view.config);
+  const head = `sweep ${view.id}  ${view.status}  seed ${view.config.seed}  ${view.experiments.length} experiments × ${points} ${unit(view)}`;
   return [
     head,
     ...view.experiments.map((e) => {
-      const label = `${String(e.index).padStart(3)} ${experimentTitle(e).padEnd(13)}${view.config.repeats > 1 ? ` r${e.repeat}` : ""}`;
-      const last =
-        e.batchNorm.length > 0
-          ? `  BN ${(e.batchNorm.at(-1) as number).toFixed(3)} plain ${(e.plain.at(-1) as number).toFixed(3)}`
-          : "";
-      return `${label} ${bar(e.epochsDone, epochs)} ${String(e.epochsDone).padStart(4)}/${epochs} ${e.status}${last}${e.error ? `  ${e.error}` : ""}`;
+      const label = `${String(e.index).padStart(3)} ${experimentTitle(e, view).padEnd(13)}${view.config.repeats > 1 ? ` r${e.repeat}` : ""}`;
+      return `${label} ${bar(e.epochsDone, points)} ${String(e.epochsDone).padStart(4)}/${points} ${e.status}${latest(e)}${e.error ? `  ${e.error}` : ""}`;
     }),
   ].map(printable); // every line holds the server's text: printed without its control characters
 }
@@ -55,7 +66,7 @@ export class ProgressView {
       this.seen.set(e.index, state);
       this.out.write(
         printable(
-          `experiment ${e.index} (${experimentTitle(e)}): ${e.epochsDone}/${view.config.epochs} epochs, ${e.status}${e.error ? `: ${e.error}` : ""}\n`,
+          `experiment ${e.index} (${experimentTitle(e, view)}): ${e.epochsDone}/${studyPoints(view.config)} ${unit(view)}, ${e.status}${e.error ? `: ${e.error}` : ""}\n`,
         ),
       );
     }

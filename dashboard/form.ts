@@ -1,9 +1,11 @@
 /** The start form: reads a sweep request from the controls and shows the API's errors beside them. */
 
 import { BOOK_SCALE_RANGE } from "../src/experiment/config";
+import { STUDY_DEFAULTS, type Study } from "../src/experiment/study";
 import { logspace } from "../src/numpy/logspace";
 import { type FieldName, type FieldRule, GRID_FIELDS, MAX_EXPERIMENTS, SWEEP_FIELDS, type SweepRequest } from "../src/sweep";
 import { parseFieldText, parseGridText } from "../src/sweep/field-text";
+import { STUDY_FIELDS } from "../src/sweep/fields";
 
 /** Fields with a control of their own: all but the weight scales (asked as a range) and the grid (its own editor). */
 const FORM_FIELDS = (Object.keys(SWEEP_FIELDS) as FieldName[]).filter((n) => n !== "weightScales" && n !== "grid");
@@ -54,10 +56,34 @@ export function renderFields(form: HTMLFormElement): void {
       const spec = SWEEP_FIELDS[name];
       const label = document.createElement("label");
       label.title = spec.help;
+      label.dataset.field = name;
       label.replaceChildren(`${spec.label} `, fieldControl(name, spec.rule, spec.default));
       return label;
     }),
   );
+  control(form, "study")?.addEventListener("change", () => showStudy(form));
+}
+
+/** The study the form has picked. */
+function pickedStudy(form: HTMLFormElement): Study {
+  return (control(form, "study")?.value ?? "batchNorm") as Study;
+}
+
+/** Shows the controls the picked study uses, filled with its script's settings; hides the others. */
+function showStudy(form: HTMLFormElement): void {
+  const study = pickedStudy(form);
+  const uses = STUDY_FIELDS[study] as readonly string[];
+  const defaults: Record<string, unknown> = STUDY_DEFAULTS[study];
+  for (const name of FORM_FIELDS) {
+    const input = control(form, name);
+    const label = input?.closest<HTMLElement>("label[data-field]");
+    if (!input || !label || name === "study") continue;
+    label.hidden = !uses.includes(name);
+    const value = defaults[name] ?? SWEEP_FIELDS[name].default;
+    if (value !== undefined) input.value = Array.isArray(value) ? value.join(",") : String(value);
+  }
+  const scales = control(form, "scaleFrom")?.closest<HTMLElement>("fieldset");
+  if (scales) scales.hidden = !uses.includes("weightScales");
 }
 
 /** Adds a row to the grid editor: a field and its values (`0.01,0.05`; list values split by `/`). */
@@ -105,11 +131,13 @@ export function readRequest(form: HTMLFormElement): SweepRequest {
   const to = Number(control(form, "scaleTo")?.value);
   const count = Number(control(form, "scaleCount")?.value);
   const book = BOOK_SCALE_RANGE;
+  const uses = STUDY_FIELDS[pickedStudy(form)] as readonly string[];
   // Left out when the book's range, so that the server's exact default is used.
-  if (!(from === book.from && to === book.to && count === book.count)) {
+  if (uses.includes("weightScales") && !(from === book.from && to === book.to && count === book.count)) {
     request.weightScales = count >= 1 ? logspace(from, to, count) : [];
   }
   for (const name of FORM_FIELDS) {
+    if (!uses.includes(name)) continue; // a field the study does not use is refused
     const raw = control(form, name)?.value.trim() ?? "";
     if (raw !== "") request[name] = parseFieldText(name, raw);
   }

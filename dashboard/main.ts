@@ -1,6 +1,7 @@
 /** The dashboard: start a sweep, watch it live, see its figures fill in, cancel or retry, compare past sweeps. */
 
 import { hc } from "hono/client";
+import { studyPoints } from "../src/experiment/study";
 import {
   applyProgress,
   combinationTitle,
@@ -79,12 +80,15 @@ function renderProgress(view: SweepView): void {
       li.className = e.status;
       const label = document.createElement("label");
       const bar = document.createElement("progress");
-      bar.max = view.config.epochs;
+      bar.max = studyPoints(view.config);
       bar.value = e.epochsDone;
       const grid = combinations.length > 1 ? ` [${combinationTitle(combinations[e.combination ?? 0])}]` : "";
       const seed = view.config.repeats > 1 ? ` (seed ${e.seed})` : "";
       // replaceChildren, not append: the Workers types (for the typed client) declare their own Element.append.
-      label.replaceChildren(`${scaleTitle(e.weightScale)}${grid}${seed}: ${e.epochsDone}/${view.config.epochs} ${e.status}`, bar);
+      label.replaceChildren(
+        `${scaleTitle(e.weightScale, view.config.study)}${grid}${seed}: ${e.epochsDone}/${bar.max} ${e.status}`,
+        bar,
+      );
       li.replaceChildren(label);
       if (e.error) li.appendChild(document.createTextNode(` ${e.error}`));
       if (e.status === "failed") {

@@ -1,6 +1,7 @@
 /**
- * Runs one weight-scale experiment in Node and prints its accuracy lists.
- * Usage: npm run -s experiment -- [--scale X | --scale-index I] [--seed S] [--epochs N] … [--json]
+ * Runs one experiment in Node (a weight scale of the Batch Norm study, or one of chapter 6's other
+ * studies with --study) and prints its lists.
+ * Usage: npm run -s experiment -- [--study S] [--scale X | --scale-index I] [--seed S] [--epochs N] … [--json]
  */
 
 import { parseArgs } from "node:util";
@@ -12,7 +13,9 @@ import { loadMnist } from "./load-mnist";
 
 /** The request fields an experiment takes: all but the sweep's scales and repeats. */
 const FIELDS: FieldName[] = [
+  "study",
   "epochs",
+  "iterations",
   "seed",
   "trainSize",
   "testSize",
@@ -48,7 +51,12 @@ export function configFromFlags(flags: Record<string, unknown>): ExperimentConfi
         ? Number(scale)
         : BOOK_WEIGHT_SCALES[0];
   try {
-    const sweep = parseSweepConfig({ ...requestFromFlags(flags, FIELDS), weightScales: [weightScale] }, randomSeed);
+    const request = requestFromFlags(flags, FIELDS);
+    const batchNorm = (request.study ?? "batchNorm") === "batchNorm";
+    if (!batchNorm && (scale !== undefined || scaleIndex !== undefined)) {
+      throw new UsageError(`--study ${request.study} has no weight scale: its networks are initialised the study's way`);
+    }
+    const sweep = parseSweepConfig(batchNorm ? { ...request, weightScales: [weightScale] } : request, randomSeed);
     const { config } = sweepExperiments(sweep)[0];
     return named === undefined ? config : { ...config, weightScale: named };
   } catch (e) {
@@ -78,6 +86,19 @@ function main(argv: string[]): void {
   const elapsedMs = Math.round((performance.now() - start) * 10) / 10;
   if (flags.json) {
     console.log(JSON.stringify({ ...result, elapsedMs }));
+    return;
+  }
+  if (config.study !== "batchNorm") {
+    console.log(`study ${config.study}, seed ${result.seed}, ${experiment.epochsDone} points, ${elapsedMs} ms`);
+    const lists = result.loss ?? { train: result.train ?? [], ...(result.test ? { test: result.test } : {}) };
+    console.log(`point  ${Object.keys(lists).join("  ")}`);
+    for (let i = 0; i < experiment.epochsDone; i++) {
+      console.log(
+        `${String(i).padStart(5)}  ${Object.values(lists)
+          .map((l) => l[i].toFixed(4))
+          .join("  ")}`,
+      );
+    }
     return;
   }
   console.log(`weight scale ${result.weightScale}, seed ${result.seed}, ${config.epochs} epochs, ${elapsedMs} ms`);

@@ -74,7 +74,8 @@ function pointsName(config: SweepConfig): "iterations" | "epochs" {
 
 /** The field that makes a result too large: its length per list when that is over the book's, else the experiments'. */
 function pointsField(config: SweepConfig, experiments: number, limit: number): string {
-  const long = studyPoints(config) * experiments > limit / 4 && studyPoints(config) > (pointsName(config) === "epochs" ? 20 : 2000);
+  const long =
+    studyPoints(config) * experiments > limit / 4 && studyPoints(config) > (pointsName(config) === "epochs" ? 20 : 2000);
   if (long) return pointsName(config);
   return config.study === "batchNorm" ? "weightScales" : "repeats";
 }
@@ -157,8 +158,7 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
     );
   }
   const slices = experiments.reduce(
-    (sum, { config: c }) =>
-      sum + Math.ceil(studyIterations(c) / sliceIterations(c, tuning(env, "SLICE_WORK"))),
+    (sum, { config: c }) => sum + Math.ceil(studyIterations(c) / sliceIterations(c, tuning(env, "SLICE_WORK"))),
     0,
   );
   const cpuSeconds = multiplyAdds / MACS_PER_CPU_SECOND;

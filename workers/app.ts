@@ -7,6 +7,7 @@ import { randomSeed } from "../src/experiment";
 import {
   compareSvg,
   gridCombinationCount,
+  isBatchNormStudy,
   isFinalSweep,
   MAX_COMPARED,
   parseSweepConfig,
@@ -15,6 +16,7 @@ import {
   type SweepConfig,
   type SweepRequest,
   type SweepView,
+  studySvg,
   summarySvg,
   sweepLinks,
   totalEpochsDone,
@@ -227,7 +229,7 @@ const api = new Hono<ConfigEnv>()
     if (combination !== undefined && !(Number.isInteger(combination) && combination >= 0 && combination < count)) {
       apiError(400, "invalid_field", `combination must be an integer from 0 to ${count - 1}`, "combination");
     }
-    const svg = plotSvg(view, { showTest: c.req.query("test") === "1", combination });
+    const svg = isBatchNormStudy(view) ? plotSvg(view, { showTest: c.req.query("test") === "1", combination }) : studySvg(view);
     return c.body(svg, 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
   })
   .get("/sweeps/:id/ticket", requireReader, async (c) => {
@@ -246,6 +248,13 @@ const api = new Hono<ConfigEnv>()
   })
   .get("/sweeps/:id/summary.svg", requireReader, async (c) => {
     const view = await findSweep(c.env, c.req.param("id"));
+    if (!isBatchNormStudy(view)) {
+      apiError(
+        404,
+        "not_found",
+        `study ${view.config.study} has no summary figure (final accuracy per weight scale); its figure is plot.svg`,
+      );
+    }
     return c.body(summarySvg(view), 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
   })
   .delete("/sweeps/:id", requireToken, purgeQuery, async (c) => {
@@ -274,6 +283,14 @@ const compare = new Hono<AppEnv>().get("/compare.svg", requireReader, async (c) 
     apiError(400, "invalid_field", `ids must be 1 to ${MAX_COMPARED} sweep ids separated by commas`, "ids");
   }
   const views = await Promise.all(ids.map((id) => findSweep(c.env, id)));
+  const other = views.find((v) => !isBatchNormStudy(v));
+  if (other)
+    apiError(
+      400,
+      "invalid_field",
+      `sweep ${other.id} is a ${other.config.study} study; only Batch Norm sweeps are compared`,
+      "ids",
+    );
   return c.body(compareSvg(views), 200, { "Content-Type": "image/svg+xml; charset=utf-8" });
 });
 

@@ -16,6 +16,7 @@ import {
   type SweepExperiment,
   type SweepStatus,
   type SweepView,
+  storedSweepConfig,
 } from "../src/sweep";
 import type { SweepState, SweepStore } from "../src/sweep/coordinator-ports";
 import type { ExperimentRecord, SweepRecord } from "../src/sweep/lifecycle";
@@ -32,7 +33,7 @@ interface SweepRow extends Record<string, SqlStorageValue> {
 interface ExperimentRow extends Record<string, SqlStorageValue> {
   idx: number;
   repeat: number;
-  weight_scale: number;
+  weight_scale: number | null;
   seed: number;
   status: ExperimentStatus;
   epochs_done: number;
@@ -54,7 +55,7 @@ CREATE TABLE IF NOT EXISTS sweep (
   created_at TEXT NOT NULL, completed_at TEXT
 );
 CREATE TABLE IF NOT EXISTS experiment (
-  idx INTEGER PRIMARY KEY, repeat INTEGER NOT NULL, weight_scale REAL NOT NULL, seed INTEGER NOT NULL,
+  idx INTEGER PRIMARY KEY, repeat INTEGER NOT NULL, weight_scale REAL, seed INTEGER NOT NULL,
   status TEXT NOT NULL, epochs_done INTEGER NOT NULL, lists TEXT NOT NULL, error TEXT,
   last_report INTEGER NOT NULL, restarts INTEGER NOT NULL, runner TEXT, combination INTEGER NOT NULL
 );`;
@@ -93,7 +94,7 @@ export class SweepTable implements SweepStore {
          VALUES (?, ?, ?, ?, ?, 0, ?, NULL, ?, 0, NULL, ?)`,
         e.index,
         e.repeat,
-        e.config.weightScale as number,
+        typeof e.config.weightScale === "number" ? e.config.weightScale : null,
         e.config.seed,
         QUEUED,
         empty,
@@ -107,7 +108,7 @@ export class SweepTable implements SweepStore {
   sweep(): { id: string; status: SweepStatus; config: SweepConfig; requestHash: string } | undefined {
     if (!this.exists()) return undefined;
     const row = this.sql.exec<SweepRow>("SELECT * FROM sweep").toArray()[0];
-    return row && { id: row.id, status: row.status, config: JSON.parse(row.config), requestHash: row.request_hash };
+    return row && { id: row.id, status: row.status, config: storedSweepConfig(row.config), requestHash: row.request_hash };
   }
 
   /** The sweep's status, creation and end times, or null when none is held. */
@@ -153,7 +154,7 @@ export class SweepTable implements SweepStore {
     const sweep = this.sql.exec<SweepRow>("SELECT * FROM sweep").toArray()[0];
     if (!sweep) return null;
     const rows = this.sql.exec<ExperimentRow>("SELECT * FROM experiment ORDER BY idx").toArray();
-    const config = JSON.parse(sweep.config) as SweepConfig;
+    const config = storedSweepConfig(sweep.config);
     const combinations = gridCombinations(config.grid);
     const view: SweepView = {
       id: sweep.id,
@@ -242,7 +243,7 @@ export class SweepTable implements SweepStore {
 }
 
 function experimentView(row: ExperimentRow, values: GridValues): ExperimentView {
-  const { plain, batchNorm, testPlain, testBatchNorm } = JSON.parse(row.lists) as AccuracyLists;
+  const { plain, batchNorm, testPlain, testBatchNorm, train, test, loss } = JSON.parse(row.lists) as AccuracyLists;
   const view: ExperimentView = {
     index: row.idx,
     weightScale: row.weight_scale,
@@ -257,6 +258,9 @@ function experimentView(row: ExperimentRow, values: GridValues): ExperimentView 
   };
   if (testPlain) view.testPlain = testPlain;
   if (testBatchNorm) view.testBatchNorm = testBatchNorm;
+  if (train) view.train = train;
+  if (test) view.test = test;
+  if (loss) view.loss = loss;
   if (row.error) view.error = row.error;
   if (row.runner !== null) view.runner = row.runner;
   return view;

@@ -98,7 +98,8 @@ export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
   const networks = studyNetworks(config);
   const bnNetworks = networks.filter((n) => n.useBatchNorm).length;
   const parameters = DOUBLE * (2 * networks.length * weights + bnNetworks * bnVectors);
-  const optimizer = DOUBLE * networks.reduce((sum, n) => sum + OPTIMIZER_COPIES[n.optimizer] * (weights + (n.useBatchNorm ? 2 * hidden : 0)), 0);
+  const optimizer =
+    DOUBLE * networks.reduce((sum, n) => sum + OPTIMIZER_COPIES[n.optimizer] * (weights + (n.useBatchNorm ? 2 * hidden : 0)), 0);
   const activations = DOUBLE * rows * networks.reduce((sum, n) => sum + (n.useBatchNorm ? bnRows : plainRows), 0);
   // The batch and the pair's evaluation chunk as non-zeros (column and value), and one dense copy.
   const input = rows * INPUT_SIZE * (2 * (4 + DOUBLE) + DOUBLE);

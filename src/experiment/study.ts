@@ -33,7 +33,9 @@ export type StudyMeasure = "accuracy" | "loss";
 const BOOK_LEARNING_RATES: Record<OptimizerKind, number> = { sgd: 0.01, momentum: 0.01, adagrad: 0.01, adam: 0.001 };
 
 /** The networks of an experiment of `config`, in the order its script builds and steps them. */
-export function studyNetworks(config: Pick<ExperimentConfig, "study" | "weightScale" | "optimizer" | "learningRate">): StudyNetwork[] {
+export function studyNetworks(
+  config: Pick<ExperimentConfig, "study" | "weightScale" | "optimizer" | "learningRate">,
+): StudyNetwork[] {
   const { weightScale, optimizer, learningRate } = config;
   const net = (name: string, overrides: Partial<StudyNetwork> = {}): StudyNetwork => ({
     name,

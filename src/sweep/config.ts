@@ -150,7 +150,9 @@ export function parseSweepConfig(body: unknown, pickSeed: () => number): SweepCo
   const raw = body as Record<string, unknown>;
   const unknown = Object.keys(raw).find((k) => !(FIELD_NAMES as string[]).includes(k));
   if (unknown !== undefined) throw new SweepConfigError(unknown, `is not a field; known fields are ${FIELD_NAMES.join(", ")}`);
-  const study = (raw.study === undefined ? SWEEP_FIELDS.study.default : checkValue("study", SWEEP_FIELDS.study.rule, raw.study)) as Study;
+  const study = (
+    raw.study === undefined ? SWEEP_FIELDS.study.default : checkValue("study", SWEEP_FIELDS.study.rule, raw.study)
+  ) as Study;
   const uses = STUDY_FIELDS[study];
   const unused = Object.keys(raw).find((k) => !(uses as string[]).includes(k));
   if (unused !== undefined) throw new SweepConfigError(unused, `is not used by study ${study}; it uses ${uses.join(", ")}`);
@@ -159,7 +161,8 @@ export function parseSweepConfig(body: unknown, pickSeed: () => number): SweepCo
   for (const name of FIELD_NAMES) {
     const spec = SWEEP_FIELDS[name];
     const given = raw[name];
-    config[name] = given === undefined ? structuredClone(studyDefaults[name] ?? spec.default) : checkValue(name, spec.rule, given);
+    config[name] =
+      given === undefined ? structuredClone(studyDefaults[name] ?? spec.default) : checkValue(name, spec.rule, given);
   }
   const gridField = Object.keys(config.grid as object).find((k) => !(uses as string[]).includes(k));
   if (gridField !== undefined) throw new SweepConfigError(`grid.${gridField}`, `is not used by study ${study}`);
@@ -226,4 +229,10 @@ function experimentScales(sweep: Pick<SweepConfig, "study" | "weightScales">): E
 /** How many experiments a sweep makes, counted without building them. */
 export function experimentCount(sweep: Pick<SweepConfig, "study" | "weightScales" | "grid" | "repeats">): number {
   return experimentScales(sweep).length * gridCombinationCount(sweep.grid) * sweep.repeats;
+}
+
+/** A config as stored: one stored before the study and iterations fields were is a Batch Norm study. */
+export function storedSweepConfig(json: string): SweepConfig {
+  const stored = JSON.parse(json) as Partial<SweepConfig>;
+  return { study: "batchNorm", iterations: SWEEP_FIELDS.iterations.default, ...stored } as SweepConfig;
 }

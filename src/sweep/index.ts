@@ -13,6 +13,7 @@ export {
   SweepConfigError,
   type SweepExperiment,
   type SweepRequest,
+  storedSweepConfig,
   sweepExperiments,
 } from "./config";
 export { parseFieldText, parseGridText } from "./field-text";
@@ -31,6 +32,8 @@ export {
 export { applyProgress, LIVE_CLOSE, type LiveMessage, liveUrl, type StatusCounts } from "./live-message";
 export { plotSvg } from "./plot-svg";
 export { CSV_HEADER, resultsCsvLines } from "./results-csv";
+export { smoothCurve } from "./smooth-curve";
+export { studySvg } from "./study-svg";
 export { compareSvg, summarySeries, summarySvg } from "./summary-svg";
 export { combinationTitle, escapeXml, scaleTitle } from "./titles";
 export * from "./view";

@@ -26,7 +26,8 @@ const BLOCK_TITLE_H = 30;
 const BN_COLOR = "#1f77b4";
 const PLAIN_COLOR = "#d62728";
 
-function curve(values: readonly number[], x: (i: number) => number, y: (v: number) => number): string {
+/** An SVG path through `values`, non-finite values drawn at 0. */
+export function curve(values: readonly number[], x: (i: number) => number, y: (v: number) => number): string {
   return values.map((v, i) => `${i === 0 ? "M" : "L"}${x(i).toFixed(1)},${y(Number.isFinite(v) ? v : 0).toFixed(1)}`).join("");
 }
 

@@ -2,8 +2,9 @@
 
 import type { GridValues } from "./config";
 
-/** Title of a panel: the weight scale in the seed's style, `W: 0.0254`. */
-export function scaleTitle(scale: number): string {
+/** Title of a panel: the weight scale in the seed's style, `W: 0.0254`; a study without weight scales says its study. */
+export function scaleTitle(scale: number | null, study = "experiment"): string {
+  if (scale === null) return study;
   return `W: ${scale >= 0.001 ? Number(scale.toPrecision(3)) : scale.toExponential(2)}`;
 }
 

@@ -33,7 +33,8 @@ export type { AccuracyLists };
 /** One experiment of a sweep, with its lists growing while it runs. */
 export interface ExperimentView extends AccuracyLists {
   index: number;
-  weightScale: number;
+  /** null in a study without weight scales (its networks are initialised the study's way). */
+  weightScale: number | null;
   seed: number;
   repeat: number;
   /** The grid combination (index into gridCombinations(config.grid)), and its values. */
@@ -126,4 +127,9 @@ export function experimentsAt(view: Pick<SweepView, "experiments">, combination:
       const group = (groups.get(repeat) ?? []).sort((a, b) => a.index - b.index);
       return group[s] ? [group[s]] : [];
     });
+}
+
+/** Whether a sweep is the Batch Norm study (one stored before studies existed is). */
+export function isBatchNormStudy(view: SweepView): boolean {
+  return (view.config.study ?? "batchNorm") === "batchNorm";
 }

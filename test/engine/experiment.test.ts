@@ -86,7 +86,7 @@ describe("checkpoint pieces", () => {
     const pieces = saveExperiment(new Experiment(SMALL, data), 1 << 16);
     const old = new Uint8Array(pieces[0]);
     old[3] = "1".charCodeAt(0);
-    expect(() => restoreExperiment([old, ...pieces.slice(1)], data)).toThrow("checkpoint is format BNX1; this engine reads BNX2");
+    expect(() => restoreExperiment([old, ...pieces.slice(1)], data)).toThrow("checkpoint is format BNX1; this engine reads BNX3");
   });
 });
 

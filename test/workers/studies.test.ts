@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { runnerExperiments } from "../../src/sweep/book-seeding";
+import { api, runEngine, startSweep, waitForSweep } from "./helpers";
+
+const isFinal = (v: { status: string }) => ["completed", "failed", "cancelled"].includes(v.status);
+
+async function post(body: unknown, query = "") {
+  const res = await api(`/api/sweeps${query}`, { method: "POST", body: JSON.stringify(body) });
+  return {
+    status: res.status,
+    body: (await res.json()) as { error?: { field: string; message: string }; estimate?: { experiments: number } },
+  };
+}
+
+describe("chapter 6's studies over HTTP", () => {
+  it("runs a weightDecay study with the script's settings as defaults: one experiment with train and test per epoch, the engine's lists", async () => {
+    const id = await startSweep({ study: "weightDecay", seed: 2, epochs: 3, testSize: 200 });
+    const done = await waitForSweep(id, isFinal);
+    expect(done.status).toBe("completed");
+    expect(done.config).toMatchObject({
+      study: "weightDecay",
+      trainSize: 300,
+      weightDecay: 0.1,
+      seeding: "book",
+      weightScales: [],
+    });
+    expect(done.config.hiddenSizes).toEqual([100, 100, 100, 100, 100, 100]);
+    expect(done.experiments).toHaveLength(1);
+    const [e] = done.experiments;
+    expect(e.weightScale).toBeNull();
+    expect(e.train).toHaveLength(3);
+    expect(e.test).toHaveLength(3);
+    const direct = await runEngine(runnerExperiments(done.config)[0].config);
+    expect(e.train).toEqual(direct.train);
+    expect(e.test).toEqual(direct.test);
+
+    const csv = (await (await api(`/api/sweeps/${id}/results.csv`)).text()).trim().split("\n");
+    expect(csv[0]).toBe("experiment,seed,repeat,split,epoch,accuracy");
+    expect(csv).toHaveLength(1 + 6);
+    expect(csv[1]).toBe(`0,2,0,train,0,${e.train?.[0]}`);
+    expect(csv[6]).toBe(`0,2,0,test,2,${e.test?.[2]}`);
+    const svg = await (await api(`/api/sweeps/${id}/plot.svg`)).text();
+    expect(svg).toContain("Overfitting and weight decay (§6.4)");
+    expect(svg.match(/class="curve"/g)).toHaveLength(2);
+    const summary = await api(`/api/sweeps/${id}/summary.svg`);
+    expect(summary.status).toBe(404);
+  });
+
+  it("runs an optimizers study: one loss per iteration for SGD, Momentum, AdaGrad and Adam, in a CSV row each", async () => {
+    const id = await startSweep({ study: "optimizers", seed: 0, iterations: 12, trainSize: 2000 });
+    const done = await waitForSweep(id, isFinal);
+    expect(done.status).toBe("completed");
+    const [e] = done.experiments;
+    expect(Object.keys(e.loss ?? {})).toEqual(["sgd", "momentum", "adagrad", "adam"]);
+    for (const losses of Object.values(e.loss ?? {})) expect(losses).toHaveLength(12);
+    const direct = await runEngine(runnerExperiments(done.config)[0].config);
+    expect(e.loss).toEqual(direct.loss);
+    expect(e.epochsDone).toBe(12);
+    const csv = (await (await api(`/api/sweeps/${id}/results.csv`)).text()).trim().split("\n");
+    expect(csv[0]).toBe("experiment,seed,repeat,network,iteration,loss");
+    expect(csv).toHaveLength(1 + 4 * 12);
+    expect(csv[13]).toBe(`0,0,0,momentum,0,${e.loss?.momentum[0]}`);
+    const svg = await (await api(`/api/sweeps/${id}/plot.svg`)).text();
+    expect(svg).toContain("Optimizers on MNIST (§6.1)");
+    expect(svg.match(/class="curve"/g)).toHaveLength(4);
+  });
+
+  it("refuses with 400 a field the study does not use, naming it, and counts one experiment per repeat in the dry run", async () => {
+    const scales = await post({ study: "optimizers", weightScales: [0.1] });
+    expect(scales.status).toBe(400);
+    expect(scales.body.error?.field).toBe("weightScales");
+    expect(scales.body.error?.message).toContain("is not used by study optimizers");
+    const epochs = await post({ study: "weightInit", epochs: 3 });
+    expect(epochs.body.error?.field).toBe("epochs");
+    const iterations = await post({ study: "dropout", iterations: 3 });
+    expect(iterations.body.error?.field).toBe("iterations");
+    const grid = await post({ study: "weightDecay", grid: { optimizer: ["sgd"], batchSize: [50, 100] } }, "?dryRun=1");
+    expect(grid.status).toBe(200);
+    expect(grid.body.estimate?.experiments).toBe(2);
+    const badGrid = await post({ study: "optimizers", grid: { learningRate: [0.1] } });
+    expect(badGrid.body.error?.field).toBe("grid.learningRate");
+    const dry = await post({ study: "dropout", repeats: 3 }, "?dryRun=1");
+    expect(dry.status).toBe(200);
+    expect(dry.body.estimate?.experiments).toBe(3);
+  });
+});
