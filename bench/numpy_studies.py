@@ -4,6 +4,8 @@
   weightInit   ch06/weight_init_compare.py       std 0.01, Xavier, He; loss per iteration
   weightDecay  ch06/overfit_weight_decay.py      300 images, lambda 0.1; train and test accuracy per epoch
   dropout      ch06/overfit_dropout.py           300 images, Dropout 0.2, common/trainer.py's loop
+  randomSearch ch06/hyperparameter_optimization.py  500 images shuffled, 100 kept for validation; per trial
+                                                 10 ** uniform(-4, -8) weight decay, 10 ** uniform(-2, -6) lr
 
 Usage: OPENBLAS_NUM_THREADS=1 python3 bench/numpy_studies.py --mnist DIR --study dropout --seed 0 [--epochs 21 ...]
 Prints one JSON object: the settings, the lists ({"train", "test"} or {"loss": {name: [...]}}) and seconds.
@@ -157,6 +159,26 @@ def compare_losses(x, t, nets, optimizers, iterations, batch):
     return {"loss": losses}
 
 
+def random_search(x, t, trials, epochs, batch, sizes):
+    """hyperparameter_optimization.py after its np.random.seed: shuffle_dataset, then per trial two draws and a Trainer run.
+
+    The script slices with validation_num = x_train.shape[0] * 0.20, a float that today's numpy
+    refuses as an index; int() of it is what it means (100 of 500)."""
+    permutation = np.random.permutation(x.shape[0])
+    x, t = x[permutation, :], t[permutation]
+    validation_num = int(x.shape[0] * 0.20)
+    x_val, t_val = x[:validation_num], t[:validation_num]
+    x_train, t_train = x[validation_num:], t[validation_num:]
+    out = []
+    for _ in range(trials):
+        weight_decay = 10 ** np.random.uniform(-4, -8)
+        lr = 10 ** np.random.uniform(-2, -6)
+        net = Net(sizes, "he", weight_decay=weight_decay)
+        lists = overfit(x_train, t_train, x_val, t_val, net, SGD(lr), epochs, batch, trainer=True)
+        out.append({"learningRate": lr, "weightDecay": weight_decay, "train": lists["train"], "validation": lists["test"]})
+    return {"trials": out}
+
+
 def overfit(x, t, xt, tt, net, optimizer, epochs, batch, trainer):
     """overfit_weight_decay.py's loop, or common/trainer.py's (trainer=True) as overfit_dropout.py runs it."""
     n = x.shape[0]
@@ -185,6 +207,7 @@ DEFAULTS = {
     "weightInit": {"train_size": 60000, "batch_size": 128, "iterations": 2000, "hidden": [100] * 4, "lr": 0.01},
     "weightDecay": {"train_size": 300, "test_size": 10000, "batch_size": 100, "epochs": 201, "hidden": [100] * 6, "lr": 0.01, "weight_decay": 0.1},
     "dropout": {"train_size": 300, "test_size": 10000, "batch_size": 100, "epochs": 301, "hidden": [100] * 6, "lr": 0.01, "dropout": 0.2},
+    "randomSearch": {"train_size": 500, "batch_size": 100, "epochs": 50, "hidden": [100] * 6, "trials": 100},
 }
 
 
@@ -202,9 +225,10 @@ def main():
     p.add_argument("--lr", type=float)
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--dropout", type=float)
+    p.add_argument("--trials", type=int)
     a = p.parse_args()
     s = dict(DEFAULTS[a.study])
-    for key in ["train_size", "test_size", "batch_size", "epochs", "iterations", "hidden", "lr", "weight_decay", "dropout"]:
+    for key in ["train_size", "test_size", "batch_size", "epochs", "iterations", "hidden", "lr", "weight_decay", "dropout", "trials"]:
         if getattr(a, key) is not None:
             s[key] = getattr(a, key)
 
@@ -230,6 +254,8 @@ def main():
         nets = {name: Net(sizes, init) for name, init in inits.items()}
         sgd = SGD(s["lr"])
         lists = compare_losses(x, t, nets, {name: sgd for name in inits}, s["iterations"], s["batch_size"])
+    elif a.study == "randomSearch":
+        lists = random_search(x, t, s["trials"], s["epochs"], s["batch_size"], sizes)
     else:
         net = Net(sizes, "he", weight_decay=s.get("weight_decay", 0.0), dropout=s.get("dropout", 0.0))
         lists = overfit(x, t, xt, tt, net, SGD(s["lr"]), s["epochs"], s["batch_size"], trainer=a.study == "dropout")

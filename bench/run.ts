@@ -63,8 +63,8 @@ const log = (line: string) => {
   if (!flags.json) console.log(line);
 };
 
-function sameLists(ours: Pick<ExperimentResult, "plain" | "batchNorm">, theirs: NumpyExperiment): boolean {
-  const eq = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+function sameLists(ours: Partial<Pick<ExperimentResult, "plain" | "batchNorm">>, theirs: NumpyExperiment): boolean {
+  const eq = (a: number[] = [], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
   return eq(ours.plain, theirs.plain) && eq(ours.batchNorm, theirs.batchnorm);
 }
 

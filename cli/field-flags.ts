@@ -28,7 +28,9 @@ export function fieldUsage(names: readonly FieldName[]): string {
             ? "A,B,…"
             : rule.kind === "grid"
               ? "FIELD=V1,V2"
-              : "N";
+              : rule.kind === "search"
+                ? "JSON"
+                : "N";
       return `  --${`${flag} ${value}`.padEnd(34)} ${help}`;
     })
     .join("\n");

@@ -25,7 +25,7 @@ function unit(view: SweepView): string {
 /** The latest value of each of an experiment's lists, as a progress line ends. */
 function latest(e: ExperimentView): string {
   const last = (list: number[] | undefined) => (list && list.length > 0 ? (list.at(-1) as number).toFixed(3) : undefined);
-  if (e.batchNorm.length > 0) return `  BN ${last(e.batchNorm)} plain ${last(e.plain)}`;
+  if (e.batchNorm && e.batchNorm.length > 0) return `  BN ${last(e.batchNorm)} plain ${last(e.plain)}`;
   if (e.train && e.train.length > 0) return `  train ${last(e.train)}${e.test ? ` test ${last(e.test)}` : ""}`;
   const losses = Object.entries(e.loss ?? {}).filter(([, l]) => l.length > 0);
   return losses.length > 0 ? `  loss ${losses.map(([name, l]) => `${name} ${last(l)}`).join(" ")}` : "";

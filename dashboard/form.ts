@@ -7,8 +7,13 @@ import { type FieldName, type FieldRule, GRID_FIELDS, MAX_EXPERIMENTS, SWEEP_FIE
 import { parseFieldText, parseGridText } from "../src/sweep/field-text";
 import { STUDY_FIELDS } from "../src/sweep/fields";
 
-/** Fields with a control of their own: all but the weight scales (asked as a range) and the grid (its own editor). */
-const FORM_FIELDS = (Object.keys(SWEEP_FIELDS) as FieldName[]).filter((n) => n !== "weightScales" && n !== "grid");
+/**
+ * Fields with a control of their own: all but the weight scales (asked as a range), the grid (its
+ * own editor) and a search's space (the API's and the CLI's; the form runs §6.5's with its trials).
+ */
+const FORM_FIELDS = (Object.keys(SWEEP_FIELDS) as FieldName[]).filter(
+  (n) => n !== "weightScales" && n !== "grid" && n !== "search",
+);
 
 function control(form: HTMLFormElement, name: string): HTMLInputElement | HTMLSelectElement | null {
   return form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null;
@@ -16,7 +21,7 @@ function control(form: HTMLFormElement, name: string): HTMLInputElement | HTMLSe
 
 /** The control of one field, with the limits of its rule. */
 function fieldControl(name: FieldName, rule: FieldRule, value: unknown): HTMLInputElement | HTMLSelectElement {
-  if (rule.kind === "grid") throw new Error("the grid has its own editor");
+  if (rule.kind === "grid" || rule.kind === "search") throw new Error(`${name} has no control of its own`);
   if (rule.kind === "choice") {
     const select = document.createElement("select");
     select.replaceChildren(...rule.choices.map((c) => new Option(c, c, c === value, c === value)));

@@ -5,7 +5,6 @@ import { studyPoints } from "../src/experiment/study";
 import {
   applyProgress,
   combinationTitle,
-  gridCombinations,
   isFinalSweep,
   type LiveMessage,
   liveUrl,
@@ -72,7 +71,6 @@ function checked<R extends { status: number }>(res: R): R {
 }
 
 function renderProgress(view: SweepView): void {
-  const combinations = gridCombinations(view.config.grid ?? {});
   $("progress").replaceChildren(
     ...view.experiments.map((e) => {
       const li = document.createElement("li");
@@ -82,7 +80,7 @@ function renderProgress(view: SweepView): void {
       const bar = document.createElement("progress");
       bar.max = studyPoints(view.config);
       bar.value = e.epochsDone;
-      const grid = combinations.length > 1 ? ` [${combinationTitle(combinations[e.combination ?? 0])}]` : "";
+      const grid = e.grid && Object.keys(e.grid).length > 0 ? ` [${combinationTitle(e.grid)}]` : "";
       const seed = view.config.repeats > 1 ? ` (seed ${e.seed})` : "";
       // replaceChildren, not append: the Workers types (for the typed client) declare their own Element.append.
       label.replaceChildren(

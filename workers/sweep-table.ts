@@ -8,6 +8,7 @@ import type { AccuracyLists } from "../src/experiment";
 import {
   type ExperimentStatus,
   type ExperimentView,
+  effectiveSearch,
   type GridValues,
   gridCombinationAt,
   gridCombinations,
@@ -17,6 +18,7 @@ import {
   type SweepStatus,
   type SweepView,
   storedSweepConfig,
+  trialValues,
 } from "../src/sweep";
 import type { SweepState, SweepStore } from "../src/sweep/coordinator-ports";
 import type { ExperimentRecord, SweepRecord } from "../src/sweep/lifecycle";
@@ -43,6 +45,8 @@ interface ExperimentRow extends Record<string, SqlStorageValue> {
   restarts: number;
   runner: string | null;
   combination: number;
+  /** A search trial's drawn values as JSON; null without a search (undefined in tables made before searches). */
+  trial_values: string | null;
 }
 
 // Single statuses are bound as parameters, each checked against both unions.
@@ -57,7 +61,8 @@ CREATE TABLE IF NOT EXISTS sweep (
 CREATE TABLE IF NOT EXISTS experiment (
   idx INTEGER PRIMARY KEY, repeat INTEGER NOT NULL, weight_scale REAL, seed INTEGER NOT NULL,
   status TEXT NOT NULL, epochs_done INTEGER NOT NULL, lists TEXT NOT NULL, error TEXT,
-  last_report INTEGER NOT NULL, restarts INTEGER NOT NULL, runner TEXT, combination INTEGER NOT NULL
+  last_report INTEGER NOT NULL, restarts INTEGER NOT NULL, runner TEXT, combination INTEGER NOT NULL,
+  trial_values TEXT
 );`;
 
 /** The sweep's tables; every method is synchronous, so a caller's check and write cannot interleave. */
@@ -88,10 +93,11 @@ export class SweepTable implements SweepStore {
       createdAt,
     );
     const empty = JSON.stringify({ plain: [], batchNorm: [] } satisfies AccuracyLists);
+    const search = effectiveSearch(config);
     for (const e of experiments) {
       this.sql.exec(
-        `INSERT INTO experiment (idx, repeat, weight_scale, seed, status, epochs_done, lists, error, last_report, restarts, runner, combination)
-         VALUES (?, ?, ?, ?, ?, 0, ?, NULL, ?, 0, NULL, ?)`,
+        `INSERT INTO experiment (idx, repeat, weight_scale, seed, status, epochs_done, lists, error, last_report, restarts, runner, combination, trial_values)
+         VALUES (?, ?, ?, ?, ?, 0, ?, NULL, ?, 0, NULL, ?, ?)`,
         e.index,
         e.repeat,
         typeof e.config.weightScale === "number" ? e.config.weightScale : null,
@@ -100,6 +106,7 @@ export class SweepTable implements SweepStore {
         empty,
         now,
         e.combination,
+        search ? JSON.stringify(trialValues(search, e.config)) : null,
       );
     }
   }
@@ -127,7 +134,7 @@ export class SweepTable implements SweepStore {
     const sweep = this.sweep();
     const row = this.sql.exec<ExperimentRow>("SELECT * FROM experiment WHERE idx = ?", index).toArray()[0];
     if (!sweep || !row) return undefined;
-    return experimentView(row, gridCombinationAt(sweep.config.grid, row.combination));
+    return experimentView(row, gridCombinationAt(sweep.config.grid, row.combination), sweep.config);
   }
 
   /** Experiments per status. */
@@ -161,7 +168,7 @@ export class SweepTable implements SweepStore {
       status: sweep.status,
       config,
       createdAt: sweep.created_at,
-      experiments: rows.map((row) => experimentView(row, combinations[row.combination])),
+      experiments: rows.map((row) => experimentView(row, combinations[row.combination] ?? {}, config)),
     };
     if (sweep.completed_at) view.completedAt = sweep.completed_at;
     return view;
@@ -242,8 +249,11 @@ export class SweepTable implements SweepStore {
   }
 }
 
-function experimentView(row: ExperimentRow, values: GridValues): ExperimentView {
-  const { plain, batchNorm, testPlain, testBatchNorm, train, test, loss } = JSON.parse(row.lists) as AccuracyLists;
+function experimentView(row: ExperimentRow, gridValues: GridValues, config: SweepConfig): ExperimentView {
+  // A search trial's combination is its drawn values.
+  const trial = row.trial_values ? (JSON.parse(row.trial_values) as GridValues) : undefined;
+  const values = trial ?? gridValues;
+  const { plain, batchNorm, testPlain, testBatchNorm, train, test, validation, loss } = JSON.parse(row.lists) as AccuracyLists;
   const view: ExperimentView = {
     index: row.idx,
     weightScale: row.weight_scale,
@@ -260,7 +270,16 @@ function experimentView(row: ExperimentRow, values: GridValues): ExperimentView 
   if (testBatchNorm) view.testBatchNorm = testBatchNorm;
   if (train) view.train = train;
   if (test) view.test = test;
+  if (validation) view.validation = validation;
   if (loss) view.loss = loss;
+  const search = effectiveSearch(config);
+  if (trial && search) Object.assign(view, { trial: row.combination % search.trials, ...trial });
+  if (config.study !== "batchNorm") {
+    // Lists only the Batch Norm study fills are left out of the other studies' experiments.
+    const lean: Partial<ExperimentView> = view;
+    delete lean.plain;
+    delete lean.batchNorm;
+  }
   if (row.error) view.error = row.error;
   if (row.runner !== null) view.runner = row.runner;
   return view;

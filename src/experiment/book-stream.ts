@@ -11,7 +11,7 @@ import { NumpyRandom } from "../numpy/random-state";
 import { encodeRandomState } from "../numpy/random-state-text";
 import type { ExperimentConfig } from "./config";
 import { rowForwardWork } from "./cost";
-import { studyIterations, studyNetworks } from "./study";
+import { scriptIterations, studyNetworks, trainingCount } from "./study";
 
 /** 32-bit words drawn per Gaussian (two per accepted pair of uniforms, π/4 of pairs accepted), rounded up. */
 const WORDS_PER_GAUSSIAN = 2.6;
@@ -38,7 +38,7 @@ function experimentDraws(config: ExperimentConfig): ExperimentDraws {
   const networks = studyNetworks(config).length;
   return {
     gaussians: networks * rowForwardWork(config.hiddenSizes),
-    iterations: studyIterations(config),
+    iterations: scriptIterations(config),
     choices: config.batchSize,
     maskUniforms: config.dropout > 0 ? networks * config.batchSize * hidden : 0,
   };
@@ -60,7 +60,7 @@ export function skipExperimentDraws(rng: NumpyRandom, config: ExperimentConfig):
   rng.skipGaussians(gaussians);
   const batch = new Int32Array(choices);
   for (let i = 0; i < iterations; i++) {
-    rng.fillChoice(config.trainSize, batch);
+    rng.fillChoice(trainingCount(config), batch);
     rng.skipUniforms(maskUniforms);
   }
 }

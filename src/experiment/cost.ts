@@ -5,8 +5,8 @@
  */
 
 import { IMAGES_PER_CHUNK, LABEL_FILES_BYTES, LOAD_WINDOW_CHUNKS } from "../data/manifest";
-import { type ExperimentConfig, itersPerEpoch } from "./config";
-import { studyEvaluations, studyIterations, studyMeasure, studyNetworks } from "./study";
+import type { ExperimentConfig } from "./config";
+import { epochIterations, studyEvaluations, studyIterations, studyMeasure, studyNetworks } from "./study";
 
 const INPUT_SIZE = 784;
 const CLASSES = 10;
@@ -42,7 +42,7 @@ function evaluationWork(config: ExperimentConfig): number {
 
 /** Work of one iteration, amortizing the evaluations. */
 export function iterationWork(config: ExperimentConfig): number {
-  return stepWork(config) + evaluationWork(config) / itersPerEpoch(config);
+  return stepWork(config) + evaluationWork(config) / epochIterations(config);
 }
 
 /** Work of the costliest single iteration: a step and a whole evaluation. */

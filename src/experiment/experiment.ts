@@ -8,14 +8,23 @@ import { createOptimizer } from "../nn/optimizers/create-optimizer";
 import type { Optimizer } from "../nn/optimizers/optimizer";
 import { NumpyRandom } from "../numpy/random-state";
 import { decodeRandomState } from "../numpy/random-state-text";
-import { type ExperimentConfig, itersPerEpoch } from "./config";
-import { type StudyNetwork, studyIterations, studyMeasure, studyNetworks, studyPoints } from "./study";
+import type { ExperimentConfig } from "./config";
+import {
+  epochIterations,
+  type StudyNetwork,
+  studyIterations,
+  studyMeasure,
+  studyNetworks,
+  studyPoints,
+  trainingCount,
+  validationCount,
+} from "./study";
 
 /**
  * An experiment's lists, one point per evaluation (per epoch) or per iteration. The Batch Norm
  * study fills `plain` and `batchNorm` (and the test lists when test images are measured); the
- * other studies leave those empty and fill theirs: `train` and `test` (§6.4), `loss` per network
- * (§6.1, §6.2).
+ * other studies leave those empty and fill theirs: `train` and `test` (§6.4), `train` and
+ * `validation` (§6.5), `loss` per network (§6.1, §6.2).
  */
 export interface AccuracyLists {
   plain: number[];
@@ -24,6 +33,7 @@ export interface AccuracyLists {
   testBatchNorm?: number[];
   train?: number[];
   test?: number[];
+  validation?: number[];
   loss?: Record<string, number[]>;
 }
 
@@ -33,7 +43,7 @@ export interface ExperimentResult extends AccuracyLists {
   seed: number;
 }
 
-/** Per network, in study order: accuracy on the training and the test images at each evaluation, loss per iteration. */
+/** Per network, in study order: accuracy on the training and the test (or validation) images at each evaluation, loss per iteration. */
 export interface NetworkLists {
   train: number[][];
   test: number[][];
@@ -73,6 +83,8 @@ export class Experiment {
   private readonly points: number;
   private readonly measuresLoss: boolean;
   private readonly losses: number[];
+  /** §6.5's shuffled images (shuffle_dataset): the first for validation, the rest to train on; undefined elsewhere. */
+  private readonly shuffled: { training: Int32Array; validation: Int32Array } | undefined;
 
   constructor(config: ExperimentConfig, data: MnistData) {
     checkConfig(config, data);
@@ -80,6 +92,12 @@ export class Experiment {
     this.train = data.train;
     this.test = data.test;
     this.rng = new NumpyRandom(config.seed);
+    if (config.study === "randomSearch") {
+      // The script's first draw, before any trial: shuffle_dataset's permutation of its images.
+      const order = this.rng.permutation(config.trainSize);
+      const kept = validationCount(config);
+      this.shuffled = { training: order.subarray(kept), validation: order.subarray(0, kept) };
+    }
     if (config.rngStart !== undefined) this.rng.setState(decodeRandomState(config.rngStart));
     const maxRows = Math.max(config.batchSize, MIN_EVAL_ROWS);
     this.trainees = studyNetworks(config).map((spec) => {
@@ -147,8 +165,9 @@ export class Experiment {
   /** One iteration: batch, every network's gradients (in shared passes), their updates in order, then the losses or the evaluation when one is due. */
   step(): void {
     if (this.done) return;
-    const { batchSize, trainSize } = this.config;
-    this.rng.fillChoice(trainSize, this.batchIndices);
+    const { batchSize } = this.config;
+    this.rng.fillChoice(trainingCount(this.config), this.batchIndices);
+    if (this.shuffled) for (let r = 0; r < batchSize; r++) this.batchIndices[r] = this.shuffled.training[this.batchIndices[r]];
     gatherSparseRows(this.train, this.batchIndices, batchSize, this.batchX);
     for (let r = 0; r < batchSize; r++) this.batchLabels[r] = this.train.labels[this.batchIndices[r]];
     this.group.gradients(this.batchX, this.batchLabels, batchSize);
@@ -156,7 +175,7 @@ export class Experiment {
     if (this.measuresLoss) {
       this.group.losses(this.batchX, this.batchLabels, batchSize, this.losses);
       for (let s = 0; s < this.losses.length; s++) this.lists.loss[s].push(this.losses[s]);
-    } else if (this.iteration % itersPerEpoch(this.config) === 0) {
+    } else if (this.iteration % epochIterations(this.config) === 0) {
       this.evaluate();
     }
     this.iteration++;
@@ -178,6 +197,8 @@ export class Experiment {
       case "weightDecay":
       case "dropout":
         return { plain: [], batchNorm: [], train: [...train[0]], ...(measured ? { test: [...test[0]] } : {}) };
+      case "randomSearch":
+        return { plain: [], batchNorm: [], train: [...train[0]], validation: [...test[0]] };
       case "optimizers":
       case "weightInit":
         return { plain: [], batchNorm: [], loss: Object.fromEntries(this.trainees.map((t, s) => [t.spec.name, [...loss[s]]])) };
@@ -197,6 +218,16 @@ export class Experiment {
 
   private evaluate(): void {
     const { trainSize, testSize } = this.config;
+    if (this.shuffled) {
+      const { training, validation } = this.shuffled;
+      this.group.accuracies(this.train, training.length, training).forEach((a, s) => {
+        this.lists.train[s].push(a);
+      });
+      this.group.accuracies(this.train, validation.length, validation).forEach((a, s) => {
+        this.lists.test[s].push(a);
+      });
+      return;
+    }
     this.group.accuracies(this.train, trainSize).forEach((a, s) => {
       this.lists.train[s].push(a);
     });
@@ -223,7 +254,7 @@ export function checkConfig(config: ExperimentConfig, data: MnistData): void {
   count("iterations", config.iterations, 1);
   count("trainSize", config.trainSize, 1, data.train.count);
   count("testSize", config.testSize, 0, data.test.count);
-  count("batchSize", config.batchSize, 1, config.trainSize);
+  count("batchSize", config.batchSize, 1, trainingCount(config));
   config.hiddenSizes.forEach((h, i) => {
     count(`hiddenSizes[${i}]`, h, 1);
   });

@@ -8,8 +8,8 @@ import type { WeightScale } from "../nn/multi-layer-net";
 import type { OptimizerKind } from "../nn/optimizers/optimizer";
 import { type ExperimentConfig, itersPerEpoch } from "./config";
 
-/** §6.3 (today's default), §6.1, §6.2, §6.4 twice. */
-export const STUDIES = ["batchNorm", "optimizers", "weightInit", "weightDecay", "dropout"] as const;
+/** §6.3 (today's default), §6.1, §6.2, §6.4 twice, §6.5. */
+export const STUDIES = ["batchNorm", "optimizers", "weightInit", "weightDecay", "dropout", "randomSearch"] as const;
 /** One of {@link STUDIES}. */
 export type Study = (typeof STUDIES)[number];
 
@@ -60,6 +60,7 @@ export function studyNetworks(
       ];
     case "weightDecay":
     case "dropout":
+    case "randomSearch":
       return [net("net", { weightScale: "he" })];
   }
 }
@@ -71,9 +72,41 @@ export function studyMeasure(study: Study): StudyMeasure {
 
 type Counted = Pick<ExperimentConfig, "study" | "epochs" | "iterations" | "trainSize" | "batchSize" | "testSize">;
 
-/** Iterations an experiment runs: one per batch up to its last evaluation, or `iterations`. */
+/** §6.5 keeps this share of its images for validation: `x_train.shape[0] * 0.20`, made an integer. */
+export const VALIDATION_RATE = 0.2;
+
+/** Images an experiment keeps for validation: a fifth of its training images in §6.5, else none. */
+export function validationCount(config: Pick<ExperimentConfig, "study" | "trainSize">): number {
+  return config.study === "randomSearch" ? Math.floor(config.trainSize * VALIDATION_RATE) : 0;
+}
+
+/** Images an experiment trains on: its training images less those kept for validation. */
+export function trainingCount(config: Pick<ExperimentConfig, "study" | "trainSize">): number {
+  return config.trainSize - validationCount(config);
+}
+
+/** Studies run by the book's `common/trainer.py`: `int(epochs × iter_per_epoch)` steps, evaluations as the loop's. */
+function usesTrainer(study: Study): boolean {
+  return study === "dropout" || study === "randomSearch";
+}
+
+/** Iterations per epoch of an experiment: its training images over the batch size, rounded up, at least 1. */
+export function epochIterations(config: Counted): number {
+  return itersPerEpoch({ trainSize: trainingCount(config), batchSize: config.batchSize });
+}
+
+/** Iterations an experiment runs for its lists: one per batch up to its last evaluation, or `iterations`. */
 export function studyIterations(config: Counted): number {
-  return studyMeasure(config.study) === "loss" ? config.iterations : (config.epochs - 1) * itersPerEpoch(config) + 1;
+  return studyMeasure(config.study) === "loss" ? config.iterations : (config.epochs - 1) * epochIterations(config) + 1;
+}
+
+/**
+ * Iterations the script runs, each drawing a batch: those of {@link studyIterations}, and in
+ * Trainer's loop the steps after the last evaluation too. The next experiment of a script seeded
+ * once starts after them.
+ */
+export function scriptIterations(config: Counted): number {
+  return usesTrainer(config.study) ? config.epochs * epochIterations(config) : studyIterations(config);
 }
 
 /** Evaluations an experiment makes (a loss study makes none: its losses come with its steps). */
@@ -84,7 +117,8 @@ export function studyEvaluations(config: Counted): number {
 /** How many lists an experiment's result holds (train and test per network, or a loss per network). */
 export function studyListCount(config: Counted): number {
   const networks = config.study === "batchNorm" ? 2 : config.study === "optimizers" ? 4 : config.study === "weightInit" ? 3 : 1;
-  return studyMeasure(config.study) === "loss" ? networks : networks * (config.testSize > 0 ? 2 : 1);
+  const evaluated = config.study === "randomSearch" ? 2 : config.testSize > 0 ? 2 : 1;
+  return studyMeasure(config.study) === "loss" ? networks : networks * evaluated;
 }
 
 /** Points each of an experiment's lists holds when it is done: evaluations, or iterations. */
@@ -102,4 +136,5 @@ export const STUDY_DEFAULTS: Record<Study, Partial<ExperimentConfig>> = {
   weightInit: { trainSize: 60000, batchSize: 128, iterations: 2000, hiddenSizes: BOOK_HIDDEN_4, learningRate: 0.01 },
   weightDecay: { trainSize: 300, testSize: 10000, epochs: 201, hiddenSizes: BOOK_HIDDEN_6, weightDecay: 0.1 },
   dropout: { trainSize: 300, testSize: 10000, epochs: 301, hiddenSizes: BOOK_HIDDEN_6, dropout: 0.2 },
+  randomSearch: { trainSize: 500, testSize: 0, epochs: 50, hiddenSizes: BOOK_HIDDEN_6 },
 };

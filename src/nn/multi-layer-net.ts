@@ -160,18 +160,18 @@ export class MultiLayerNet {
     this.input ??= new SparseRows(this.options.inputSize, this.options.maxRows);
     this.inputIndices ??= new Int32Array(this.options.maxRows);
     let correct = 0;
-    forEachChunk(data, count, this.input, this.inputIndices, (input, start, rows) => {
-      correct += this.countCorrect(data, start, rows, this.predict(input, rows, false));
+    forEachChunk(data, count, this.input, this.inputIndices, (input, images, rows) => {
+      correct += this.countCorrect(data, images, rows, this.predict(input, rows, false));
     });
     return correct / count;
   }
 
-  /** Images start … start+rows−1 classified right, given their logits. */
-  countCorrect(data: Dataset, start: number, rows: number, logits: Float64Array): number {
+  /** Images images[0 … rows−1] classified right, given their logits. */
+  countCorrect(data: Dataset, images: Int32Array, rows: number, logits: Float64Array): number {
     const classes = this.options.outputSize;
     let correct = 0;
     for (let r = 0; r < rows; r++) {
-      if (argmaxRow(logits, r * classes, classes) === data.labels[start + r]) correct++;
+      if (argmaxRow(logits, r * classes, classes) === data.labels[images[r]]) correct++;
     }
     return correct;
   }
@@ -190,21 +190,23 @@ export class MultiLayerNet {
 }
 
 /**
- * Calls `each` with the first `count` images of `data` gathered, as their non-zero pixels, into
- * `input` chunk by chunk (`input.maxRows` rows at a time); `indices` is scratch of that length.
+ * Calls `each` with the first `count` images of `data` (or the images `order` lists, in its
+ * order) gathered, as their non-zero pixels, into `input` chunk by chunk (`input.maxRows` rows at
+ * a time), and the chunk's image indices; `indices` is scratch of that length.
  */
 export function forEachChunk(
   data: Dataset,
   count: number,
   input: SparseRows,
   indices: Int32Array,
-  each: (input: SparseRows, start: number, rows: number) => void,
+  each: (input: SparseRows, images: Int32Array, rows: number) => void,
+  order?: Int32Array,
 ): void {
   for (let start = 0; start < count; start += input.maxRows) {
     const rows = Math.min(input.maxRows, count - start);
-    for (let r = 0; r < rows; r++) indices[r] = start + r;
+    for (let r = 0; r < rows; r++) indices[r] = order ? order[start + r] : start + r;
     gatherSparseRows(data, indices, rows, input);
-    each(input, start, rows);
+    each(input, indices, rows);
   }
 }
 

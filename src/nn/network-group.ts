@@ -52,16 +52,23 @@ export class NetworkGroup {
     for (let s = 0; s < nets.length; s++) out[s] = nets[s].lossAfterProduct(x, labels, rows, false);
   }
 
-  /** Each network's share of the first `count` images of `data` classified right, in evaluation mode. */
-  accuracies(data: Dataset, count: number): number[] {
+  /** Each network's share of the first `count` images of `data` (or of those `order` lists) classified right, in evaluation mode. */
+  accuracies(data: Dataset, count: number, order?: Int32Array): number[] {
     const { nets, correct } = this;
     correct.fill(0);
-    forEachChunk(data, count, this.input, this.inputIndices, (input, start, rows) => {
-      matmulSparseShared(input, this.weights, this.products, nets[0].firstLayer.outSize);
-      for (let s = 0; s < nets.length; s++) {
-        correct[s] += nets[s].countCorrect(data, start, rows, nets[s].predictAfterProduct(input, rows, false));
-      }
-    });
+    forEachChunk(
+      data,
+      count,
+      this.input,
+      this.inputIndices,
+      (input, images, rows) => {
+        matmulSparseShared(input, this.weights, this.products, nets[0].firstLayer.outSize);
+        for (let s = 0; s < nets.length; s++) {
+          correct[s] += nets[s].countCorrect(data, images, rows, nets[s].predictAfterProduct(input, rows, false));
+        }
+      },
+      order,
+    );
     return correct.map((c) => c / count);
   }
 }

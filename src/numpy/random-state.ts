@@ -137,23 +137,38 @@ export class NumpyRandom {
     if (!Number.isInteger(n) || n < 1 || n > 0x7fffffff) {
       throw new RangeError(`choice needs a population size in [1, 2^31 - 1], got ${n}`);
     }
-    const max = n - 1;
+    for (let i = 0; i < out.length; i++) out[i] = this.interval(n - 1);
+    return out;
+  }
+
+  /**
+   * numpy's `random_interval(max)` (also what legacy `randint` and `choice` draw with): a value in
+   * [0, max] by masked rejection of 32-bit words; 0, drawing nothing, when max is 0.
+   */
+  interval(max: number): number {
+    if (max === 0) return 0;
     let mask = max;
     mask |= mask >>> 1;
     mask |= mask >>> 2;
     mask |= mask >>> 4;
     mask |= mask >>> 8;
     mask |= mask >>> 16;
-    for (let i = 0; i < out.length; i++) {
-      if (max === 0) {
-        out[i] = 0;
-        continue;
-      }
-      let v: number;
-      do {
-        v = (this.nextUint32() & mask) >>> 0;
-      } while (v > max);
-      out[i] = v;
+    let v: number;
+    do {
+      v = (this.nextUint32() & mask) >>> 0;
+    } while (v > max);
+    return v;
+  }
+
+  /** `permutation(n)`: arange(n) shuffled as legacy `shuffle` does it, from the end, swapping i with random_interval(i). */
+  permutation(n: number): Int32Array {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = i;
+    for (let i = n - 1; i >= 1; i--) {
+      const j = this.interval(i);
+      const t = out[i];
+      out[i] = out[j];
+      out[j] = t;
     }
     return out;
   }

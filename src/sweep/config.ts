@@ -4,7 +4,7 @@
  */
 
 import type { ExperimentConfig } from "../experiment/config";
-import { STUDY_DEFAULTS, type Study } from "../experiment/study";
+import { STUDY_DEFAULTS, type Study, trainingCount } from "../experiment/study";
 import {
   FIELD_NAMES,
   type FieldName,
@@ -17,6 +17,7 @@ import {
   STUDY_FIELDS,
   SWEEP_FIELDS,
 } from "./fields";
+import { BOOK_SEARCH_SPACE, rangeEnds, type Search, type SearchField, type SearchRange } from "./search";
 
 /** A validated sweep configuration, every field filled: its types are the schema's (fields.ts). */
 export type SweepConfig = { [F in Exclude<FieldName, "grid">]: FieldValue<F> } & { grid: Grid };
@@ -76,7 +77,61 @@ export function checkValue(field: string, rule: FieldRule, v: unknown): unknown 
       }
       return out;
     }
+    case "search":
+      return checkSearch(field, rule, v);
   }
+}
+
+/** Checks a `search` value: its trials, and each drawn field's range, whose ends must keep the field's own rule. */
+function checkSearch(field: string, rule: Extract<FieldRule, { kind: "search" }>, v: unknown): unknown {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new SweepConfigError(field, ruleMessage(rule));
+  const { trials, space, ...rest } = v as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw new SweepConfigError(`${field}.${extra}`, "is not part of a search; it takes trials and space");
+  checkValue(`${field}.trials`, { kind: "integer", min: 1, max: rule.maxTrials }, trials);
+  if (typeof space !== "object" || space === null || Array.isArray(space) || Object.keys(space).length === 0) {
+    throw new SweepConfigError(
+      `${field}.space`,
+      "must be an object of 1 or more fields, each {log10Uniform: [a, b]}, {uniform: [a, b]} or {choice: [values]}",
+    );
+  }
+  for (const [key, range] of Object.entries(space)) {
+    const where = `${field}.space.${key}`;
+    if (!(rule.fields as readonly string[]).includes(key)) {
+      throw new SweepConfigError(where, `is not a field a search draws; those are ${rule.fields.join(", ")}`);
+    }
+    const kinds = typeof range === "object" && range !== null && !Array.isArray(range) ? Object.keys(range) : [];
+    const kind = kinds[0];
+    if (kinds.length !== 1 || !["log10Uniform", "uniform", "choice"].includes(kind)) {
+      throw new SweepConfigError(where, "must be one of {log10Uniform: [a, b]}, {uniform: [a, b]}, {choice: [values]}");
+    }
+    const values = (range as Record<string, unknown>)[kind];
+    if (kind === "choice") {
+      if (!Array.isArray(values) || values.length < 1 || values.length > 16)
+        throw new SweepConfigError(`${where}.choice`, "must be an array of 1 to 16 values");
+    } else {
+      const bound = kind === "log10Uniform" ? rule.log10Bound : Number.MAX_VALUE;
+      if (
+        !Array.isArray(values) ||
+        values.length !== 2 ||
+        values.some((e) => typeof e !== "number" || !Number.isFinite(e) || Math.abs(e) > bound)
+      ) {
+        throw new SweepConfigError(
+          `${where}.${kind}`,
+          `must be [a, b], two numbers${kind === "log10Uniform" ? ` within ±${bound}` : ""}`,
+        );
+      }
+    }
+    for (const end of rangeEnds(range as SearchRange)) {
+      try {
+        checkValue(key, SWEEP_FIELDS[key as SearchField].rule, end);
+      } catch (e) {
+        if (!(e instanceof SweepConfigError)) throw e;
+        throw new SweepConfigError(where, `can draw ${end}, and ${key} ${e.rule}`);
+      }
+    }
+  }
+  return structuredClone({ trials, space });
 }
 
 /** Every combination of the grid's values, the last field varying fastest; one empty combination without a grid. */
@@ -117,13 +172,22 @@ export function gridCombinationCount(grid: Grid): number {
  * building them would take the isolate down before the count refused them.
  */
 function checkCrossFieldRules(config: SweepConfig): void {
-  const combinations = gridCombinationCount(config.grid);
+  const search = effectiveSearch(config);
+  const combinations = search?.trials ?? gridCombinationCount(config.grid);
   const experiments = experimentCount(config);
   if (experiments > MAX_EXPERIMENTS) {
-    const grid = combinations > 1 ? ` × ${combinations} grid combinations` : "";
+    const grid = search ? ` × ${combinations} trials` : combinations > 1 ? ` × ${combinations} grid combinations` : "";
     const scales = config.study === "batchNorm" ? `${config.weightScales.length} weight scales` : "1 experiment";
     throw new SweepConfigError(
-      config.repeats > 1 ? "repeats" : combinations > 1 ? "grid" : "weightScales",
+      config.repeats > 1
+        ? "repeats"
+        : search
+          ? config.search
+            ? "search.trials"
+            : "trials"
+          : combinations > 1
+            ? "grid"
+            : "weightScales",
       `make ${scales}${grid} × ${config.repeats} repeats = ${experiments} experiments; at most ${MAX_EXPERIMENTS}`,
     );
   }
@@ -131,11 +195,14 @@ function checkCrossFieldRules(config: SweepConfig): void {
   // the first train size it exceeds is the combination that breaks it.
   const batchSizes = config.grid.batchSize ?? [config.batchSize];
   const trainSizes = config.grid.trainSize ?? [config.trainSize];
-  const i = batchSizes.findIndex((b) => trainSizes.some((t) => b > t));
+  const training = (t: number) => trainingCount({ study: config.study, trainSize: t });
+  const i = batchSizes.findIndex((b) => trainSizes.some((t) => b > training(t)));
   if (i >= 0) {
-    const trainSize = trainSizes.find((t) => batchSizes[i] > t);
+    const trainSize = trainSizes.find((t) => batchSizes[i] > training(t)) as number;
     const field = config.grid.batchSize ? `grid.batchSize[${i}]` : "batchSize";
-    throw new SweepConfigError(field, `must be at most trainSize (${trainSize})`);
+    const images =
+      training(trainSize) === trainSize ? `trainSize (${trainSize})` : `the ${training(trainSize)} images left to train on`;
+    throw new SweepConfigError(field, `must be at most ${images}`);
   }
 }
 
@@ -166,6 +233,9 @@ export function parseSweepConfig(body: unknown, pickSeed: () => number): SweepCo
   }
   const gridField = Object.keys(config.grid as object).find((k) => !(uses as string[]).includes(k));
   if (gridField !== undefined) throw new SweepConfigError(`grid.${gridField}`, `is not used by study ${study}`);
+  if (raw.search !== undefined) checkSearchFor(raw, study, uses);
+  else if (study === "randomSearch" && raw.grid !== undefined)
+    throw new SweepConfigError("grid", "cannot be given with search: its trials are the combinations");
   if (study !== "batchNorm") {
     // Its networks' initialisation is the study's, and its script is seeded once at its top.
     config.weightScales = [];
@@ -176,6 +246,25 @@ export function parseSweepConfig(body: unknown, pickSeed: () => number): SweepCo
   const checked = config as SweepConfig;
   checkCrossFieldRules(checked);
   return checked;
+}
+
+/** A given search against the rest of the request: its fields the study's, none of them also given, no grid beside it. */
+function checkSearchFor(raw: Record<string, unknown>, study: Study, uses: readonly FieldName[]): void {
+  const space = Object.keys((raw.search as Search).space);
+  const unused = space.find((f) => !(uses as readonly string[]).includes(f));
+  if (unused !== undefined) throw new SweepConfigError(`search.space.${unused}`, `is not used by study ${study}`);
+  const given = space.find((f) => raw[f] !== undefined);
+  if (given !== undefined) throw new SweepConfigError(given, `is drawn by search.space.${given}; give one or the other`);
+  if (raw.grid !== undefined && Object.keys(raw.grid as object).length > 0)
+    throw new SweepConfigError("grid", "cannot be given with search: its trials are the combinations");
+  if (raw.trials !== undefined)
+    throw new SweepConfigError("trials", "is search.trials when a search is given; give one or the other");
+}
+
+/** The search a sweep runs: its own, or the randomSearch study's (the book's space, `trials` of them); null without. */
+export function effectiveSearch(config: Pick<SweepConfig, "study" | "search" | "trials">): Search | null {
+  if (config.search) return config.search;
+  return config.study === "randomSearch" ? { trials: config.trials, space: BOOK_SEARCH_SPACE } : null;
 }
 
 /** The field a {@link SweepConfigError} names, without its index (`hiddenSizes[2]` → hiddenSizes). */
@@ -190,7 +279,7 @@ export interface SweepExperiment {
   /** Position of its weight scale in the request's list. */
   scale: number;
   repeat: number;
-  /** Index into {@link gridCombinations}; 0 without a grid. */
+  /** Index into {@link gridCombinations}, 0 without a grid; with a search, repeat × trials + its trial. */
   combination: number;
   config: ExperimentConfig;
 }
@@ -201,9 +290,13 @@ export interface SweepExperiment {
  * run alone with its combination's values.
  */
 export function sweepExperiments(sweep: SweepConfig): SweepExperiment[] {
-  const { weightScales: _scales, repeats, seed, grid, seeding: _, ...rest } = sweep;
+  const { weightScales: _scales, repeats, seed, grid, seeding: _, search: _search, trials: _trials, ...rest } = sweep;
   const weightScales = experimentScales(sweep);
-  const combinations = gridCombinations(grid);
+  // A search's trials are its combinations: their values are drawn when the sweep is planned (plan.ts).
+  const search = effectiveSearch(sweep);
+  const combinations: GridValues[] = search ? Array.from({ length: search.trials }, () => ({})) : gridCombinations(grid);
+  // A search's combination is its repeat's trial, repeat by repeat: each repeat draws trials of its own.
+  const combinationOf = (repeat: number, combination: number) => (search ? repeat * search.trials + combination : combination);
   const out: SweepExperiment[] = [];
   for (let repeat = 0; repeat < repeats; repeat++) {
     combinations.forEach((values, combination) => {
@@ -212,7 +305,7 @@ export function sweepExperiments(sweep: SweepConfig): SweepExperiment[] {
           index: out.length,
           scale,
           repeat,
-          combination,
+          combination: combinationOf(repeat, combination),
           config: { ...rest, ...values, weightScale, seed: (seed + repeat) >>> 0 },
         });
       });
@@ -227,12 +320,16 @@ function experimentScales(sweep: Pick<SweepConfig, "study" | "weightScales">): E
 }
 
 /** How many experiments a sweep makes, counted without building them. */
-export function experimentCount(sweep: Pick<SweepConfig, "study" | "weightScales" | "grid" | "repeats">): number {
-  return experimentScales(sweep).length * gridCombinationCount(sweep.grid) * sweep.repeats;
+export function experimentCount(
+  sweep: Pick<SweepConfig, "study" | "weightScales" | "grid" | "repeats" | "search" | "trials">,
+): number {
+  const combinations = effectiveSearch(sweep)?.trials ?? gridCombinationCount(sweep.grid);
+  return experimentScales(sweep).length * combinations * sweep.repeats;
 }
 
-/** A config as stored: one stored before the study and iterations fields were is a Batch Norm study. */
+/** A config as stored: one stored before the study fields were is a Batch Norm study without a search. */
 export function storedSweepConfig(json: string): SweepConfig {
   const stored = JSON.parse(json) as Partial<SweepConfig>;
-  return { study: "batchNorm", iterations: SWEEP_FIELDS.iterations.default, ...stored } as SweepConfig;
+  const { iterations, trials } = SWEEP_FIELDS;
+  return { study: "batchNorm", iterations: iterations.default, trials: trials.default, search: null, ...stored } as SweepConfig;
 }

@@ -15,8 +15,7 @@
  */
 
 import { studyPoints } from "../experiment/study";
-import { runnerExperiments } from "./book-seeding";
-import { type SweepConfig, type SweepExperiment, sweepExperiments } from "./config";
+import { effectiveSearch, type SweepConfig, type SweepExperiment, sweepExperiments } from "./config";
 import { type CoordinatorPorts, KV_WRITE_INTERVAL_MS, type SweepState, type SweepStore } from "./coordinator-ports";
 import {
   type Change,
@@ -28,6 +27,7 @@ import {
   type Refusal,
 } from "./lifecycle";
 import { LIVE_CLOSE, type LiveMessage } from "./live-message";
+import { runnerExperiments } from "./plan";
 import type { ReportAnswer, RunnerReport } from "./runner-protocol";
 import { isFinalSweep, type SweepView, sweepLinks } from "./view";
 
@@ -48,7 +48,7 @@ export class Coordinator {
   /** Why queued experiments wait (MAX_RUNNING_EXPERIMENTS across all sweeps), shown in the view; undefined when none do. */
   private waiting: string | undefined;
   /** The runners' specs of this object's sweep, made once (the book's seeding steps a stream through every experiment). */
-  private specs: { config: string; byIndex: Map<number, SweepExperiment> } | undefined;
+  private specs: { config: string; planned: SweepExperiment[]; byIndex: Map<number, SweepExperiment> } | undefined;
 
   /** `rules`: the lifecycle it applies (the simulator puts bugs back through it to show they are caught). */
   constructor(
@@ -76,7 +76,9 @@ export class Coordinator {
       return this.table.view() as SweepView;
     }
     const now = this.ports.now();
-    this.ports.transaction(() => this.table.insert(id, config, requestHash, createdAt, sweepExperiments(config), now));
+    // A search's trial values are drawn by the plan, and kept with its experiments.
+    const experiments = effectiveSearch(config) ? this.planned(config) : sweepExperiments(config);
+    this.ports.transaction(() => this.table.insert(id, config, requestHash, createdAt, experiments, now));
     await this.ports.alarm.set(now);
     return this.publish();
   }
@@ -307,11 +309,18 @@ export class Coordinator {
    * stream through every experiment (admission bounds it to about 5 s of CPU).
    */
   private specOf(config: SweepConfig, index: number): SweepExperiment | undefined {
+    this.planned(config);
+    return this.specs?.byIndex.get(index);
+  }
+
+  /** Every experiment as its runner starts it, planned once per object and config. */
+  private planned(config: SweepConfig): SweepExperiment[] {
     const key = JSON.stringify(config);
     if (this.specs?.config !== key) {
-      this.specs = { config: key, byIndex: new Map(runnerExperiments(config).map((e) => [e.index, e])) };
+      const planned = runnerExperiments(config);
+      this.specs = { config: key, planned, byIndex: new Map(planned.map((e) => [e.index, e])) };
     }
-    return this.specs.byIndex.get(index);
+    return this.specs.planned;
   }
 
   /** Sets the alarm for `at` unless one is set sooner: a sooner wake-up (a free place, a KV write due) stands. */

@@ -8,6 +8,7 @@ import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../experiment/config";
 import { STUDIES, type Study } from "../experiment/study";
 import { ACTIVATIONS, type Activation } from "../nn/multi-layer-net";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "../nn/optimizers/optimizer";
+import { LOG10_BOUND, MAX_TRIALS, SEARCH_FIELDS, type Search, type SearchField } from "./search";
 
 /** Experiments one sweep may hold (weight scales × grid combinations × repeats). */
 export const MAX_EXPERIMENTS = 256;
@@ -26,7 +27,8 @@ export type FieldRule =
   | { kind: "number"; min: number; max?: number; minExclusive?: boolean }
   | { kind: "choice"; choices: readonly string[] }
   | { kind: "list"; minLength: number; maxLength: number; item: FieldRule }
-  | { kind: "grid"; fields: readonly GridField[]; maxValues: number };
+  | { kind: "grid"; fields: readonly GridField[]; maxValues: number }
+  | { kind: "search"; fields: readonly SearchField[]; maxTrials: number; log10Bound: number };
 
 /** Fields a sweep may vary beyond the weight scale: each with a list of values, every combination run. */
 export const GRID_FIELDS = [
@@ -76,7 +78,7 @@ export const SWEEP_FIELDS = {
     defaultText: `\`${d.study}\``,
     flag: "study",
     label: "study",
-    help: "chapter 6's study: batchNorm (§6.3), optimizers (§6.1), weightInit (§6.2), weightDecay or dropout (§6.4); each with its script's settings as defaults",
+    help: "chapter 6's study: batchNorm (§6.3), optimizers (§6.1), weightInit (§6.2), weightDecay or dropout (§6.4), randomSearch (§6.5); each with its script's settings as defaults",
   }),
   weightScales: field<number[]>({
     rule: list(1, MAX_EXPERIMENTS, number(0, undefined, true)),
@@ -198,6 +200,22 @@ export const SWEEP_FIELDS = {
     label: "dropout",
     help: "dropout ratio after each hidden activation (0: none)",
   }),
+  trials: field<number>({
+    rule: integer(1, MAX_TRIALS),
+    default: 100,
+    defaultText: "100",
+    flag: "trials",
+    label: "trials",
+    help: "trials of the randomSearch study (the book's space: weight decay 10^uniform(-4,-8), then learning rate 10^uniform(-2,-6))",
+  }),
+  search: field<Search | null>({
+    rule: { kind: "search", fields: SEARCH_FIELDS, maxTrials: MAX_TRIALS, log10Bound: LOG10_BOUND },
+    default: null,
+    defaultText: "none",
+    flag: "search",
+    label: "search",
+    help: 'random search as JSON: {"trials":N,"space":{"learningRate":{"log10Uniform":[-2,-6]},"optimizer":{"choice":["sgd","adam"]}}}, drawn in that order',
+  }),
   grid: field<Partial<Record<GridField, unknown[]>>>({
     rule: { kind: "grid", fields: GRID_FIELDS, maxValues: 16 },
     default: {},
@@ -212,7 +230,17 @@ export const SWEEP_FIELDS = {
 export type FieldName = keyof typeof SWEEP_FIELDS;
 
 /** Fields every study uses. */
-const SHARED_FIELDS = ["study", "seed", "repeats", "trainSize", "batchSize", "hiddenSizes", "activation", "grid"] as const;
+const SHARED_FIELDS = [
+  "study",
+  "seed",
+  "repeats",
+  "trainSize",
+  "batchSize",
+  "hiddenSizes",
+  "activation",
+  "grid",
+  "search",
+] as const;
 
 /**
  * The fields each study uses; a request that gives another is refused, naming it. The studies
@@ -235,6 +263,7 @@ export const STUDY_FIELDS: Record<Study, readonly FieldName[]> = {
   weightInit: [...SHARED_FIELDS, "iterations", "learningRate"],
   weightDecay: [...SHARED_FIELDS, "epochs", "testSize", "learningRate", "optimizer", "weightDecay", "dropout"],
   dropout: [...SHARED_FIELDS, "epochs", "testSize", "learningRate", "optimizer", "weightDecay", "dropout"],
+  randomSearch: [...SHARED_FIELDS, "epochs", "trials", "learningRate", "optimizer", "weightDecay", "dropout"],
 };
 
 /** The type of field `F`'s values, from the schema. */
@@ -256,6 +285,8 @@ export function ruleMessage(rule: FieldRule): string {
       return `must be an array of ${rule.minLength} to ${rule.maxLength} entries`;
     case "grid":
       return `must be an object whose keys are among ${rule.fields.join(", ")}, each an array of 1 to ${rule.maxValues} values`;
+    case "search":
+      return `must be {"trials": 1 to ${rule.maxTrials}, "space": {field: {"log10Uniform": [a, b]} | {"uniform": [a, b]} | {"choice": [values]}}} with fields among ${rule.fields.join(", ")} and log10Uniform's ends within ±${rule.log10Bound}`;
   }
 }
 
@@ -274,5 +305,7 @@ export function ruleSummary(rule: FieldRule): string {
       return `${rule.minLength}–${rule.maxLength} of: ${ruleSummary(rule.item)}`;
     case "grid":
       return `{field: 1–${rule.maxValues} values} for ${rule.fields.map((f) => `\`${f}\``).join(", ")}; each value by its field's rule`;
+    case "search":
+      return `{trials: 1–${rule.maxTrials}, space: {field: log10Uniform/uniform [a, b] or choice [...]}} for ${rule.fields.map((f) => `\`${f}\``).join(", ")}`;
   }
 }

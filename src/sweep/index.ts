@@ -1,6 +1,7 @@
 /** A sweep: its request fields and validation, its experiments, what the API answers, and its reports. */
 
 export {
+  effectiveSearch,
   experimentCount,
   fieldOf,
   type Grid,
@@ -32,6 +33,7 @@ export {
 export { applyProgress, LIVE_CLOSE, type LiveMessage, liveUrl, type StatusCounts } from "./live-message";
 export { plotSvg } from "./plot-svg";
 export { CSV_HEADER, resultsCsvLines } from "./results-csv";
+export { type Search, trialValues } from "./search";
 export { smoothCurve } from "./smooth-curve";
 export { studySvg } from "./study-svg";
 export { compareSvg, summarySeries, summarySvg } from "./summary-svg";

@@ -4,10 +4,9 @@
  * with a grid, one such block per combination, titled with its values.
  */
 
-import { gridCombinations } from "./config";
 import { type Band, type Panel, panels } from "./series";
 import { combinationTitle, escapeXml, scaleTitle } from "./titles";
-import type { SweepView } from "./view";
+import { type SweepView, sweepCombinations } from "./view";
 
 /** Options of {@link plotSvg}. */
 export interface PlotOptions {
@@ -98,7 +97,7 @@ function legend(top: number, width: number, showTest: boolean, repeats: number):
 
 /** The whole figure as an SVG document: a block of panels per grid combination, titled with its values. */
 export function plotSvg(view: SweepView, { showTest = false, combination }: PlotOptions = {}): string {
-  const combinations = gridCombinations(view.config.grid ?? {});
+  const combinations = sweepCombinations(view);
   const shown = combination === undefined ? combinations.map((_, c) => c) : [combination];
   const titled = combinations.length > 1;
   const width = COLUMNS * PANEL_W;

@@ -1,11 +1,13 @@
 /**
  * A sweep's lists as CSV, one row per point: per experiment × network × split × epoch in the Batch
- * Norm study, per split × epoch in §6.4's, per network × iteration in §6.1's and §6.2's; with one
- * column per grid field (after `repeat`) when the sweep has a grid.
+ * Norm study, per split × epoch in §6.4's and §6.5's, per network × iteration in §6.1's and §6.2's;
+ * with one column per grid field (after `repeat`) when the sweep has a grid, per drawn field when
+ * it searches.
  */
 
 import { type Study, studyMeasure } from "../experiment/study";
-import { GRID_FIELDS } from "./fields";
+import { effectiveSearch } from "./config";
+import { GRID_FIELDS, type GridField } from "./fields";
 import type { ExperimentView, SweepView } from "./view";
 
 /** Header of the CSV of a sweep without a grid. */
@@ -19,7 +21,11 @@ const STUDY_CSV_HEADERS = {
 
 /** The CSV a line at a time (each ending in a newline), header first, so a large sweep can be streamed. */
 export function* resultsCsvLines(view: SweepView): Generator<string> {
-  const gridFields = GRID_FIELDS.filter((f) => view.config.grid?.[f] !== undefined);
+  // A search's drawn fields take the grid's columns (a trial is its combination).
+  const search = effectiveSearch(view.config);
+  const gridFields = search
+    ? (Object.keys(search.space) as GridField[])
+    : GRID_FIELDS.filter((f) => view.config.grid?.[f] !== undefined);
   const gridHeader = gridFields.map((f) => `,${f}`).join("");
   const study = view.config.study ?? "batchNorm";
   const header = study === "batchNorm" ? CSV_HEADER : STUDY_CSV_HEADERS[studyMeasure(study)];
@@ -53,6 +59,7 @@ function experimentSeries(study: Study, e: ExperimentView): [string, number[]][]
         ? [
             ["train", e.train],
             ["test", e.test],
+            ["validation", e.validation],
           ]
         : Object.entries(e.loss ?? {});
   return series.filter((s): s is [string, number[]] => s[1] !== undefined);

@@ -2,11 +2,12 @@
  * The figures of chapter 6's other studies as SVG, one panel per experiment (two a row), as the
  * book draws them: §6.1 and §6.2 the loss of each network per iteration smoothed by
  * `smooth_curve` (y up to 1 and 2.5 as the book's), §6.4 train (solid) and test (dashed)
- * accuracy per epoch.
+ * accuracy per epoch; §6.5's is search-svg.ts.
  */
 
 import { studyMeasure } from "../experiment/study";
 import { curve } from "./plot-svg";
+import { searchSvg } from "./search-svg";
 import { smoothCurve } from "./smooth-curve";
 import { combinationTitle, escapeXml } from "./titles";
 import type { ExperimentView, SweepView } from "./view";
@@ -98,6 +99,7 @@ function legend(items: Series[], top: number): string {
 
 /** The study's figure as an SVG document: one panel per experiment. */
 export function studySvg(view: SweepView): string {
+  if (view.config.study === "randomSearch") return searchSvg(view);
   const loss = LOSS_FIGURES[view.config.study];
   const points = loss ? view.config.iterations : view.config.epochs;
   const yTop = loss ? loss.top : 1;

@@ -1,7 +1,7 @@
 /** What the API answers about a sweep: the contract shared by the Worker, the CLI and the dashboard. */
 
 import type { AccuracyLists } from "../experiment/experiment";
-import type { GridValues, SweepConfig } from "./config";
+import { effectiveSearch, type GridValues, gridCombinations, type SweepConfig } from "./config";
 
 /** What a sweep id looks like (32 hex digits); anything else is no sweep, and never part of a path. */
 export const SWEEP_ID = /^[0-9a-f]{32}$/;
@@ -30,8 +30,13 @@ export function isFinalExperiment(status: ExperimentStatus): boolean {
 
 export type { AccuracyLists };
 
-/** One experiment of a sweep, with its lists growing while it runs. */
-export interface ExperimentView extends AccuracyLists {
+/**
+ * One experiment of a sweep, with its lists growing while it runs: the Batch Norm study's `plain`
+ * and `batchNorm` (left out of the other studies' experiments), or the study's own.
+ */
+export interface ExperimentView
+  extends Omit<AccuracyLists, "plain" | "batchNorm">,
+    Partial<Pick<AccuracyLists, "plain" | "batchNorm">> {
   index: number;
   /** null in a study without weight scales (its networks are initialised the study's way). */
   weightScale: number | null;
@@ -42,6 +47,13 @@ export interface ExperimentView extends AccuracyLists {
   grid: GridValues;
   status: ExperimentStatus;
   epochsDone: number;
+  /** A search's trial (its index); the values it drew are given beside it, e.g. learningRate, and as `grid`. */
+  trial?: number;
+  learningRate?: number;
+  weightDecay?: number;
+  dropout?: number;
+  optimizer?: string;
+  activation?: string;
   error?: string;
   /** The worker (process, locally) whose runner last reported. */
   runner?: string;
@@ -132,4 +144,12 @@ export function experimentsAt(view: Pick<SweepView, "experiments">, combination:
 /** Whether a sweep is the Batch Norm study (one stored before studies existed is). */
 export function isBatchNormStudy(view: SweepView): boolean {
   return (view.config.study ?? "batchNorm") === "batchNorm";
+}
+
+/** The sweep's combinations in order with their values: the grid's, or a search's trials (repeat after repeat) as drawn. */
+export function sweepCombinations(view: SweepView): GridValues[] {
+  if (!effectiveSearch(view.config)) return gridCombinations(view.config.grid ?? {});
+  const out: GridValues[] = [];
+  for (const e of view.experiments) out[e.combination] ??= e.grid;
+  return out;
 }

@@ -15,8 +15,8 @@ import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../../src/experiment/co
 import { Experiment } from "../../src/experiment/experiment";
 import { NumpyRandom } from "../../src/numpy/random-state";
 import { decodeRandomState, encodeRandomState } from "../../src/numpy/random-state-text";
-import { runnerExperiments } from "../../src/sweep/book-seeding";
 import { parseSweepConfig, type SweepRequest } from "../../src/sweep/config";
+import { runnerExperiments } from "../../src/sweep/plan";
 import type { ReferenceRun } from "./fixtures";
 
 const data = loadMnist();

@@ -63,6 +63,22 @@ describe("the fixture's Gaussian pair from a misrounded glibc log (seed 1, bn W6
   });
 });
 
+describe("NumpyRandom's shuffle (the book's shuffle_dataset)", () => {
+  // numpy 2.4: np.random.seed(0); np.random.permutation(500), then np.random.randint(0, 1 << 30).
+  it("permutes 500 as numpy's permutation(500) does, and leaves the stream where numpy's is", () => {
+    const rng = new NumpyRandom(0);
+    const p = rng.permutation(500);
+    expect([...p.subarray(0, 8)]).toEqual([90, 254, 283, 445, 461, 15, 316, 489]);
+    expect([...p.subarray(496)]).toEqual([192, 117, 47, 172]);
+    expect([...p].sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    expect(rng.interval(2 ** 30 - 1)).toBe(901324136);
+  });
+
+  it("permutes 10 with seed 7 as numpy does", () => {
+    expect([...new NumpyRandom(7).permutation(10)]).toEqual([8, 5, 0, 2, 1, 9, 7, 3, 6, 4]);
+  });
+});
+
 describe("NumpyRandom state", () => {
   it("continues identically after save and restore, Gaussian cache included", () => {
     const a = new NumpyRandom(12345);

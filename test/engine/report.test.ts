@@ -34,7 +34,18 @@ function view(weightScales: number[], repeats: number, testSize = 0): SweepView 
   return {
     id: "f".repeat(32),
     status: "completed",
-    config: { ...EXPERIMENT_DEFAULTS, weightScales, epochs: 3, seed: 7, repeats, testSize, grid: {}, seeding: "experiment" },
+    config: {
+      ...EXPERIMENT_DEFAULTS,
+      weightScales,
+      epochs: 3,
+      seed: 7,
+      repeats,
+      testSize,
+      grid: {},
+      seeding: "experiment",
+      trials: 100,
+      search: null,
+    },
     createdAt: "2026-11-27T00:00:00.000Z",
     experiments,
   };

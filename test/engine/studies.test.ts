@@ -7,6 +7,7 @@
  *   python3 bench/numpy_studies.py --mnist $M --study dropout --seed 1 --epochs 21 --test-size 500 > test/fixtures/study-dropout-seed1.json
  *   python3 bench/numpy_studies.py --mnist $M --study optimizers --seed 0 --iterations 30 > test/fixtures/study-optimizers-seed0.json
  *   python3 bench/numpy_studies.py --mnist $M --study weightInit --seed 0 --iterations 30 > test/fixtures/study-weightInit-seed0.json
+ *   python3 bench/numpy_studies.py --mnist $M --study randomSearch --seed 0 --trials 4 --epochs 5 > test/fixtures/study-randomSearch-seed0.json
  */
 
 import { readFileSync } from "node:fs";
@@ -15,6 +16,8 @@ import { loadMnist } from "../../scripts/load-mnist";
 import { EXPERIMENT_DEFAULTS, type ExperimentConfig } from "../../src/experiment/config";
 import { Experiment } from "../../src/experiment/experiment";
 import { STUDY_DEFAULTS, type Study } from "../../src/experiment/study";
+import { parseSweepConfig } from "../../src/sweep/config";
+import { runnerExperiments } from "../../src/sweep/plan";
 
 const data = loadMnist();
 
@@ -24,6 +27,7 @@ interface StudyFixture {
   train?: number[];
   test?: number[];
   loss?: Record<string, number[]>;
+  trials?: { learningRate: number; weightDecay: number; train: number[]; validation: number[] }[];
 }
 
 function fixture(name: string): StudyFixture {
@@ -79,5 +83,22 @@ describe("§6.1 and §6.2 loss per iteration, against numpy's scripts", () => {
       expect(relative[0]).toBeLessThan(1e-9);
       expect(Math.max(...relative)).toBeLessThan(1e-13);
     }
+  });
+});
+
+describe("§6.5 random search, the script seeded once, its trials run apart", () => {
+  it("draws numpy's learning rates and weight decays bit for bit and gives each of 4 trials numpy's 5 train and validation accuracies", () => {
+    const f = fixture("study-randomSearch-seed0.json");
+    const sweep = parseSweepConfig({ study: "randomSearch", seed: 0, trials: 4, epochs: 5 }, () => 0);
+    const planned = runnerExperiments(sweep);
+    expect(planned).toHaveLength(4);
+    planned.forEach((e, t) => {
+      const trial = f.trials?.[t];
+      expect(e.config.learningRate).toBe(trial?.learningRate);
+      expect(e.config.weightDecay).toBe(trial?.weightDecay);
+      const result = new Experiment(e.config, data).run();
+      expect(result.train).toEqual(trial?.train);
+      expect(result.validation).toEqual(trial?.validation);
+    });
   });
 });

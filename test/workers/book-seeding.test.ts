@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { runnerExperiments } from "../../src/sweep/book-seeding";
 import { sweepExperiments } from "../../src/sweep/config";
+import { runnerExperiments } from "../../src/sweep/plan";
 import { api, runEngine, startSweep, waitForSweep } from "./helpers";
 
 const isFinal = (v: { status: string }) => ["completed", "failed", "cancelled"].includes(v.status);

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { runnerExperiments } from "../../src/sweep/book-seeding";
+import { NumpyRandom } from "../../src/numpy/random-state";
+import { runnerExperiments } from "../../src/sweep/plan";
+import { drawTrial } from "../../src/sweep/search";
+import numpySearch from "../fixtures/study-randomSearch-seed0.json";
 import { api, runEngine, startSweep, waitForSweep } from "./helpers";
 
 const isFinal = (v: { status: string }) => ["completed", "failed", "cancelled"].includes(v.status);
@@ -82,5 +85,76 @@ describe("chapter 6's studies over HTTP", () => {
     const dry = await post({ study: "dropout", repeats: 3 }, "?dryRun=1");
     expect(dry.status).toBe(200);
     expect(dry.body.estimate?.experiments).toBe(3);
+  });
+
+  it("runs the book's random search: trials in parallel, each with its drawn learning rate and weight decay, train and validation per epoch, and its figure", async () => {
+    const id = await startSweep({ study: "randomSearch", seed: 0, trials: 3, epochs: 2 });
+    const done = await waitForSweep(id, isFinal);
+    expect(done.status).toBe("completed");
+    expect(done.experiments).toHaveLength(3);
+    const planned = runnerExperiments(done.config);
+    done.experiments.forEach((e, t) => {
+      expect(e.trial).toBe(t);
+      expect(e.learningRate).toBe(planned[t].config.learningRate);
+      expect(e.weightDecay).toBe(planned[t].config.weightDecay);
+      expect(e.train).toHaveLength(2);
+      expect(e.validation).toHaveLength(2);
+      expect("plain" in e).toBe(false);
+    });
+    // Trial 0 draws right after the script's shuffle: numpy's values (bench/numpy_studies.py, seed 0).
+    expect(done.experiments[0].learningRate).toBe(numpySearch.trials[0].learningRate);
+    expect(done.experiments[0].weightDecay).toBe(numpySearch.trials[0].weightDecay);
+    const direct = await runEngine(planned[2].config);
+    expect(done.experiments[2].validation).toEqual(direct.validation);
+
+    const csv = (await (await api(`/api/sweeps/${id}/results.csv`)).text()).trim().split("\n");
+    expect(csv[0]).toBe("experiment,seed,repeat,weightDecay,learningRate,split,epoch,accuracy");
+    expect(csv).toHaveLength(1 + 3 * 2 * 2);
+    const svg = await (await api(`/api/sweeps/${id}/plot.svg`)).text();
+    expect(svg.match(/>Best-\d/g)).toHaveLength(3);
+    expect(svg.match(/<circle class="trial"/g)).toHaveLength(3);
+  });
+
+  it("searches any sweep: values drawn from the sweep's stream in the request's order, a trial's values on each of its weight scales", async () => {
+    const space = { learningRate: { log10Uniform: [-1, -3] }, optimizer: { choice: ["sgd", "adam"] } };
+    const id = await startSweep({ seed: 4, weightScales: [0.1, 0.01], epochs: 2, trainSize: 200, search: { trials: 2, space } });
+    const done = await waitForSweep(id, isFinal);
+    expect(done.status).toBe("completed");
+    expect(done.experiments).toHaveLength(4);
+    const rng = new NumpyRandom(4);
+    const trials = [drawTrial(rng, space), drawTrial(rng, space)];
+    done.experiments.forEach((e, i) => {
+      const trial = trials[Math.floor(i / 2)];
+      expect({ learningRate: e.learningRate, optimizer: e.optimizer }).toEqual(trial);
+      expect(e.grid).toEqual(trial);
+      expect(e.batchNorm).toHaveLength(2);
+    });
+    const svg = await (await api(`/api/sweeps/${id}/plot.svg`)).text();
+    expect(svg.match(/class="block"/g)).toHaveLength(2);
+  });
+
+  it("refuses with 400 a search that breaks a field's rule, repeats a given field, sits beside a grid, or draws a field it cannot", async () => {
+    const search = (space: object, trials = 2) => ({ trials, space });
+    const big = await post({ search: search({ learningRate: { log10Uniform: [-2, 5] } }) });
+    expect(big.status).toBe(400);
+    expect(big.body.error?.field).toBe("search.space.learningRate");
+    expect(big.body.error?.message).toContain("can draw 100000");
+    expect(
+      (await post({ learningRate: 0.1, search: search({ learningRate: { uniform: [0.01, 0.1] } }) })).body.error?.field,
+    ).toBe("learningRate");
+    expect(
+      (await post({ grid: { batchSize: [50] }, search: search({ dropout: { uniform: [0, 0.5] } }) })).body.error?.field,
+    ).toBe("grid");
+    expect((await post({ search: search({ epochs: { choice: [1, 2] } }) })).body.error?.field).toBe("search.space.epochs");
+    expect((await post({ search: search({ optimizer: { choice: ["sgd", "rmsprop"] } }) })).body.error?.field).toBe(
+      "search.space.optimizer",
+    );
+    expect(
+      (await post({ study: "randomSearch", trials: 5, search: search({ learningRate: { uniform: [0.01, 0.1] } }) })).body.error
+        ?.field,
+    ).toBe("trials");
+    const dry = await post({ weightScales: [0.1, 0.01], search: search({ dropout: { uniform: [0, 0.5] } }, 3) }, "?dryRun=1");
+    expect(dry.status).toBe(200);
+    expect(dry.body.estimate?.experiments).toBe(6);
   });
 });

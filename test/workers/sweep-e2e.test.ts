@@ -50,7 +50,7 @@ describe("a small sweep over HTTP", () => {
     const lines = (await csv.text()).trim().split("\n");
     expect(lines[0]).toBe(CSV_HEADER);
     expect(lines).toHaveLength(1 + 2 * 2 * 2 * 3); // experiments × networks × splits × epochs
-    expect(lines[1]).toBe(`0,0.05,5,0,batchnorm,train,0,${done.experiments[0].batchNorm[0]}`);
+    expect(lines[1]).toBe(`0,0.05,5,0,batchnorm,train,0,${done.experiments[0].batchNorm?.[0]}`);
 
     const svg = await api(`/api/sweeps/${id}/plot.svg`);
     expect(svg.headers.get("Content-Type")).toMatch(/^image\/svg\+xml/);
