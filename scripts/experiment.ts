@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import { intFlag, UsageError } from "../cli/args";
 import { fieldOptions, fieldUsage, flagError, requestFromFlags } from "../cli/field-flags";
 import { BOOK_WEIGHT_SCALES, Experiment, type ExperimentConfig, randomSeed } from "../src/experiment";
-import { type FieldName, parseSweepConfig, SweepConfigError, sweepExperiments } from "../src/sweep";
+import { type FieldName, parseSweepConfig, SweepConfigError } from "../src/sweep";
+import { runnerExperiments } from "../src/sweep/plan";
 import { loadMnist } from "./load-mnist";
 
 /** The request fields an experiment takes: all but the sweep's scales and repeats. */
@@ -56,8 +57,13 @@ export function configFromFlags(flags: Record<string, unknown>): ExperimentConfi
     if (!batchNorm && (scale !== undefined || scaleIndex !== undefined)) {
       throw new UsageError(`--study ${request.study} has no weight scale: its networks are initialised the study's way`);
     }
-    const sweep = parseSweepConfig(batchNorm ? { ...request, weightScales: [weightScale] } : request, randomSeed);
-    const { config } = sweepExperiments(sweep)[0];
+    // §6.5's first trial: its values drawn after the script's shuffle.
+    const trial = request.study === "randomSearch" ? { trials: 1 } : {};
+    const sweep = parseSweepConfig(
+      batchNorm ? { ...request, weightScales: [weightScale] } : { ...request, ...trial },
+      randomSeed,
+    );
+    const { config } = runnerExperiments(sweep)[0];
     return named === undefined ? config : { ...config, weightScale: named };
   } catch (e) {
     if (!(e instanceof SweepConfigError)) throw e;
@@ -89,8 +95,13 @@ function main(argv: string[]): void {
     return;
   }
   if (config.study !== "batchNorm") {
-    console.log(`study ${config.study}, seed ${result.seed}, ${experiment.epochsDone} points, ${elapsedMs} ms`);
-    const lists = result.loss ?? { train: result.train ?? [], ...(result.test ? { test: result.test } : {}) };
+    const trial =
+      config.study === "randomSearch"
+        ? ` (trial 0: learning rate ${config.learningRate}, weight decay ${config.weightDecay})`
+        : "";
+    console.log(`study ${config.study}${trial}, seed ${result.seed}, ${experiment.epochsDone} points, ${elapsedMs} ms`);
+    const evaluated = result.validation ? { validation: result.validation } : result.test ? { test: result.test } : {};
+    const lists = result.loss ?? { train: result.train ?? [], ...evaluated };
     console.log(`point  ${Object.keys(lists).join("  ")}`);
     for (let i = 0; i < experiment.epochsDone; i++) {
       console.log(
