@@ -67,6 +67,7 @@ export function renderFields(form: HTMLFormElement): void {
     }),
   );
   control(form, "study")?.addEventListener("change", () => showStudy(form));
+  showStudy(form);
 }
 
 /** The study the form has picked. */

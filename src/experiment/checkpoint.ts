@@ -1,13 +1,14 @@
 /**
  * An experiment as bytes and back. Layout: "BNX" and the format version (one digit), CRC-32 of
  * everything after it (u32 LE), header length (u32 LE), JSON header, zero padding to 8 bytes,
- * then every tensor as float64 LE in the header's order. The bytes are cut
- * into pieces of at most `pieceBytes`, so that each fits one value of whatever store the caller uses.
+ * then every tensor as float64 LE in the header's order. The bytes are written straight into
+ * pieces of at most `pieceBytes` (and read from them), so that each fits one value of whatever
+ * store the caller uses and no second copy of the whole is ever held.
  */
 
 import type { MnistData } from "../data/dataset";
 import type { ExperimentConfig } from "./config";
-import { crc32 } from "./crc32";
+import { crc32Of } from "./crc32";
 import { Experiment, type Trainee } from "./experiment";
 
 const MAGIC = "BNX";
@@ -48,6 +49,81 @@ function stateTensors(exp: Experiment): [string, Float64Array][] {
   return exp.trainees.flatMap(traineeTensors);
 }
 
+/** Bytes laid out across pieces: a position is (piece, offset), reads and writes may straddle two pieces. */
+class Pieces {
+  private readonly views: DataView[];
+  private readonly scratch = new DataView(new ArrayBuffer(8));
+
+  constructor(
+    readonly pieces: readonly Uint8Array[],
+    private readonly pieceBytes: number,
+  ) {
+    this.views = pieces.map((p) => new DataView(p.buffer, p.byteOffset, p.byteLength));
+  }
+
+  /** Pieces of at most `pieceBytes` for `total` bytes, zeroed. */
+  static allocate(total: number, pieceBytes: number): Pieces {
+    const pieces: Uint8Array[] = [];
+    for (let start = 0; start < total; start += pieceBytes) pieces.push(new Uint8Array(Math.min(pieceBytes, total - start)));
+    return new Pieces(pieces, pieceBytes);
+  }
+
+  get length(): number {
+    return this.pieces.reduce((sum, p) => sum + p.length, 0);
+  }
+
+  setBytes(offset: number, bytes: Uint8Array): void {
+    for (let i = 0; i < bytes.length; i++) {
+      const at = offset + i;
+      this.pieces[Math.floor(at / this.pieceBytes)][at % this.pieceBytes] = bytes[i];
+    }
+  }
+
+  getBytes(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) {
+      const at = offset + i;
+      out[i] = this.pieces[Math.floor(at / this.pieceBytes)][at % this.pieceBytes];
+    }
+    return out;
+  }
+
+  setFloat64(offset: number, value: number): void {
+    const p = Math.floor(offset / this.pieceBytes);
+    const at = offset - p * this.pieceBytes;
+    if (at + 8 <= this.pieces[p].length) {
+      this.views[p].setFloat64(at, value, true);
+      return;
+    }
+    this.scratch.setFloat64(0, value, true);
+    this.setBytes(offset, new Uint8Array(this.scratch.buffer));
+  }
+
+  getFloat64(offset: number): number {
+    const p = Math.floor(offset / this.pieceBytes);
+    const at = offset - p * this.pieceBytes;
+    if (at + 8 <= this.pieces[p].length) return this.views[p].getFloat64(at, true);
+    new Uint8Array(this.scratch.buffer).set(this.getBytes(offset, 8));
+    return this.scratch.getFloat64(0, true);
+  }
+
+  setUint32(offset: number, value: number): void {
+    this.scratch.setUint32(0, value, true);
+    this.setBytes(offset, new Uint8Array(this.scratch.buffer, 0, 4));
+  }
+
+  getUint32(offset: number): number {
+    new Uint8Array(this.scratch.buffer).set(this.getBytes(offset, 4));
+    return this.scratch.getUint32(0, true);
+  }
+
+  /** The CRC-32 of every byte from `offset` on. */
+  crc32From(offset: number): number {
+    const p = Math.floor(offset / this.pieceBytes);
+    return crc32Of([this.pieces[p].subarray(offset - p * this.pieceBytes), ...this.pieces.slice(p + 1)]);
+  }
+}
+
 /** Serializes the whole state of `exp` into pieces of at most `pieceBytes` bytes. */
 export function saveExperiment(exp: Experiment, pieceBytes: number): Uint8Array[] {
   const tensors = stateTensors(exp);
@@ -62,46 +138,45 @@ export function saveExperiment(exp: Experiment, pieceBytes: number): Uint8Array[
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = align8(PREAMBLE + json.length);
-  const total = dataStart + 8 * tensors.reduce((s, [, t]) => s + t.length, 0);
-  const bytes = new Uint8Array(total);
-  bytes.set(new TextEncoder().encode(`${MAGIC}${CHECKPOINT_VERSION}`), 0);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(8, json.length, true);
-  bytes.set(json, PREAMBLE);
+  const out = Pieces.allocate(dataStart + 8 * tensors.reduce((s, [, t]) => s + t.length, 0), pieceBytes);
+  out.setBytes(0, new TextEncoder().encode(`${MAGIC}${CHECKPOINT_VERSION}`));
+  out.setUint32(8, json.length);
+  out.setBytes(PREAMBLE, json);
   let offset = dataStart;
   for (const [, t] of tensors) {
-    for (let i = 0; i < t.length; i++, offset += 8) view.setFloat64(offset, t[i], true);
+    for (let i = 0; i < t.length; i++, offset += 8) out.setFloat64(offset, t[i]);
   }
-  view.setUint32(4, crc32(bytes.subarray(8)), true);
-  const pieces: Uint8Array[] = [];
-  for (let start = 0; start < total; start += pieceBytes) pieces.push(bytes.slice(start, start + pieceBytes));
-  return pieces;
+  out.setUint32(4, out.crc32From(8));
+  return [...out.pieces];
 }
 
 /** Rebuilds an experiment from {@link saveExperiment}'s pieces; it continues exactly where it stopped. */
 export function restoreExperiment(pieces: readonly Uint8Array[], data: MnistData): Experiment {
-  const bytes = concat(pieces);
-  const magic = new TextDecoder().decode(bytes.subarray(0, 4));
-  if (bytes.length < PREAMBLE || !magic.startsWith(MAGIC)) throw new CheckpointError(`checkpoint does not start with ${MAGIC}`);
+  // Every piece but the last is as long as the first: that is the piece size they were cut at.
+  const bytes = new Pieces(pieces, pieces[0]?.length ?? 1);
+  const total = bytes.length;
+  const magic = total >= 4 ? new TextDecoder().decode(bytes.getBytes(0, 4)) : "";
+  if (total < PREAMBLE || !magic.startsWith(MAGIC)) throw new CheckpointError(`checkpoint does not start with ${MAGIC}`);
   if (magic !== `${MAGIC}${CHECKPOINT_VERSION}`) {
     throw new CheckpointError(`checkpoint is format ${magic}; this engine reads ${MAGIC}${CHECKPOINT_VERSION}`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (crc32(bytes.subarray(8)) !== view.getUint32(4, true)) throw new CheckpointError("checkpoint checksum does not match");
-  const jsonLength = view.getUint32(8, true);
-  if (PREAMBLE + jsonLength > bytes.length) throw new CheckpointError("checkpoint header is truncated");
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREAMBLE, PREAMBLE + jsonLength))) as Header;
+  if (pieces.slice(0, -1).some((p) => p.length !== pieces[0].length))
+    throw new CheckpointError("checkpoint pieces differ in size");
+  if (bytes.crc32From(8) !== bytes.getUint32(4)) throw new CheckpointError("checkpoint checksum does not match");
+  const jsonLength = bytes.getUint32(8);
+  if (PREAMBLE + jsonLength > total) throw new CheckpointError("checkpoint header is truncated");
+  const header = JSON.parse(new TextDecoder().decode(bytes.getBytes(PREAMBLE, jsonLength))) as Header;
   const exp = new Experiment(header.config, data);
   const tensors = stateTensors(exp);
   const expected = tensors.map(([name, t]) => `${name}:${t.length}`).join(",");
   const found = header.tensors.map(({ name, length }) => `${name}:${length}`).join(",");
   if (expected !== found) throw new CheckpointError("checkpoint tensors do not fit the network of its config");
   let offset = align8(PREAMBLE + jsonLength);
-  if (bytes.length !== offset + 8 * tensors.reduce((s, [, t]) => s + t.length, 0)) {
-    throw new CheckpointError(`checkpoint has ${bytes.length} bytes, its header describes another size`);
+  if (total !== offset + 8 * tensors.reduce((s, [, t]) => s + t.length, 0)) {
+    throw new CheckpointError(`checkpoint has ${total} bytes, its header describes another size`);
   }
   for (const [, t] of tensors) {
-    for (let i = 0; i < t.length; i++, offset += 8) t[i] = view.getFloat64(offset, true);
+    for (let i = 0; i < t.length; i++, offset += 8) t[i] = bytes.getFloat64(offset);
   }
   exp.trainees.forEach(({ optimizer }, s) => {
     optimizer.setState({ tensors: optimizer.getState().tensors, scalars: header.optimizerScalars[s] ?? [] });
@@ -114,15 +189,4 @@ export function restoreExperiment(pieces: readonly Uint8Array[], data: MnistData
 
 function align8(n: number): number {
   return Math.ceil(n / 8) * 8;
-}
-
-function concat(pieces: readonly Uint8Array[]): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  const out = new Uint8Array(pieces.reduce((s, p) => s + p.length, 0));
-  let offset = 0;
-  for (const p of pieces) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

@@ -69,7 +69,7 @@ export interface MemoryEstimate {
   dataset: number;
   /** What loading them holds besides: the chunks in flight and both label files fetched whole. */
   datasetLoad: number;
-  /** A checkpoint while it is written: its bytes and its pieces. */
+  /** A checkpoint while it is written or read: its pieces (the whole is never held twice). */
   checkpoint: number;
   /** The runtime and the engine's scratch. */
   baseline: number;
@@ -105,7 +105,7 @@ export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
   const input = rows * INPUT_SIZE * (2 * (4 + DOUBLE) + DOUBLE);
   const dataset = (config.trainSize + config.testSize) * (INPUT_SIZE + 1);
   const datasetLoad = LOAD_WINDOW_CHUNKS * IMAGES_PER_CHUNK * INPUT_SIZE + LABEL_FILES_BYTES;
-  const checkpoint = 2 * (parameters / 2 + optimizer);
+  const checkpoint = parameters / 2 + optimizer;
   const baseline = BASELINE_BYTES;
   const total = parameters + optimizer + activations + input + dataset + datasetLoad + checkpoint + baseline;
   return { parameters, optimizer, activations, input, dataset, datasetLoad, checkpoint, baseline, total };

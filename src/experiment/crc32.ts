@@ -12,7 +12,12 @@ const TABLE = (() => {
 
 /** The CRC-32 of `bytes` as an unsigned 32-bit integer. */
 export function crc32(bytes: Uint8Array): number {
+  return crc32Of([bytes]);
+}
+
+/** The CRC-32 of `parts` one after the other, as if they were one array. */
+export function crc32Of(parts: Iterable<Uint8Array>): number {
   let c = -1;
-  for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  for (const bytes of parts) for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ -1) >>> 0;
 }

@@ -90,6 +90,23 @@ describe("the dashboard in Chromium", () => {
     await page.screenshot({ path: `${SCREENSHOTS}dashboard-grid.png`, fullPage: true });
   }, 240_000);
 
+  it("runs §6.4 from the study picker: the study's fields with its script's settings, the weight scales hidden, train and test curves", async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+    await page.goto(server.url);
+    await page.getByLabel("study").selectOption("weightDecay");
+    expect(await page.getByLabel("train size").inputValue()).toBe("300");
+    expect(await page.getByLabel("weight decay").inputValue()).toBe("0.1");
+    expect(await page.getByLabel("from (power of ten)").isHidden()).toBe(true);
+    expect(await page.getByLabel("iterations").isHidden()).toBe(true);
+    await fill(page, { epochs: "2", "test size": "100", "seed (empty: random)": "0" });
+    await page.getByRole("button", { name: "Start sweep" }).click();
+    await page.locator("#current[data-final]").waitFor({ timeout: 180_000 });
+    expect(await page.locator("#current-status").textContent()).toBe("completed");
+    expect(await page.locator("#figure g.panel path.curve").count()).toBe(2);
+    expect(await page.locator("#figure title").textContent()).toContain("Overfitting and weight decay (§6.4)");
+    expect(await page.locator("#summary svg").count()).toBe(0);
+  }, 240_000);
+
   it("cancels a running sweep with the Cancel button", async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     await page.goto(server.url);

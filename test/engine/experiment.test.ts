@@ -33,9 +33,15 @@ describe("an interrupted experiment", () => {
       const whole = new Experiment(config, data);
       const expected = whole.run();
       let exp = new Experiment(config, data);
-      for (const cut of [1, 3, 4, 6]) {
+      // Piece sizes a float64 and the header straddle (13, 1001) or not (4096).
+      for (const [cut, pieceBytes] of [
+        [1, 4096],
+        [3, 13],
+        [4, 1001],
+        [6, 4096],
+      ]) {
         exp.advance(cut);
-        exp = restoreExperiment(saveExperiment(exp, 4096), data);
+        exp = restoreExperiment(saveExperiment(exp, pieceBytes), data);
       }
       const got = exp.run();
       expect(got).toEqual(expected);
@@ -54,6 +60,29 @@ describe("an interrupted experiment", () => {
     expect(exp.done).toBe(true);
     expect(exp.iteration).toBe(13);
   });
+});
+
+describe("a study's checkpoint", () => {
+  it.each(["optimizers", "randomSearch"] as const)(
+    "of the %s study, cut and restored, ends with the uninterrupted lists",
+    (study) => {
+      const config: ExperimentConfig = {
+        ...SMALL,
+        study,
+        weightScale: "he",
+        trainSize: 500,
+        iterations: 7,
+        epochs: 3,
+      };
+      const expected = new Experiment(config, data).run();
+      let exp = new Experiment(config, data);
+      for (const cut of [2, 3]) {
+        exp.advance(cut);
+        exp = restoreExperiment(saveExperiment(exp, 1001), data);
+      }
+      expect(exp.run()).toEqual(expected);
+    },
+  );
 });
 
 describe("checkpoint pieces", () => {

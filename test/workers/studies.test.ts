@@ -157,4 +157,13 @@ describe("chapter 6's studies over HTTP", () => {
     expect(dry.status).toBe(200);
     expect(dry.body.estimate?.experiments).toBe(6);
   });
+
+  it.each(["optimizers", "weightInit", "weightDecay", "dropout", "randomSearch"])(
+    "admits the %s study with its script's settings (the dry run's estimate within the isolate's budget)",
+    async (study) => {
+      const dry = await post({ study }, "?dryRun=1");
+      expect(dry.status, JSON.stringify(dry.body)).toBe(200);
+      expect(dry.body.estimate?.experiments).toBe(study === "randomSearch" ? 100 : 1);
+    },
+  );
 });
