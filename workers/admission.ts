@@ -17,7 +17,15 @@ import {
   studyPoints,
   totalWork,
 } from "../src/experiment";
-import { experimentCount, type GridField, type SweepConfig, SweepConfigError, sweepExperiments } from "../src/sweep";
+import {
+  effectiveSearch,
+  experimentCount,
+  type GridField,
+  type SweepConfig,
+  SweepConfigError,
+  sweepExperiments,
+} from "../src/sweep";
+import { costliestDraws } from "../src/sweep/search";
 import { type Env, tuning } from "./env";
 import { durableObjectCost, PRICES_AS_OF } from "./pricing";
 import { sliceIterations } from "./slice-plan";
@@ -100,7 +108,9 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
     sweepMultiplyAdds: tuning(env, "MAX_SWEEP_WORK"),
     resultPoints: tuning(env, "MAX_RESULT_POINTS"),
   };
-  const experiments = sweepExperiments(config);
+  // A search's values are drawn when the sweep is planned: its costliest draws stand for them here.
+  const costliest = costliestDraws(effectiveSearch(config));
+  const experiments = sweepExperiments(config).map((e) => ({ ...e, config: { ...e.config, ...costliest } }));
   // One experiment per grid combination stands for its scales and repeats (same shape and work).
   const shapes = experiments.filter((e) => e.repeat === 0 && e.scale === 0);
   const worst = (measure: (c: ExperimentConfig) => number) =>

@@ -6,7 +6,6 @@ import { createMiddleware } from "hono/factory";
 import { randomSeed } from "../src/experiment";
 import {
   compareSvg,
-  gridCombinationCount,
   isBatchNormStudy,
   isFinalSweep,
   MAX_COMPARED,
@@ -18,6 +17,7 @@ import {
   type SweepView,
   studySvg,
   summarySvg,
+  sweepCombinations,
   sweepLinks,
   totalEpochsDone,
 } from "../src/sweep";
@@ -225,7 +225,7 @@ const api = new Hono<ConfigEnv>()
     const view = await findSweep(c.env, c.req.param("id"));
     const raw = c.req.query("combination");
     const combination = raw === undefined ? undefined : Number(raw);
-    const count = gridCombinationCount(view.config.grid ?? {});
+    const count = sweepCombinations(view).length;
     if (combination !== undefined && !(Number.isInteger(combination) && combination >= 0 && combination < count)) {
       apiError(400, "invalid_field", `combination must be an integer from 0 to ${count - 1}`, "combination");
     }

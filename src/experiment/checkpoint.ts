@@ -152,8 +152,12 @@ export function saveExperiment(exp: Experiment, pieceBytes: number): Uint8Array[
 
 /** Rebuilds an experiment from {@link saveExperiment}'s pieces; it continues exactly where it stopped. */
 export function restoreExperiment(pieces: readonly Uint8Array[], data: MnistData): Experiment {
-  // Every piece but the last is as long as the first: that is the piece size they were cut at.
-  const bytes = new Pieces(pieces, pieces[0]?.length ?? 1);
+  // Every piece but the last is as long as the first, the size they were cut at; the last no longer.
+  const size = pieces[0]?.length ?? 0;
+  if (size === 0 || pieces.some((p, i) => (i < pieces.length - 1 ? p.length !== size : p.length === 0 || p.length > size))) {
+    throw new CheckpointError("checkpoint pieces are missing or of sizes they were never cut at");
+  }
+  const bytes = new Pieces(pieces, size);
   const total = bytes.length;
   const magic = total >= 4 ? new TextDecoder().decode(bytes.getBytes(0, 4)) : "";
   if (total < PREAMBLE || !magic.startsWith(MAGIC)) throw new CheckpointError(`checkpoint does not start with ${MAGIC}`);

@@ -4,7 +4,7 @@
  */
 
 import type { ExperimentConfig } from "../experiment/config";
-import { STUDY_DEFAULTS, type Study, trainingCount } from "../experiment/study";
+import { STUDY_DEFAULTS, type Study, studyMeasure, trainingCount, validationCount } from "../experiment/study";
 import {
   FIELD_NAMES,
   type FieldName,
@@ -204,6 +204,23 @@ function checkCrossFieldRules(config: SweepConfig): void {
       training(trainSize) === trainSize ? `trainSize (${trainSize})` : `the ${training(trainSize)} images left to train on`;
     throw new SweepConfigError(field, `must be at most ${images}`);
   }
+  if (config.study === "randomSearch" && validationCount(config) < 1) {
+    throw new SweepConfigError("trainSize", "must be at least 5 in the randomSearch study: a fifth of it is kept for validation");
+  }
+  // The book's loops evaluate at i % (images / batchSize) == 0 on a float: where the batch size does
+  // not divide the images they evaluate at other steps (or never again), so the script's stream is
+  // only followed where it does.
+  if (config.seeding === "book" && studyMeasure(config.study) === "accuracy") {
+    const j = batchSizes.findIndex((b) => trainSizes.some((t) => training(t) % b !== 0));
+    if (j >= 0) {
+      const trainSize = trainSizes.find((t) => training(t) % batchSizes[j] !== 0) as number;
+      const field = config.grid.batchSize ? `grid.batchSize[${j}]` : "batchSize";
+      throw new SweepConfigError(
+        field,
+        `must divide the ${training(trainSize)} training images when the book's script is followed (seeding "book" and every study but batchNorm): its loop evaluates at i % (${training(trainSize)} / batchSize) == 0`,
+      );
+    }
+  }
 }
 
 /**
@@ -234,8 +251,7 @@ export function parseSweepConfig(body: unknown, pickSeed: () => number): SweepCo
   const gridField = Object.keys(config.grid as object).find((k) => !(uses as string[]).includes(k));
   if (gridField !== undefined) throw new SweepConfigError(`grid.${gridField}`, `is not used by study ${study}`);
   if (raw.search !== undefined) checkSearchFor(raw, study, uses);
-  else if (study === "randomSearch" && raw.grid !== undefined)
-    throw new SweepConfigError("grid", "cannot be given with search: its trials are the combinations");
+  else if (study === "randomSearch") checkBookSearchFor(raw);
   if (study !== "batchNorm") {
     // Its networks' initialisation is the study's, and its script is seeded once at its top.
     config.weightScales = [];
@@ -259,6 +275,18 @@ function checkSearchFor(raw: Record<string, unknown>, study: Study, uses: readon
     throw new SweepConfigError("grid", "cannot be given with search: its trials are the combinations");
   if (raw.trials !== undefined)
     throw new SweepConfigError("trials", "is search.trials when a search is given; give one or the other");
+}
+
+/** The randomSearch study without a search of its own draws the book's space: no grid, and none of its fields given. */
+function checkBookSearchFor(raw: Record<string, unknown>): void {
+  const given = Object.keys(BOOK_SEARCH_SPACE).find((f) => raw[f] !== undefined);
+  if (given !== undefined) {
+    throw new SweepConfigError(
+      given,
+      "is drawn by the randomSearch study (the book's space); give a search to draw other fields",
+    );
+  }
+  if (raw.grid !== undefined) throw new SweepConfigError("grid", "cannot be given with search: its trials are the combinations");
 }
 
 /** The search a sweep runs: its own, or the randomSearch study's (the book's space, `trials` of them); null without. */

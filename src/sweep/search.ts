@@ -5,6 +5,8 @@
  * (glibc's pow, as Python's `10 ** x` computes it), or a `choice` of the values listed.
  */
 
+import type { ExperimentConfig } from "../experiment/config";
+import type { OptimizerKind } from "../nn/optimizers/optimizer";
 import { glibcPow10, POW10_MAX_EXPONENT } from "../numpy/glibc-pow";
 import type { NumpyRandom } from "../numpy/random-state";
 
@@ -60,4 +62,22 @@ export function rangeEnds(range: SearchRange): (number | string)[] {
 export function trialValues(search: Search, config: object): Partial<Record<SearchField, number | string>> {
   const values = config as Record<string, number | string>;
   return Object.fromEntries(Object.keys(search.space).map((f) => [f, values[f]]));
+}
+
+/** Optimizers by the state they keep (Adam two copies of the weights, Momentum and AdaGrad one, SGD none). */
+const COSTLIEST_OPTIMIZERS: OptimizerKind[] = ["adam", "momentum", "adagrad", "sgd"];
+
+/**
+ * The costliest values a search can draw, for estimates made before it draws: the optimizer
+ * keeping the most state, the largest dropout (masks are drawn, and kept, for any ratio above 0).
+ */
+export function costliestDraws(search: Search | null): Partial<Pick<ExperimentConfig, "optimizer" | "dropout">> {
+  const out: Partial<Pick<ExperimentConfig, "optimizer" | "dropout">> = {};
+  const optimizer = search?.space.optimizer;
+  if (optimizer && "choice" in optimizer) {
+    out.optimizer = COSTLIEST_OPTIMIZERS.find((o) => optimizer.choice.includes(o));
+  }
+  const dropout = search?.space.dropout;
+  if (dropout) out.dropout = Math.max(...rangeEnds(dropout).map(Number));
+  return out;
 }

@@ -4,9 +4,9 @@
  * repeats, and the test accuracy dotted when measured.
  */
 
-import { type GridValues, gridCombinations } from "./config";
+import type { GridValues } from "./config";
 import { combinationTitle, escapeXml } from "./titles";
-import { type ExperimentView, experimentsAt, type SweepView } from "./view";
+import { type ExperimentView, experimentsAt, type SweepView, sweepCombinations } from "./view";
 
 const WIDTH = 720;
 const HEIGHT = 420;
@@ -25,7 +25,7 @@ export interface SummarySeries {
 
 /** The series of a sweep: per combination, each network (and split) that has points. */
 export function summarySeries(view: SweepView): SummarySeries[] {
-  const combinations = gridCombinations(view.config.grid ?? {});
+  const combinations = sweepCombinations(view);
   const networks = ["batchNorm", "plain", "testBatchNorm", "testPlain"] as const;
   const out: SummarySeries[] = [];
   combinations.forEach((values, combination) => {
@@ -58,7 +58,7 @@ interface Group {
 /** The groups of a sweep, one per combination; labels prefixed (for comparisons) when asked. */
 function groups(view: SweepView, prefix: string): Group[] {
   const series = summarySeries(view);
-  const combinations = gridCombinations(view.config.grid ?? {});
+  const combinations = sweepCombinations(view);
   return combinations.map((values, c) => {
     const name = combinations.length > 1 ? combinationTitle(values) : "";
     return { label: [prefix, name].filter(Boolean).join(" ") || "this sweep", series: series.filter((s) => s.combination === c) };

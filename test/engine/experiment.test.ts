@@ -100,6 +100,13 @@ describe("checkpoint pieces", () => {
     const foreign = new Uint8Array(pieces[0]);
     foreign[0] = 0x58;
     expect(() => restoreExperiment([foreign, ...pieces.slice(1)], data)).toThrow("checkpoint does not start with BNX");
+    // A piece the store lost (read back empty), first, in the middle or last, or one longer than the first.
+    const missing = "checkpoint pieces are missing or of sizes they were never cut at";
+    const empty = new Uint8Array(0);
+    expect(() => restoreExperiment([empty, ...pieces.slice(1)], data)).toThrow(missing);
+    expect(() => restoreExperiment([pieces[0], empty, ...pieces.slice(2)], data)).toThrow(missing);
+    expect(() => restoreExperiment([...pieces.slice(0, -1), empty], data)).toThrow(missing);
+    expect(() => restoreExperiment([...pieces.slice(0, -1), new Uint8Array((1 << 16) + 8)], data)).toThrow(missing);
   });
 
   it("with one flipped bit anywhere after the preamble fail the checksum", () => {

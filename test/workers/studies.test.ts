@@ -166,4 +166,26 @@ describe("chapter 6's studies over HTTP", () => {
       expect(dry.body.estimate?.experiments).toBe(study === "randomSearch" ? 100 : 1);
     },
   );
+
+  it("refuses with 400 what would not follow the book's script: a drawn field given, too few images to validate, a batch that does not divide the images, too many iterations to store", async () => {
+    expect((await post({ study: "randomSearch", learningRate: 0.1 })).body.error?.field).toBe("learningRate");
+    expect((await post({ study: "randomSearch", trainSize: 4, batchSize: 1 })).body.error?.field).toBe("trainSize");
+    const odd = await post({ study: "weightDecay", batchSize: 128 });
+    expect(odd.body.error?.field).toBe("batchSize");
+    expect(odd.body.error?.message).toContain("must divide the 300 training images");
+    expect((await post({ seeding: "book", trainSize: 1000, grid: { batchSize: [100, 300] } })).body.error?.field).toBe(
+      "grid.batchSize[1]",
+    );
+    expect((await post({ study: "optimizers", iterations: 20000 })).body.error?.field).toBe("iterations");
+  });
+
+  it("prices a search at its costliest draws before it draws: an optimizer choice with Adam costs what Adam costs", async () => {
+    const body = (space: object) => ({ weightScales: [0.1], search: { trials: 2, space } });
+    type Estimate = { estimate?: { peakMemoryBytes: number } };
+    const choice = (await post(body({ optimizer: { choice: ["sgd", "adam"] } }), "?dryRun=1")).body as Estimate;
+    const adam = (await post({ weightScales: [0.1, 0.1], optimizer: "adam" }, "?dryRun=1")).body as Estimate;
+    const sgd = (await post({ weightScales: [0.1, 0.1] }, "?dryRun=1")).body as Estimate;
+    expect(choice.estimate?.peakMemoryBytes).toBe(adam.estimate?.peakMemoryBytes);
+    expect(choice.estimate?.peakMemoryBytes).toBeGreaterThan(sgd.estimate?.peakMemoryBytes ?? Number.POSITIVE_INFINITY);
+  });
 });
