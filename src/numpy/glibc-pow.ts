@@ -6,7 +6,7 @@
  * optimized-routines algorithm (glibc sysdeps/ieee754/dbl-64/e_pow.c): log(x) to about 68 bits
  * as hi + lo from a 128-entry table and a degree-8 polynomial, y·log(x) as ehi + elo, then
  * exp(ehi + elo) from a 2^(k/128) table and a degree-5 polynomial; within 0.52 ULP, not always
- * correctly rounded, so V8's Math.pow (and even a correctly rounded 10^y) differ from it. On x86-64
+ * correctly rounded, so Node 20's Math.pow (and even a correctly rounded 10^y) differ from it. On x86-64
  * CPUs with FMA and AVX2, glibc's ifunc picks `__pow_fma`, and GCC fuses most a·b + c of the C
  * source. The steps below follow the machine code of `__pow_fma` in Debian 12's glibc 2.36
  * (objdump of libm.so.6, the function at 0x6f250), one rounding per instruction, each fused step
