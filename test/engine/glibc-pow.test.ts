@@ -39,14 +39,11 @@ describe.skipIf(!CPU_HAS_FMA)(`glibcPow10 against Python's 10 ** y (${LIBC}, FMA
     const u = uniforms(1_000_000, 0x2545f491);
     const ys = Float64Array.from(u, (v, i) => (i % 2 === 0 ? -4 + (-8 - -4) * v : -2 + (-6 - -2) * v));
     const want = pythonPow10(ys);
+    // (V8's own 10 ** y differs from it in about 1 in 10 of these in Node 20, in none in Node 24:
+    // which pow a runtime ships is not ours to choose.)
     let mismatches = 0;
-    let mathPowDiffers = 0;
-    for (let i = 0; i < ys.length; i++) {
-      if (!Object.is(glibcPow10(ys[i]), want[i])) mismatches++;
-      if (10 ** ys[i] !== want[i]) mathPowDiffers++;
-    }
+    for (let i = 0; i < ys.length; i++) if (!Object.is(glibcPow10(ys[i]), want[i])) mismatches++;
     expect(mismatches).toBe(0);
-    expect(mathPowDiffers).toBeGreaterThan(50_000);
   });
 
   it("equals it over the whole domain: ±200, integers, halves, tiny exponents and random values", () => {
