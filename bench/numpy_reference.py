@@ -78,10 +78,36 @@ class BatchNorm:
         return dxc - dmu / self.n
 
 
+class Dropout:
+    def __init__(self, ratio):
+        self.ratio = ratio
+
+    def forward(self, x, train):
+        if train:
+            self.mask = np.random.rand(*x.shape) > self.ratio
+            return x * self.mask
+        return x * (1.0 - self.ratio)
+
+    def backward(self, dout):
+        return dout * self.mask
+
+
+def init_scale(init, inputs):
+    """weight_init_std as MultiLayerNet takes it: a number, 'relu'/'he' (He) or 'sigmoid'/'xavier' (Xavier)."""
+    if init in ("he", "relu"):
+        return np.sqrt(2.0 / inputs)
+    if init in ("xavier", "sigmoid"):
+        return np.sqrt(1.0 / inputs)
+    return init
+
+
 class Net:
-    def __init__(self, sizes, scale, use_bn):
+    """common/multi_layer_net_extend.py's layers: Affine, [BatchNorm], ReLU, [Dropout]; weights drawn layer by layer."""
+
+    def __init__(self, sizes, init, use_bn, dropout=0.0):
         self.layers, self.affines, self.bns = [], [], []
         for i in range(len(sizes) - 1):
+            scale = init_scale(init, sizes[i])
             a = Affine(scale * np.random.randn(sizes[i], sizes[i + 1]), np.zeros(sizes[i + 1]))
             self.layers.append(a)
             self.affines.append(a)
@@ -92,6 +118,8 @@ class Net:
                 self.layers.append(bn)
                 self.bns.append(bn)
             self.layers.append(Relu())
+            if dropout > 0:
+                self.layers.append(Dropout(dropout))
 
     def predict(self, x, train):
         for layer in self.layers:

@@ -19,21 +19,8 @@ import time
 
 import numpy as np
 
-from numpy_reference import Affine, BatchNorm, Relu, load_idx
-
-
-class Dropout:
-    def __init__(self, ratio):
-        self.ratio = ratio
-
-    def forward(self, x, train):
-        if train:
-            self.mask = np.random.rand(*x.shape) > self.ratio
-            return x * self.mask
-        return x * (1.0 - self.ratio)
-
-    def backward(self, dout):
-        return dout * self.mask
+from numpy_reference import Net as ReferenceNet
+from numpy_reference import load_idx
 
 
 def softmax(x):
@@ -41,36 +28,12 @@ def softmax(x):
     return np.exp(x) / np.sum(np.exp(x), axis=-1, keepdims=True)
 
 
-class Net:
-    """common/multi_layer_net_extend.py (MultiLayerNet is it without Batch Norm and Dropout)."""
+class Net(ReferenceNet):
+    """common/multi_layer_net_extend.py with weight decay (MultiLayerNet is it without Batch Norm and Dropout)."""
 
     def __init__(self, sizes, init, weight_decay=0.0, dropout=0.0, use_bn=False):
-        self.layers, self.affines, self.bns = [], [], []
+        super().__init__(sizes, init, use_bn, dropout)
         self.weight_decay = weight_decay
-        for i in range(len(sizes) - 1):
-            if init == "he":
-                scale = np.sqrt(2.0 / sizes[i])
-            elif init == "xavier":
-                scale = np.sqrt(1.0 / sizes[i])
-            else:
-                scale = init
-            a = Affine(scale * np.random.randn(sizes[i], sizes[i + 1]), np.zeros(sizes[i + 1]))
-            self.layers.append(a)
-            self.affines.append(a)
-            if i == len(sizes) - 2:
-                break
-            if use_bn:
-                bn = BatchNorm(sizes[i + 1])
-                self.layers.append(bn)
-                self.bns.append(bn)
-            self.layers.append(Relu())
-            if dropout > 0:
-                self.layers.append(Dropout(dropout))
-
-    def predict(self, x, train):
-        for layer in self.layers:
-            x = layer.forward(x, train)
-        return x
 
     def loss(self, x, t, train=False):
         y = softmax(self.predict(x, train))
@@ -93,9 +56,6 @@ class Net:
             if i < len(self.bns):
                 pairs += [(self.bns[i].gamma, self.bns[i].dgamma), (self.bns[i].beta, self.bns[i].dbeta)]
         return pairs
-
-    def accuracy(self, x, t):
-        return float(np.sum(np.argmax(self.predict(x, False), axis=1) == t) / float(x.shape[0]))
 
 
 class SGD:

@@ -7,11 +7,10 @@
  * where the next experiment of a script seeded once at its top starts.
  */
 
-import { NumpyRandom } from "../numpy/random-state";
-import { encodeRandomState } from "../numpy/random-state-text";
+import type { NumpyRandom } from "../numpy/random-state";
 import type { ExperimentConfig } from "./config";
 import { rowForwardWork } from "./cost";
-import { scriptIterations, studyNetworks, trainingCount } from "./study";
+import { scriptIterations, studyNetworkCount, trainingCount } from "./study";
 
 /** 32-bit words drawn per Gaussian (two per accepted pair of uniforms, π/4 of pairs accepted), rounded up. */
 const WORDS_PER_GAUSSIAN = 2.6;
@@ -35,7 +34,7 @@ interface ExperimentDraws {
 
 function experimentDraws(config: ExperimentConfig): ExperimentDraws {
   const hidden = config.hiddenSizes.reduce((sum, h) => sum + h, 0);
-  const networks = studyNetworks(config).length;
+  const networks = studyNetworkCount(config.study);
   return {
     gaussians: networks * rowForwardWork(config.hiddenSizes),
     iterations: scriptIterations(config),
@@ -59,21 +58,9 @@ export function skipExperimentDraws(rng: NumpyRandom, config: ExperimentConfig):
   const { gaussians, iterations, choices, maskUniforms } = experimentDraws(config);
   rng.skipGaussians(gaussians);
   const batch = new Int32Array(choices);
+  const images = trainingCount(config);
   for (let i = 0; i < iterations; i++) {
-    rng.fillChoice(trainingCount(config), batch);
+    rng.fillChoice(images, batch);
     rng.skipUniforms(maskUniforms);
   }
-}
-
-/**
- * Where each experiment starts in a stream seeded once, `seed` at the top, running `configs` one
- * after the other: each start as text (encodeRandomState), for its runner.
- */
-export function bookStarts(seed: number, configs: readonly ExperimentConfig[]): string[] {
-  const rng = new NumpyRandom(seed);
-  return configs.map((config) => {
-    const start = encodeRandomState(rng.getState());
-    skipExperimentDraws(rng, config);
-    return start;
-  });
 }

@@ -6,7 +6,7 @@
 
 import { IMAGES_PER_CHUNK, LABEL_FILES_BYTES, LOAD_WINDOW_CHUNKS } from "../data/manifest";
 import type { ExperimentConfig } from "./config";
-import { epochIterations, studyEvaluations, studyIterations, studyMeasure, studyNetworks } from "./study";
+import { epochIterations, studyEvaluations, studyIterations, studyMeasure, studyNetworkCount, studyNetworks } from "./study";
 
 const INPUT_SIZE = 784;
 const CLASSES = 10;
@@ -29,7 +29,7 @@ export function rowForwardWork(hiddenSizes: readonly number[]): number {
 
 /** Work of one training step of every network, forward and backward (3×), and a loss study's losses after it. */
 function stepWork(config: ExperimentConfig): number {
-  const networks = studyNetworks(config).length;
+  const networks = studyNetworkCount(config.study);
   const passes = studyMeasure(config.study) === "loss" ? 4 : 3;
   return networks * passes * config.batchSize * rowForwardWork(config.hiddenSizes);
 }
@@ -37,7 +37,7 @@ function stepWork(config: ExperimentConfig): number {
 /** Work of one evaluation of every network on the training and test images (none in a loss study). */
 function evaluationWork(config: ExperimentConfig): number {
   if (studyEvaluations(config) === 0) return 0;
-  return studyNetworks(config).length * (config.trainSize + config.testSize) * rowForwardWork(config.hiddenSizes);
+  return studyNetworkCount(config.study) * (config.trainSize + config.testSize) * rowForwardWork(config.hiddenSizes);
 }
 
 /** Work of one iteration, amortizing the evaluations. */

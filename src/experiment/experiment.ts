@@ -81,6 +81,9 @@ export class Experiment {
   private readonly batchX: SparseRows;
   private readonly group: NetworkGroup;
   private readonly points: number;
+  /** Images a batch is drawn from, and iterations between evaluations: fixed by the config, read every step. */
+  private readonly trainingImages: number;
+  private readonly epochIterations: number;
   private readonly measuresLoss: boolean;
   private readonly losses: number[];
   /** §6.5's shuffled images (shuffle_dataset): the first for validation, the rest to train on; undefined elsewhere. */
@@ -118,20 +121,13 @@ export class Experiment {
     this.group = new NetworkGroup(this.trainees.map((t) => t.net));
     this.lists = { train: this.trainees.map(() => []), test: this.trainees.map(() => []), loss: this.trainees.map(() => []) };
     this.points = studyPoints(config);
+    this.trainingImages = trainingCount(config);
+    this.epochIterations = epochIterations(config);
     this.measuresLoss = studyMeasure(config.study) === "loss";
     this.losses = this.trainees.map(() => 0);
     this.batchIndices = new Int32Array(config.batchSize);
     this.batchLabels = new Int32Array(config.batchSize);
     this.batchX = new SparseRows(data.train.pixelsPerImage, config.batchSize);
-  }
-
-  /** The Batch Norm study's two networks by name. */
-  get batchNorm(): Trainee {
-    return this.named("batchNorm");
-  }
-
-  get plain(): Trainee {
-    return this.named("plain");
   }
 
   /** Points each list holds so far: evaluations, or iterations of a loss study. */
@@ -166,7 +162,7 @@ export class Experiment {
   step(): void {
     if (this.done) return;
     const { batchSize } = this.config;
-    this.rng.fillChoice(trainingCount(this.config), this.batchIndices);
+    this.rng.fillChoice(this.trainingImages, this.batchIndices);
     if (this.shuffled) for (let r = 0; r < batchSize; r++) this.batchIndices[r] = this.shuffled.training[this.batchIndices[r]];
     gatherSparseRows(this.train, this.batchIndices, batchSize, this.batchX);
     for (let r = 0; r < batchSize; r++) this.batchLabels[r] = this.train.labels[this.batchIndices[r]];
@@ -175,7 +171,7 @@ export class Experiment {
     if (this.measuresLoss) {
       this.group.losses(this.batchX, this.batchLabels, batchSize, this.losses);
       for (let s = 0; s < this.losses.length; s++) this.lists.loss[s].push(this.losses[s]);
-    } else if (this.iteration % epochIterations(this.config) === 0) {
+    } else if (this.iteration % this.epochIterations === 0) {
       this.evaluate();
     }
     this.iteration++;
@@ -208,12 +204,6 @@ export class Experiment {
   /** The lists so far with the weight scale and seed they belong to. */
   result(): ExperimentResult {
     return { weightScale: this.config.weightScale, seed: this.config.seed, ...this.accuracyLists() };
-  }
-
-  private named(name: string): Trainee {
-    const trainee = this.trainees.find((t) => t.spec.name === name);
-    if (!trainee) throw new RangeError(`a ${this.config.study} experiment has no ${name} network`);
-    return trainee;
   }
 
   private evaluate(): void {

@@ -1,6 +1,6 @@
 /** One weight-scale experiment: its configuration, the resumable training loop, checkpoints and cost. */
 
-export { bookStarts, experimentDrawWords, skipExperimentDraws } from "./book-stream";
+export { experimentDrawWords, skipExperimentDraws } from "./book-stream";
 export { CheckpointError, restoreExperiment, saveExperiment } from "./checkpoint";
 export { BOOK_SCALE_RANGE, BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS, type ExperimentConfig, itersPerEpoch } from "./config";
 export { iterationWork, type MemoryEstimate, memoryEstimate, peakIterationWork, rowForwardWork, totalWork } from "./cost";

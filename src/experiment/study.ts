@@ -65,6 +65,11 @@ export function studyNetworks(
   }
 }
 
+/** How many networks an experiment of `study` trains. */
+export function studyNetworkCount(study: Study): number {
+  return studyNetworks({ study, weightScale: 1, optimizer: "sgd", learningRate: 1 }).length;
+}
+
 /** What an experiment of `study` records. */
 export function studyMeasure(study: Study): StudyMeasure {
   return study === "optimizers" || study === "weightInit" ? "loss" : "accuracy";
@@ -116,7 +121,7 @@ export function studyEvaluations(config: Counted): number {
 
 /** How many lists an experiment's result holds (train and test per network, or a loss per network). */
 export function studyListCount(config: Counted): number {
-  const networks = config.study === "batchNorm" ? 2 : config.study === "optimizers" ? 4 : config.study === "weightInit" ? 3 : 1;
+  const networks = studyNetworkCount(config.study);
   const evaluated = config.study === "randomSearch" ? 2 : config.testSize > 0 ? 2 : 1;
   return studyMeasure(config.study) === "loss" ? networks : networks * evaluated;
 }

@@ -17,7 +17,7 @@ const SMALL: ExperimentConfig = {
 };
 
 function weights(exp: Experiment): number[] {
-  return [exp.batchNorm, exp.plain].flatMap((t) => t.net.params().flatMap((p) => Array.from(p.value)));
+  return exp.trainees.flatMap((t) => t.net.params().flatMap((p) => Array.from(p.value)));
 }
 
 describe("an interrupted experiment", () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parseSweepConfig } from "../../src/sweep/config";
 import { sha256Hex } from "../../workers/sha256";
 import { previousSweepIdFor } from "../../workers/sweep-id";
-import { api, coordinatorStub, startSweep } from "./helpers";
+import { api, coordinatorStub, postSweep, startSweep } from "./helpers";
 
 interface Answer {
   error: { field: string; message: string };
@@ -17,10 +17,7 @@ interface Answer {
   };
 }
 
-async function post(body: unknown, query = ""): Promise<{ status: number; body: Answer }> {
-  const res = await api(`/api/sweeps${query}`, { method: "POST", body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as Answer };
-}
+const post = postSweep<Answer>;
 
 describe("admission", () => {
   it.each([

@@ -1,17 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { sweepExperiments } from "../../src/sweep/config";
 import { runnerExperiments } from "../../src/sweep/plan";
-import { api, runEngine, startSweep, waitForSweep } from "./helpers";
+import { isFinalSweep, type SweepStatus } from "../../src/sweep/view";
+import { postSweep, runEngine, startSweep, waitForSweep } from "./helpers";
 
-const isFinal = (v: { status: string }) => ["completed", "failed", "cancelled"].includes(v.status);
+const isFinal = (v: { status: SweepStatus }) => isFinalSweep(v.status);
 
-async function post(body: unknown, query = "") {
-  const res = await api(`/api/sweeps${query}`, { method: "POST", body: JSON.stringify(body) });
-  return {
-    status: res.status,
-    body: (await res.json()) as { error?: { field: string; message: string }; estimate?: { planningWords: number } },
-  };
-}
+const post = postSweep;
 
 describe('seeding: "book" over HTTP', () => {
   it("runs each experiment from where the one before left the script's stream, in parallel, with the engine's lists", async () => {

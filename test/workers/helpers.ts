@@ -6,6 +6,7 @@ import type { ExperimentConfig } from "../../src/experiment/config";
 import { Experiment, type ExperimentResult } from "../../src/experiment/experiment";
 import type { SweepRequest } from "../../src/sweep/config";
 import { isFinalSweep, type SweepView } from "../../src/sweep/view";
+import type { SweepEstimate } from "../../workers/admission";
 import { app } from "../../workers/app";
 import { loadDataset } from "../../workers/dataset-loader";
 import type { Env } from "../../workers/env";
@@ -32,6 +33,18 @@ export function rawApi(path: string, init?: RequestInit): Promise<Response> {
 /** A request to the app with some bindings changed (e.g. SWEEP_TOKEN set). */
 export function apiWith(changes: Partial<Env>, path: string, init?: RequestInit): Promise<Response> {
   return Promise.resolve(app.fetch(asClient(path, init), { ...env, ...changes }));
+}
+
+/** What POST /api/sweeps answers: the error of a refusal, or the estimate of a dry run or a start. */
+export interface SweepAnswer {
+  error?: { field: string; message: string };
+  estimate?: SweepEstimate;
+}
+
+/** POSTs `body` to /api/sweeps (`query` e.g. "?dryRun=1"): the status and the answer as `T`. */
+export async function postSweep<T = SweepAnswer>(body: unknown, query = ""): Promise<{ status: number; body: T }> {
+  const res = await api(`/api/sweeps${query}`, { method: "POST", body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as T };
 }
 
 /** POSTs a sweep and returns its id (asserting 202). */

@@ -2,18 +2,13 @@ import { describe, expect, it } from "vitest";
 import { NumpyRandom } from "../../src/numpy/random-state";
 import { runnerExperiments } from "../../src/sweep/plan";
 import { drawTrial } from "../../src/sweep/search";
+import { isFinalSweep, type SweepStatus } from "../../src/sweep/view";
 import numpySearch from "../fixtures/study-randomSearch-seed0.json";
-import { api, runEngine, startSweep, waitForSweep } from "./helpers";
+import { api, postSweep, runEngine, startSweep, waitForSweep } from "./helpers";
 
-const isFinal = (v: { status: string }) => ["completed", "failed", "cancelled"].includes(v.status);
+const isFinal = (v: { status: SweepStatus }) => isFinalSweep(v.status);
 
-async function post(body: unknown, query = "") {
-  const res = await api(`/api/sweeps${query}`, { method: "POST", body: JSON.stringify(body) });
-  return {
-    status: res.status,
-    body: (await res.json()) as { error?: { field: string; message: string }; estimate?: { experiments: number } },
-  };
-}
+const post = postSweep;
 
 describe("chapter 6's studies over HTTP", () => {
   it("runs a weightDecay study with the script's settings as defaults: one experiment with train and test per epoch, the engine's lists", async () => {
