@@ -1,10 +1,12 @@
 /**
- * npm run bench:studies [-- --studies optimizers,weightDecay] [--seed S] [--json]
+ * npm run bench:studies [-- --studies optimizers,weightDecay] [--seed S] [--halving JSON] [--json]
  * Chapter 6's studies with the book's settings, each two ways in one run on this machine: numpy
  * running the book's script (bench/numpy_studies.py, one BLAS thread) and `npm run sweep:local --
  * --study S` from command to exit on all cores; then the lists compared point for point
  * (accuracies: points equal and the worst difference; losses: the first iteration's and the
- * largest relative difference). Long: the book's settings take minutes per study.
+ * largest relative difference). With --halving, §6.5's sweep stops trials at rungs: each trial's
+ * lists are compared with the prefix of numpy's full run they end at. Long: the book's settings
+ * take minutes per study.
  */
 
 import { execFileSync } from "node:child_process";
@@ -23,6 +25,7 @@ const { values: flags } = parseArgs({
   options: {
     studies: { type: "string", default: STUDIES.join(",") },
     seed: { type: "string", default: "0" },
+    halving: { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
@@ -66,11 +69,16 @@ function compare(ours: ExperimentView[], theirs: NumpyRun): string {
     return `losses: first iteration within ${first.toExponential(1)} relative, largest over the run ${Math.max(...relative).toExponential(1)} (${relative.length} points)`;
   }
   if (theirs.trials) {
+    // A trial stopped at a rung is compared with the prefix of numpy's full run it ends at.
     theirs.trials.forEach((t, i) => {
-      pairs.push([ours[i].train ?? [], t.train], [ours[i].validation ?? [], t.validation]);
+      const points = ours[i].stopped ? ours[i].epochsDone : t.train.length;
+      pairs.push([ours[i].train ?? [], t.train.slice(0, points)], [ours[i].validation ?? [], t.validation.slice(0, points)]);
     });
     const drawn = theirs.trials.every((t, i) => ours[i].learningRate === t.learningRate && ours[i].weightDecay === t.weightDecay);
-    return `${accuracies(pairs)}; learning rates and weight decays bit for bit: ${drawn}`;
+    const stopped = ours.filter((e) => e.stopped);
+    const halving =
+      stopped.length > 0 ? `; ${stopped.length} trials stopped at a rung, ${ours.length - stopped.length} run to the end` : "";
+    return `${accuracies(pairs)}; learning rates and weight decays bit for bit: ${drawn}${halving}`;
   }
   pairs.push([ours[0].train ?? [], theirs.train ?? []], [ours[0].test ?? [], theirs.test ?? []]);
   return accuracies(pairs);
@@ -96,11 +104,12 @@ log(
 const results = [];
 for (const study of studies) {
   const numpy = numpyRun(study);
-  const local = await timeLocalSweep(availableParallelism(), seed, ["--study", study]);
+  const halving = study === "randomSearch" && flags.halving ? ["--halving", flags.halving] : [];
+  const local = await timeLocalSweep(availableParallelism(), seed, ["--study", study, ...halving]);
   const closeness = compare(local.experiments, numpy);
   const ratio = local.seconds / numpy.seconds;
   log(
-    `${study}: numpy ${numpy.seconds.toFixed(1)} s, sweep:local ${local.seconds.toFixed(1)} s (POST to completed ${local.postToDoneSeconds.toFixed(1)} s), ratio ${ratio.toFixed(2)}×; ${closeness}`,
+    `${study}${halving.length > 0 ? ` with halving ${flags.halving}` : ""}: numpy ${numpy.seconds.toFixed(1)} s, sweep:local ${local.seconds.toFixed(1)} s (POST to completed ${local.postToDoneSeconds.toFixed(1)} s), ratio ${ratio.toFixed(2)}×; ${closeness}`,
   );
   results.push({ study, numpySeconds: numpy.seconds, localSeconds: local.seconds, ratio, closeness });
 }

@@ -28,7 +28,7 @@ export function fieldUsage(names: readonly FieldName[]): string {
             ? "A,B,…"
             : rule.kind === "grid"
               ? "FIELD=V1,V2"
-              : rule.kind === "search"
+              : rule.kind === "search" || rule.kind === "halving"
                 ? "JSON"
                 : "N";
       return `  --${`${flag} ${value}`.padEnd(34)} ${help}`;

@@ -1,7 +1,7 @@
 /** Shows a sweep's progress: bars redrawn in place on a terminal, plain lines in a log. */
 
 import { studyMeasure, studyPoints } from "../src/experiment/study";
-import { combinationTitle, type ExperimentView, type SweepView, scaleTitle } from "../src/sweep";
+import { combinationTitle, type ExperimentView, type SweepView, scaleTitle, statusText } from "../src/sweep";
 import { printable } from "./server-text";
 
 const BAR_WIDTH = 24;
@@ -39,7 +39,7 @@ export function progressLines(view: SweepView): string[] {
     head,
     ...view.experiments.map((e) => {
       const label = `${String(e.index).padStart(3)} ${experimentTitle(e, view).padEnd(13)}${view.config.repeats > 1 ? ` r${e.repeat}` : ""}`;
-      return `${label} ${bar(e.epochsDone, points)} ${String(e.epochsDone).padStart(4)}/${points} ${e.status}${latest(e)}${e.error ? `  ${e.error}` : ""}`;
+      return `${label} ${bar(e.epochsDone, points)} ${String(e.epochsDone).padStart(4)}/${points} ${statusText(e)}${latest(e)}${e.error ? `  ${e.error}` : ""}`;
     }),
   ].map(printable); // every line holds the server's text: printed without its control characters
 }
@@ -66,7 +66,7 @@ export class ProgressView {
       this.seen.set(e.index, state);
       this.out.write(
         printable(
-          `experiment ${e.index} (${experimentTitle(e, view)}): ${e.epochsDone}/${studyPoints(view.config)} ${unit(view)}, ${e.status}${e.error ? `: ${e.error}` : ""}\n`,
+          `experiment ${e.index} (${experimentTitle(e, view)}): ${e.epochsDone}/${studyPoints(view.config)} ${unit(view)}, ${statusText(e)}${e.error ? `: ${e.error}` : ""}\n`,
         ),
       );
     }

@@ -9,10 +9,11 @@ import { STUDY_FIELDS } from "../src/sweep/fields";
 
 /**
  * Fields with a control of their own: all but the weight scales (asked as a range), the grid (its
- * own editor) and a search's space (the API's and the CLI's; the form runs §6.5's with its trials).
+ * own editor), a search's space and its halving (the API's and the CLI's, as JSON; the form runs
+ * §6.5's search with its trials).
  */
 const FORM_FIELDS = (Object.keys(SWEEP_FIELDS) as FieldName[]).filter(
-  (n) => n !== "weightScales" && n !== "grid" && n !== "search",
+  (n) => n !== "weightScales" && n !== "grid" && n !== "search" && n !== "halving",
 );
 
 function control(form: HTMLFormElement, name: string): HTMLInputElement | HTMLSelectElement | null {
@@ -21,7 +22,8 @@ function control(form: HTMLFormElement, name: string): HTMLInputElement | HTMLSe
 
 /** The control of one field, with the limits of its rule. */
 function fieldControl(name: FieldName, rule: FieldRule, value: unknown): HTMLInputElement | HTMLSelectElement {
-  if (rule.kind === "grid" || rule.kind === "search") throw new Error(`${name} has no control of its own`);
+  if (rule.kind === "grid" || rule.kind === "search" || rule.kind === "halving")
+    throw new Error(`${name} has no control of its own`);
   if (rule.kind === "choice") {
     const select = document.createElement("select");
     select.replaceChildren(...rule.choices.map((c) => new Option(c, c, c === value, c === value)));

@@ -12,6 +12,7 @@ import {
   SweepConfigError,
   type SweepView,
   scaleTitle,
+  statusText,
   sweepLinks,
 } from "../src/sweep";
 import type { ApiErrorBody } from "../workers/api-error";
@@ -84,7 +85,7 @@ function renderProgress(view: SweepView): void {
       const seed = view.config.repeats > 1 ? ` (seed ${e.seed})` : "";
       // replaceChildren, not append: the Workers types (for the typed client) declare their own Element.append.
       label.replaceChildren(
-        `${scaleTitle(e.weightScale, view.config.study)}${grid}${seed}: ${e.epochsDone}/${bar.max} ${e.status}`,
+        `${scaleTitle(e.weightScale, view.config.study)}${grid}${seed}: ${e.epochsDone}/${bar.max} ${statusText(e)}`,
         bar,
       );
       li.replaceChildren(label);

@@ -25,6 +25,7 @@ import {
   SweepConfigError,
   sweepExperiments,
 } from "../src/sweep";
+import { halvingPoints, trialsPerRung } from "../src/sweep/halving";
 import { costliestDraws } from "../src/sweep/search";
 import { type Env, tuning } from "./env";
 import { durableObjectCost, PRICES_AS_OF } from "./pricing";
@@ -58,6 +59,57 @@ export interface SweepEstimate {
   costUsd: number;
   pricesAsOf: string;
   limits: { memoryBytes: number; sliceMultiplyAdds: number; sweepMultiplyAdds: number; resultPoints: number };
+  /** With successive halving: the trials entering each rung and the end, and what stopping the others saves (counted above). */
+  halving?: HalvingEstimate;
+}
+
+/** What successive halving runs of a sweep, against the same sweep without it. */
+export interface HalvingEstimate {
+  /** Trials of each group (a repeat at a weight scale) entering each rung, then the end. */
+  trialsPerRung: number[];
+  /** Points (epochs) run by each group's trials, all together, with halving and without. */
+  epochs: number;
+  epochsWithout: number;
+  multiplyAddsWithout: number;
+  /** The share of the multiply-adds halving saves. */
+  workSaved: number;
+}
+
+type Planned = { config: ExperimentConfig; combination: number };
+
+/**
+ * The work of a halving sweep: in each group, the trials stopped at a rung do its epochs' work,
+ * those kept past the last rung the whole run's. Trials of a group have one shape (their costliest
+ * draws), so its first trial stands for them.
+ */
+function halvedWork(
+  config: SweepConfig,
+  experiments: Planned[],
+  trials: number,
+): { multiplyAdds: number; halving: HalvingEstimate } {
+  const halving = config.halving as NonNullable<SweepConfig["halving"]>;
+  const counts = trialsPerRung(trials, halving);
+  const ends = [...halving.rungs, studyPoints(config)];
+  let multiplyAdds = 0;
+  let multiplyAddsWithout = 0;
+  for (const e of experiments) {
+    multiplyAddsWithout += totalWork(e.config);
+    if (e.combination % trials !== 0) continue;
+    ends.forEach((points, k) => {
+      multiplyAdds += (counts[k] - (counts[k + 1] ?? 0)) * totalWork({ ...e.config, epochs: points });
+    });
+  }
+  const { run, full } = halvingPoints(trials, halving, studyPoints(config));
+  return {
+    multiplyAdds,
+    halving: {
+      trialsPerRung: counts,
+      epochs: run,
+      epochsWithout: full,
+      multiplyAddsWithout,
+      workSaved: 1 - multiplyAdds / multiplyAddsWithout,
+    },
+  };
 }
 
 /** The field that drives a cost the most: the largest of hidden sizes, batch or train size. */
@@ -139,7 +191,9 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
       `makes one iteration (a step and an evaluation) about ${peak.toExponential(2)} multiply-adds; one slice may do ${limits.sliceMultiplyAdds.toExponential(2)}`,
     );
   }
-  const multiplyAdds = experiments.reduce((sum, e) => sum + totalWork(e.config), 0);
+  const search = effectiveSearch(config);
+  const halved = config.halving && search ? halvedWork(config, experiments, search.trials) : undefined;
+  const multiplyAdds = halved?.multiplyAdds ?? experiments.reduce((sum, e) => sum + totalWork(e.config), 0);
   if (multiplyAdds > limits.sweepMultiplyAdds) {
     const combinations = shapes.length;
     // The field furthest above the book's setting drives the total.
@@ -184,5 +238,6 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
     costUsd,
     pricesAsOf: PRICES_AS_OF,
     limits,
+    ...(halved ? { halving: halved.halving } : {}),
   };
 }

@@ -21,7 +21,8 @@ import {
   trialValues,
 } from "../src/sweep";
 import type { SweepState, SweepStore } from "../src/sweep/coordinator-ports";
-import type { ExperimentRecord, SweepRecord } from "../src/sweep/lifecycle";
+import { nextPause } from "../src/sweep/halving";
+import type { ExperimentRecord, RungMember, SweepRecord } from "../src/sweep/lifecycle";
 
 interface SweepRow extends Record<string, SqlStorageValue> {
   id: string;
@@ -47,6 +48,9 @@ interface ExperimentRow extends Record<string, SqlStorageValue> {
   combination: number;
   /** A search trial's drawn values as JSON; null without a search (undefined in tables made before searches). */
   trial_values: string | null;
+  /** Successive halving: where its runner pauses next (null: at the end), and whether it stopped at a rung (0 or 1). */
+  pause_at: number | null;
+  stopped: number;
 }
 
 // Single statuses are bound as parameters, each checked against both unions.
@@ -62,12 +66,30 @@ CREATE TABLE IF NOT EXISTS experiment (
   idx INTEGER PRIMARY KEY, repeat INTEGER NOT NULL, weight_scale REAL, seed INTEGER NOT NULL,
   status TEXT NOT NULL, epochs_done INTEGER NOT NULL, lists TEXT NOT NULL, error TEXT,
   last_report INTEGER NOT NULL, restarts INTEGER NOT NULL, runner TEXT, combination INTEGER NOT NULL,
-  trial_values TEXT
+  trial_values TEXT, pause_at INTEGER, stopped INTEGER NOT NULL DEFAULT 0
 );`;
+
+/** Columns added since the first schema, with their definitions: added to a table made before them. */
+const ADDED_COLUMNS: Record<string, string> = {
+  trial_values: "TEXT",
+  pause_at: "INTEGER",
+  stopped: "INTEGER NOT NULL DEFAULT 0",
+};
 
 /** The sweep's tables; every method is synchronous, so a caller's check and write cannot interleave. */
 export class SweepTable implements SweepStore {
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(private readonly sql: SqlStorage) {
+    if (!this.exists()) return;
+    // A sweep stored before a column existed gets it (null, or its default): every query can name it.
+    const have = new Set(
+      this.sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('experiment')")
+        .toArray()
+        .map((c) => c.name),
+    );
+    for (const [column, definition] of Object.entries(ADDED_COLUMNS))
+      if (!have.has(column)) this.sql.exec(`ALTER TABLE experiment ADD COLUMN ${column} ${definition}`);
+  }
 
   /** Whether this coordinator holds a sweep (reads the catalogue only; creates nothing). */
   exists(): boolean {
@@ -94,10 +116,11 @@ export class SweepTable implements SweepStore {
     );
     const empty = JSON.stringify({ plain: [], batchNorm: [] } satisfies AccuracyLists);
     const search = effectiveSearch(config);
+    const pauseAt = nextPause(config.halving, null);
     for (const e of experiments) {
       this.sql.exec(
-        `INSERT INTO experiment (idx, repeat, weight_scale, seed, status, epochs_done, lists, error, last_report, restarts, runner, combination, trial_values)
-         VALUES (?, ?, ?, ?, ?, 0, ?, NULL, ?, 0, NULL, ?, ?)`,
+        `INSERT INTO experiment (idx, repeat, weight_scale, seed, status, epochs_done, lists, error, last_report, restarts, runner, combination, trial_values, pause_at)
+         VALUES (?, ?, ?, ?, ?, 0, ?, NULL, ?, 0, NULL, ?, ?, ?)`,
         e.index,
         e.repeat,
         typeof e.config.weightScale === "number" ? e.config.weightScale : null,
@@ -107,6 +130,7 @@ export class SweepTable implements SweepStore {
         now,
         e.combination,
         search ? JSON.stringify(trialValues(search, e.config)) : null,
+        pauseAt,
       );
     }
   }
@@ -139,7 +163,7 @@ export class SweepTable implements SweepStore {
 
   /** Experiments per status. */
   counts(): StatusCounts {
-    const counts: StatusCounts = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+    const counts: StatusCounts = { queued: 0, running: 0, paused: 0, completed: 0, failed: 0, cancelled: 0 };
     for (const { status, n } of this.sql.exec<{ status: ExperimentStatus; n: number }>(
       "SELECT status, COUNT(*) AS n FROM experiment GROUP BY status",
     ))
@@ -216,8 +240,20 @@ export class SweepTable implements SweepStore {
         lastReport: row.last_report,
         restarts: row.restarts,
         runner: row.runner,
+        pauseAt: row.pause_at,
+        stopped: row.stopped === 1,
       }
     );
+  }
+
+  /** Every experiment's status and halving state, without its lists. */
+  rungStates(): Omit<RungMember, "score">[] {
+    return this.sql
+      .exec<Pick<ExperimentRow, "idx" | "status" | "pause_at" | "stopped">>(
+        "SELECT idx, status, pause_at, stopped FROM experiment ORDER BY idx",
+      )
+      .toArray()
+      .map((r) => ({ index: r.idx, status: r.status, pauseAt: r.pause_at, stopped: r.stopped === 1 }));
   }
 
   /** Every experiment's status, by index. */
@@ -231,7 +267,7 @@ export class SweepTable implements SweepStore {
   /** Stores an experiment's record as the lifecycle made it. */
   saveExperiment(record: ExperimentRecord): void {
     this.sql.exec(
-      "UPDATE experiment SET status = ?, epochs_done = ?, lists = ?, error = ?, last_report = ?, restarts = ?, runner = ? WHERE idx = ?",
+      "UPDATE experiment SET status = ?, epochs_done = ?, lists = ?, error = ?, last_report = ?, restarts = ?, runner = ?, pause_at = ?, stopped = ? WHERE idx = ?",
       record.status,
       record.epochsDone,
       JSON.stringify(record.lists),
@@ -239,6 +275,8 @@ export class SweepTable implements SweepStore {
       record.lastReport,
       record.restarts,
       record.runner,
+      record.pauseAt,
+      record.stopped ? 1 : 0,
       record.index,
     );
   }
@@ -281,6 +319,7 @@ function experimentView(row: ExperimentRow, gridValues: GridValues, config: Swee
     delete lean.batchNorm;
   }
   if (row.error) view.error = row.error;
+  if (row.stopped === 1) view.stopped = true;
   if (row.runner !== null) view.runner = row.runner;
   return view;
 }

@@ -145,10 +145,14 @@ export class Experiment {
     return studyIterations(this.config);
   }
 
-  /** Runs at most `maxIterations` iterations; returns how many points they finished. */
-  advance(maxIterations: number): number {
+  /**
+   * Runs at most `maxIterations` iterations, stopping once `until` points are in (a rung of
+   * successive halving: the run goes on from there exactly as if it had not stopped); returns how
+   * many points they finished.
+   */
+  advance(maxIterations: number, until = this.points): number {
     const before = this.epochsDone;
-    for (let n = 0; n < maxIterations && !this.done; n++) this.step();
+    for (let n = 0; n < maxIterations && !this.done && this.epochsDone < until; n++) this.step();
     return this.epochsDone - before;
   }
 

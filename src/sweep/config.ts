@@ -4,7 +4,7 @@
  */
 
 import type { ExperimentConfig } from "../experiment/config";
-import { STUDY_DEFAULTS, type Study, studyMeasure, trainingCount, validationCount } from "../experiment/study";
+import { STUDY_DEFAULTS, type Study, studyMeasure, studyPoints, trainingCount, validationCount } from "../experiment/study";
 import {
   FIELD_NAMES,
   type FieldName,
@@ -79,7 +79,29 @@ export function checkValue(field: string, rule: FieldRule, v: unknown): unknown 
     }
     case "search":
       return checkSearch(field, rule, v);
+    case "halving":
+      return checkHalving(field, rule, v);
   }
+}
+
+/** Checks a `halving` value on its own: rungs ascending positive integers, keep a fraction (rungs against epochs: checkCrossFieldRules). */
+function checkHalving(field: string, rule: Extract<FieldRule, { kind: "halving" }>, v: unknown): unknown {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new SweepConfigError(field, ruleMessage(rule));
+  const { rungs, keep, ...rest } = v as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw new SweepConfigError(`${field}.${extra}`, "is not part of halving; it takes rungs and keep");
+  const checked = checkValue(
+    `${field}.rungs`,
+    { kind: "list", minLength: 1, maxLength: rule.maxRungs, item: { kind: "integer", min: 1, max: 10000 } },
+    rungs,
+  ) as number[];
+  checked.forEach((r, i) => {
+    if (i > 0 && r <= checked[i - 1])
+      throw new SweepConfigError(`${field}.rungs[${i}]`, `must be above the rung before it (${checked[i - 1]})`);
+  });
+  if (typeof keep !== "number" || !Number.isFinite(keep) || keep <= 0 || keep >= 1)
+    throw new SweepConfigError(`${field}.keep`, "must be a fraction above 0 and below 1 (the share of trials each rung keeps)");
+  return { rungs: checked, keep };
 }
 
 /** Checks a `search` value: its trials, and each drawn field's range, whose ends must keep the field's own rule. */
@@ -204,6 +226,7 @@ function checkCrossFieldRules(config: SweepConfig): void {
       training(trainSize) === trainSize ? `trainSize (${trainSize})` : `the ${training(trainSize)} images left to train on`;
     throw new SweepConfigError(field, `must be at most ${images}`);
   }
+  if (config.halving) checkHalvingFor(config, search);
   if (config.study === "randomSearch" && validationCount(config) < 1) {
     throw new SweepConfigError("trainSize", "must be at least 5 in the randomSearch study: a fifth of it is kept for validation");
   }
@@ -264,6 +287,18 @@ export function parseSweepConfig(body: unknown, pickSeed: () => number): SweepCo
   return checked;
 }
 
+/** Halving against the rest: it needs a search's trials to compare, and rungs before the run's end. */
+function checkHalvingFor(config: SweepConfig, search: Search | null): void {
+  if (!search) throw new SweepConfigError("halving", "needs a search to halve: give search, or use the randomSearch study");
+  const points = studyPoints(config);
+  const i = config.halving?.rungs.findIndex((r) => r >= points) ?? -1;
+  if (i >= 0)
+    throw new SweepConfigError(
+      `halving.rungs[${i}]`,
+      `must be below epochs (${points}): a rung is where trials are compared before the end`,
+    );
+}
+
 /** A given search against the rest of the request: its fields the study's, none of them also given, no grid beside it. */
 function checkSearchFor(raw: Record<string, unknown>, study: Study, uses: readonly FieldName[]): void {
   const space = Object.keys((raw.search as Search).space);
@@ -318,7 +353,17 @@ export interface SweepExperiment {
  * run alone with its combination's values.
  */
 export function sweepExperiments(sweep: SweepConfig): SweepExperiment[] {
-  const { weightScales: _scales, repeats, seed, grid, seeding: _, search: _search, trials: _trials, ...rest } = sweep;
+  const {
+    weightScales: _scales,
+    repeats,
+    seed,
+    grid,
+    seeding: _,
+    search: _search,
+    trials: _trials,
+    halving: _halving,
+    ...rest
+  } = sweep;
   const weightScales = experimentScales(sweep);
   // A search's trials are its combinations: their values are drawn when the sweep is planned (plan.ts).
   const search = effectiveSearch(sweep);
@@ -359,5 +404,12 @@ export function experimentCount(
 export function storedSweepConfig(json: string): SweepConfig {
   const stored = JSON.parse(json) as Partial<SweepConfig>;
   const { iterations, trials } = SWEEP_FIELDS;
-  return { study: "batchNorm", iterations: iterations.default, trials: trials.default, search: null, ...stored } as SweepConfig;
+  return {
+    study: "batchNorm",
+    iterations: iterations.default,
+    trials: trials.default,
+    search: null,
+    halving: null,
+    ...stored,
+  } as SweepConfig;
 }

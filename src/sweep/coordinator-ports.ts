@@ -6,7 +6,7 @@
  */
 
 import type { SweepConfig, SweepExperiment } from "./config";
-import type { ExperimentRecord, SweepRecord } from "./lifecycle";
+import type { ExperimentRecord, RungMember, SweepRecord } from "./lifecycle";
 import type { LiveMessage, StatusCounts } from "./live-message";
 import type { KickResult, RunnerSpec } from "./runner-protocol";
 import type { ExperimentStatus, ExperimentView, SweepStatus, SweepView } from "./view";
@@ -50,6 +50,8 @@ export interface SweepStore {
   quiet(before: number): number[];
   sweepRecord(): SweepRecord | undefined;
   experimentRecord(index: number): ExperimentRecord | undefined;
+  /** Every experiment's status and halving state, without its lists. */
+  rungStates(): Omit<RungMember, "score">[];
   statuses(): ExperimentStatus[];
   saveExperiment(record: ExperimentRecord): void;
   saveSweep(record: SweepRecord): void;

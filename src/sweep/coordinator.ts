@@ -10,6 +10,8 @@
  *   and as many as the Quota grants, and takes their idempotent reports;
  * - runs a watchdog on the same alarm: a quiet runner is woken (a finished one asked to report
  *   again), at most MAX_SLICE_FAILURES times before its experiment ends failed;
+ * - with successive halving, decides a rung in the same write as the change that makes it ready
+ *   (the lifecycle's rungDecisions): the kept trials are queued again, the others stopped;
  * - once every experiment is final, publishes to KV; the alarm goes on until every write owed to
  *   KV is done, and wakes again RETAIN_DAYS later to remove failed runners' checkpoints.
  */
@@ -17,6 +19,7 @@
 import { studyPoints } from "../experiment/study";
 import { effectiveSearch, type SweepConfig, type SweepExperiment, sweepExperiments } from "./config";
 import { type CoordinatorPorts, KV_WRITE_INTERVAL_MS, type SweepState, type SweepStore } from "./coordinator-ports";
+import { rungScore } from "./halving";
 import {
   type Change,
   type ExperimentEvent,
@@ -25,11 +28,15 @@ import {
   LIFECYCLE,
   type LifecycleRules,
   type Refusal,
+  type RungMember,
 } from "./lifecycle";
 import { LIVE_CLOSE, type LiveMessage } from "./live-message";
 import { runnerExperiments } from "./plan";
-import type { ReportAnswer, RunnerReport } from "./runner-protocol";
+import type { ReportAnswer, RunnerReport, RunnerSpec } from "./runner-protocol";
 import { isFinalSweep, type SweepView, sweepLinks } from "./view";
+
+/** An experiment's change with the rung decisions it made ready (each another experiment's change). */
+type Applied = Change & { decided: { index: number; step: ExperimentStep }[] };
 
 /** Why a request to the coordinator cannot be done. */
 export type CoordinatorRefusal = { refused: "not_found" | "conflict" | "idempotency_mismatch"; message: string };
@@ -48,7 +55,9 @@ export class Coordinator {
   /** Why queued experiments wait (MAX_RUNNING_EXPERIMENTS across all sweeps), shown in the view; undefined when none do. */
   private waiting: string | undefined;
   /** The runners' specs of this object's sweep, made once (the book's seeding steps a stream through every experiment). */
-  private specs: { config: string; planned: SweepExperiment[]; byIndex: Map<number, SweepExperiment> } | undefined;
+  private specs:
+    | { config: string; planned: SweepExperiment[]; byIndex: Map<number, SweepExperiment>; groups: Map<number, number[]> }
+    | undefined;
 
   /** `rules`: the lifecycle it applies (the simulator puts bugs back through it to show they are caught). */
   constructor(
@@ -134,44 +143,89 @@ export class Coordinator {
    * record, the sweep's (running once one starts; final once all are final, or running again on a
    * retry) are stored in one transaction, and viewers told, before anything is awaited.
    */
-  private apply(index: number, event: ExperimentEvent): Change | Refusal {
+  private apply(index: number, event: ExperimentEvent): Applied | Refusal {
+    const row = this.table.sweep();
     const sweep = this.table.sweepRecord();
     const record = this.table.experimentRecord(index);
-    if (!sweep || !record || this.purging) return { refused: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
-    let change: Change | Refusal = { refused: "not applied" };
+    if (!row || !sweep || !record || this.purging)
+      return { refused: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
+    let applied: Applied | Refusal = { refused: "not applied" };
     this.ports.transaction(
       () => {
-        // Every experiment's status with this change made, read only when the change ends one.
-        const statusesAfter = (next: ExperimentRecord) => this.table.statuses().map((s, i) => (i === index ? next.status : s));
-        change = this.rules.experimentChange(sweep, record, event, this.ports.now(), statusesAfter);
-        if ("refused" in change) return;
-        if (change.step.next !== record) this.table.saveExperiment(change.step.next);
-        if (change.sweep !== sweep) this.table.saveSweep(change.sweep);
+        const change = this.change(sweep, record, event);
+        if ("refused" in change) {
+          applied = change;
+          return;
+        }
+        applied = { ...change, decided: [] };
+        // A change that readies a rung of successive halving is decided in the same write.
+        if (row.config.halving && change.step.next !== record) this.decideRungs(row.config, index, applied);
       },
-      // A sweep that runs again (a retry) or ends gets its alarm in the same write: never live
-      // without one to watch it, never final without one to publish it (a crash may come next).
-      () => !("refused" in change) && (change.ended || (isFinalSweep(sweep.status) && !isFinalSweep(change.sweep.status))),
+      // A sweep that runs again (a retry), ends, or changes while final (a late result kept) gets
+      // its alarm in the same write: never live without one to watch it, never final without one
+      // to publish it (a crash may come next).
+      () =>
+        !("refused" in applied) &&
+        (applied.ended || (isFinalSweep(sweep.status) && (!isFinalSweep(applied.sweep.status) || applied.step.next !== record))),
     );
-    if ("refused" in change) return change;
-    const { step, ended } = change as Change;
+    if ("refused" in applied) return applied;
+    const { step, ended, decided } = applied as Applied;
     if (step.effects.some((e) => e.type === "tell")) this.announce(index);
-    else if (ended) this.announce();
+    for (const d of decided) this.announce(d.index);
+    if (ended && !step.effects.some((e) => e.type === "tell") && decided.length === 0) this.announce();
+    return applied;
+  }
+
+  /** One experiment's change decided by the lifecycle and stored (inside apply()'s transaction). */
+  private change(sweep: Change["sweep"], record: ExperimentRecord, event: ExperimentEvent): Change | Refusal {
+    // Every experiment's status with this change made, read only when the change ends one.
+    const statusesAfter = (next: ExperimentRecord) => this.table.statuses().map((s, i) => (i === record.index ? next.status : s));
+    const change = this.rules.experimentChange(sweep, record, event, this.ports.now(), statusesAfter);
+    if ("refused" in change) return change;
+    if (change.step.next !== record) this.table.saveExperiment(change.step.next);
+    if (change.sweep !== sweep) this.table.saveSweep(change.sweep);
     return change;
+  }
+
+  /** The rung decisions experiment `index`'s group is ready for, each applied as its experiment's change into `applied`. */
+  private decideRungs(config: SweepConfig, index: number, applied: Applied): void {
+    const halving = config.halving;
+    if (!halving) return;
+    const group = new Set(this.groupOf(config, index));
+    const members: RungMember[] = this.table
+      .rungStates()
+      .filter((m) => group.has(m.index))
+      .map((m) => ({
+        ...m,
+        score: (points) => rungScore(this.table.experimentRecord(m.index)?.lists ?? { plain: [], batchNorm: [] }, points),
+      }));
+    for (const { index: i, event } of this.rules.rungDecisions(members, halving)) {
+      const record = this.table.experimentRecord(i);
+      if (!record) continue;
+      const change = this.change(applied.sweep, record, event);
+      if ("refused" in change) continue;
+      applied.sweep = change.sweep;
+      applied.ended ||= change.ended;
+      applied.decided.push({ index: i, step: change.step });
+    }
   }
 
   /** {@link apply}, then what the change asks: places given back, a runner started afresh, the end published. */
   private async applyAndPerform(index: number, event: ExperimentEvent): Promise<ExperimentStep | Refusal> {
     const applied = this.apply(index, event);
     if ("refused" in applied) return applied;
-    const { step, ended } = applied;
+    const { step, ended, decided } = applied;
     const sweep = this.table.sweep();
     if (!sweep) return step;
+    // Trials stopped at a rung need their runners no more; one not reached now is told `stop` at its next report.
+    const stopped = decided.filter((d) => d.step.effects.some((e) => e.type === "stopRunner"));
+    await Promise.allSettled(stopped.map((d) => this.ports.runner(sweep.id, d.index).cancel()));
     if (step.effects.some((e) => e.type === "startAfresh")) {
-      const e = this.specOf(sweep.config, index);
-      const fresh = e
+      const spec = this.runnerSpec(sweep.id, sweep.config, index);
+      const fresh = spec
         ? await this.ports
             .runner(sweep.id, index)
-            .start({ sweepId: sweep.id, index, config: e.config })
+            .start(spec)
             .catch(() => false)
         : false;
       // Only a start that took starts the lists over, and only if nothing was reported meanwhile (a
@@ -181,11 +235,10 @@ export class Coordinator {
     if (ended) await this.afterEnd(sweep.id);
     // A final sweep's record changed (a late result kept): KV gets it too.
     else if (isFinalSweep(sweep.status) && step.effects.length > 0) await this.publish();
-    if (!ended && step.effects.some((e) => e.type === "freePlace")) {
-      await this.releasePlaces(sweep.id, [index]);
-      // A runner's place is free: the alarm starts the next queued experiment now.
-      if (this.table.queued(1).length > 0) await this.armAlarm(this.ports.now());
-    }
+    if (!ended && step.effects.some((e) => e.type === "freePlace")) await this.releasePlaces(sweep.id, [index]);
+    // A runner's place is free, or a rung kept trials: the alarm starts the next queued experiment now.
+    if (!ended && (step.effects.length > 0 || decided.length > 0) && this.table.queued(1).length > 0)
+      await this.armAlarm(this.ports.now());
     return step;
   }
 
@@ -208,7 +261,7 @@ export class Coordinator {
     this.ports.transaction(
       () => {
         this.table.saveSweep(step.next);
-        for (const index of [...this.table.withStatus("queued"), ...this.table.withStatus("running")]) {
+        for (const index of (["queued", "running", "paused"] as const).flatMap((s) => this.table.withStatus(s))) {
           const experiment = this.table.experimentRecord(index);
           if (experiment) this.table.saveExperiment(this.rules.cancelExperiment(experiment));
         }
@@ -270,10 +323,10 @@ export class Coordinator {
     // The runner first: if it cannot be reached, nothing here has changed and the retry can be asked
     // again. The retry's record and the alarm that watches it are one write (apply()).
     const runner = this.ports.runner(sweepId, index);
-    const spec = this.specOf(config, index);
+    const spec = this.runnerSpec(sweepId, config, index);
     // A runner that holds nothing (stopped, or its checkpoint removed by RETAIN_DAYS) starts from the seed.
     const fresh = !(await runner.retry(fromScratch));
-    if (fresh && spec) await runner.start({ sweepId, index, config: spec.config });
+    if (fresh && spec) await runner.start(spec);
     const step = await this.applyAndPerform(index, { type: "retry", fromSeed: fromScratch || fresh });
     if ("refused" in step) return step;
     await this.ports.flag.delete(CHECKPOINTS_REMOVED);
@@ -315,12 +368,33 @@ export class Coordinator {
 
   /** Every experiment as its runner starts it, planned once per object and config. */
   private planned(config: SweepConfig): SweepExperiment[] {
+    return this.plan(config).planned;
+  }
+
+  private plan(config: SweepConfig): NonNullable<Coordinator["specs"]> {
     const key = JSON.stringify(config);
     if (this.specs?.config !== key) {
       const planned = runnerExperiments(config);
-      this.specs = { config: key, planned, byIndex: new Map(planned.map((e) => [e.index, e])) };
+      // Halving compares the trials of one repeat at one weight scale.
+      const byGroup = new Map<string, number[]>();
+      for (const e of planned) byGroup.set(`${e.repeat}:${e.scale}`, [...(byGroup.get(`${e.repeat}:${e.scale}`) ?? []), e.index]);
+      const groups = new Map(planned.map((e) => [e.index, byGroup.get(`${e.repeat}:${e.scale}`) ?? []]));
+      this.specs = { config: key, planned, byIndex: new Map(planned.map((e) => [e.index, e])), groups };
     }
-    return this.specs.planned;
+    return this.specs;
+  }
+
+  /** The experiments halving compares experiment `index` with (itself included). */
+  private groupOf(config: SweepConfig, index: number): number[] {
+    return this.plan(config).groups.get(index) ?? [];
+  }
+
+  /** What experiment `index`'s runner is started with: its planned config and where it pauses next. */
+  private runnerSpec(sweepId: string, config: SweepConfig, index: number): RunnerSpec | undefined {
+    const e = this.specOf(config, index);
+    if (!e) return undefined;
+    const pauseAt = this.table.experimentRecord(index)?.pauseAt ?? null;
+    return pauseAt === null ? { sweepId, index, config: e.config } : { sweepId, index, config: e.config, pauseAt };
   }
 
   /** Sets the alarm for `at` unless one is set sooner: a sooner wake-up (a free place, a KV write due) stands. */
@@ -346,10 +420,10 @@ export class Coordinator {
     // tried again at the next alarm (it stays queued, its place held).
     await Promise.allSettled(
       places.granted.map(async (index) => {
-        const e = this.specOf(config, index);
-        if (!e) return;
+        const spec = this.runnerSpec(sweepId, config, index);
+        if (!spec) return;
         try {
-          await this.ports.runner(sweepId, index).start({ sweepId, index, config: e.config });
+          await this.ports.runner(sweepId, index).start(spec);
         } catch (error) {
           // Tried again at the next alarm; a runner that cannot be started at all ends failed.
           const limit = this.ports.tuning("MAX_SLICE_FAILURES");
@@ -412,7 +486,14 @@ export class Coordinator {
     if (await this.ports.flag.get(CHECKPOINTS_REMOVED)) return null;
     const due = Date.parse(completedAt) + this.ports.tuning("RETAIN_DAYS") * DAY_MS;
     if (now < due) return due;
-    await Promise.all(this.table.withStatus("failed").map((index) => this.ports.runner(sweep.id, index).cancel()));
+    // Failed runners keep a checkpoint for a retry; one stopped at a rung may, if its cancel was lost.
+    const stopped = this.table
+      .rungStates()
+      .filter((m) => m.stopped)
+      .map((m) => m.index);
+    await Promise.all(
+      [...this.table.withStatus("failed"), ...stopped].map((index) => this.ports.runner(sweep.id, index).cancel()),
+    );
     // A retry (the sweep live again) or a purge may have come during the awaits: then nothing is recorded.
     if (this.purging || this.table.state()?.completedAt !== completedAt) return null;
     await this.ports.flag.put(CHECKPOINTS_REMOVED, true);

@@ -1,7 +1,7 @@
 /**
  * A field's value written as text, as `bn-sweep run` flags and the dashboard form take it: a
  * number, a word, or a comma-separated list; a grid field's values comma-separated, a list field's
- * values split by `/` (`hiddenSizes=100,100/200,200`); a search as JSON. Only the form is checked here; the field's
+ * values split by `/` (`hiddenSizes=100,100/200,200`); a search or halving as JSON. Only the form is checked here; the field's
  * rule is the API's.
  */
 
@@ -13,14 +13,15 @@ export function parseFieldText(name: FieldName, text: string, label: string = na
   const { rule } = SWEEP_FIELDS[name];
   if (rule.kind === "grid") throw new SweepConfigError(label, "takes FIELD=V1,V2");
   if (rule.kind === "choice") return text.trim();
-  if (rule.kind === "search") {
+  if (rule.kind === "search" || rule.kind === "halving") {
     try {
       return JSON.parse(text);
     } catch {
-      throw new SweepConfigError(
-        label,
-        `must be JSON such as {"trials":20,"space":{"learningRate":{"log10Uniform":[-2,-6]}}}, got "${text}"`,
-      );
+      const example =
+        rule.kind === "search"
+          ? '{"trials":20,"space":{"learningRate":{"log10Uniform":[-2,-6]}}}'
+          : '{"rungs":[5,15],"keep":0.5}';
+      throw new SweepConfigError(label, `must be JSON such as ${example}, got "${text}"`);
     }
   }
   const parts = rule.kind === "list" ? text.split(",") : [text];

@@ -8,6 +8,7 @@ import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../experiment/config";
 import { STUDIES, type Study } from "../experiment/study";
 import { ACTIVATIONS, type Activation } from "../nn/multi-layer-net";
 import { OPTIMIZER_KINDS, type OptimizerKind } from "../nn/optimizers/optimizer";
+import { type Halving, MAX_RUNGS } from "./halving";
 import { LOG10_BOUND, MAX_TRIALS, SEARCH_FIELDS, type Search, type SearchField } from "./search";
 
 /** Experiments one sweep may hold (weight scales × grid combinations × repeats). */
@@ -28,7 +29,8 @@ export type FieldRule =
   | { kind: "choice"; choices: readonly string[] }
   | { kind: "list"; minLength: number; maxLength: number; item: FieldRule }
   | { kind: "grid"; fields: readonly GridField[]; maxValues: number }
-  | { kind: "search"; fields: readonly SearchField[]; maxTrials: number; log10Bound: number };
+  | { kind: "search"; fields: readonly SearchField[]; maxTrials: number; log10Bound: number }
+  | { kind: "halving"; maxRungs: number };
 
 /** Fields a sweep may vary beyond the weight scale: each with a list of values, every combination run. */
 export const GRID_FIELDS = [
@@ -217,6 +219,14 @@ export const SWEEP_FIELDS = {
     label: "search",
     help: 'random search as JSON: {"trials":N,"space":{"learningRate":{"log10Uniform":[-2,-6]},"optimizer":{"choice":["sgd","adam"]}}}, drawn in that order',
   }),
+  halving: field<Halving | null>({
+    rule: { kind: "halving", maxRungs: MAX_RUNGS },
+    default: null,
+    defaultText: "none",
+    flag: "halving",
+    label: "halving",
+    help: 'successive halving of a search\'s trials as JSON: {"rungs":[5,15],"keep":0.5}: at each rung (epochs) the best half by held-out accuracy goes on, the rest stop',
+  }),
   grid: field<Partial<Record<GridField, unknown[]>>>({
     rule: { kind: "grid", fields: GRID_FIELDS, maxValues: 16 },
     default: {},
@@ -259,12 +269,13 @@ export const STUDY_FIELDS: Record<Study, readonly FieldName[]> = {
     "optimizer",
     "weightDecay",
     "dropout",
+    "halving",
   ],
   optimizers: [...SHARED_FIELDS, "iterations"],
   weightInit: [...SHARED_FIELDS, "iterations", "learningRate"],
-  weightDecay: [...SHARED_FIELDS, "epochs", "testSize", "learningRate", "optimizer", "weightDecay", "dropout"],
-  dropout: [...SHARED_FIELDS, "epochs", "testSize", "learningRate", "optimizer", "weightDecay", "dropout"],
-  randomSearch: [...SHARED_FIELDS, "epochs", "trials", "learningRate", "optimizer", "weightDecay", "dropout"],
+  weightDecay: [...SHARED_FIELDS, "epochs", "testSize", "learningRate", "optimizer", "weightDecay", "dropout", "halving"],
+  dropout: [...SHARED_FIELDS, "epochs", "testSize", "learningRate", "optimizer", "weightDecay", "dropout", "halving"],
+  randomSearch: [...SHARED_FIELDS, "epochs", "trials", "learningRate", "optimizer", "weightDecay", "dropout", "halving"],
 };
 
 /** The type of field `F`'s values, from the schema. */
@@ -288,6 +299,8 @@ export function ruleMessage(rule: FieldRule): string {
       return `must be an object whose keys are among ${rule.fields.join(", ")}, each an array of 1 to ${rule.maxValues} values`;
     case "search":
       return `must be {"trials": 1 to ${rule.maxTrials}, "space": {field: {"log10Uniform": [a, b]} | {"uniform": [a, b]} | {"choice": [values]}}} with fields among ${rule.fields.join(", ")} and log10Uniform's ends within ±${rule.log10Bound}`;
+    case "halving":
+      return `must be {"rungs": 1 to ${rule.maxRungs} epoch counts, ascending, each below epochs, "keep": a fraction above 0 and below 1}`;
   }
 }
 
@@ -308,5 +321,7 @@ export function ruleSummary(rule: FieldRule): string {
       return `{field: 1–${rule.maxValues} values} for ${rule.fields.map((f) => `\`${f}\``).join(", ")}; each value by its field's rule`;
     case "search":
       return `{trials: 1–${rule.maxTrials}, space: {field: log10Uniform/uniform [a, b] or choice [...]}} for ${rule.fields.map((f) => `\`${f}\``).join(", ")}`;
+    case "halving":
+      return `{rungs: 1–${rule.maxRungs} ascending epochs below \`epochs\`, keep: fraction in (0, 1)}; needs a search`;
   }
 }

@@ -7,13 +7,16 @@
  *
  *   experiment: queued ──start──▶ running ──report completed──▶ completed      (queued ──start fails too often──▶ failed)
  *                  │                 │  ├──report failed / watchdog gives up──▶ failed ──retry──▶ running
- *                  │                 │  └──runner lost, started afresh: lists start over
- *                  └──── cancel ─────┴──┴──▶ cancelled
+ *                  │                 │  ├──runner lost, started afresh: lists start over
+ *                  │                 │  └──report paused (at a rung)──▶ paused ──rung kept──▶ queued
+ *                  │                 │                                   └──rung stopped──▶ completed (stopped)
+ *                  └──── cancel ─────┴──┴──▶ cancelled                   (paused too)
  *   sweep:      queued ──first start──▶ running ──all experiments final──▶ completed | partial | failed
  *                  └──────────── cancel ──────────────▶ cancelled          (retry: back to running)
  */
 
 import type { AccuracyLists } from "../experiment/experiment";
+import { type Halving, keptCount, nextPause } from "./halving";
 import type { KickResult, ReportAnswer, RunnerReport } from "./runner-protocol";
 import { type ExperimentStatus, finalSweepStatus, isFinalExperiment, isFinalSweep, type SweepStatus } from "./view";
 
@@ -30,6 +33,10 @@ export interface ExperimentRecord {
   restarts: number;
   /** The worker whose runner last reported. */
   runner: string | null;
+  /** Successive halving: the points at which its runner pauses next (null: it runs to the end). */
+  pauseAt: number | null;
+  /** Successive halving stopped it at a rung (it is completed, its lists a prefix). */
+  stopped: boolean;
 }
 
 /** A sweep's own record. */
@@ -59,7 +66,11 @@ export type ExperimentEvent =
   /** An explicit retry its runner took; `fromSeed`: the runner starts over, its lists with it. */
   | { type: "retry"; fromSeed: boolean }
   /** An explicit retry of a failed experiment whose runner finished after all: its late result is taken. */
-  | { type: "takeLateResult"; epochs: number };
+  | { type: "takeLateResult"; epochs: number }
+  /** Successive halving kept it at its rung: it goes on, to pause next at `pauseAt` (null: the end). */
+  | { type: "promote"; pauseAt: number | null }
+  /** Successive halving stopped it at its rung. */
+  | { type: "stopAtRung" };
 
 /** What a change asks of the coordinator besides storing the record. */
 export type ExperimentEffect =
@@ -68,7 +79,9 @@ export type ExperimentEffect =
   /** The experiment's place is free (the Quota's, and one of the sweep's runners). */
   | { type: "freePlace" }
   /** Its runner holds nothing: it is started again, from the seed. */
-  | { type: "startAfresh" };
+  | { type: "startAfresh" }
+  /** Its runner is not needed any more (stopped at a rung): it deletes its storage. */
+  | { type: "stopRunner" };
 
 /** An allowed change: the next record (the same one when nothing changes), the answer, the effects. */
 export interface ExperimentStep {
@@ -109,7 +122,11 @@ function reportToFinal(record: ExperimentRecord, report: RunnerReport): Experime
       error: `${record.error ?? "failed"}; its runner finished later: retry to take its result`,
     });
   }
-  return unchanged(record, report.status === "completed" || report.status === "failed" ? "ok" : "stop");
+  // A pause reported to a failed experiment keeps its checkpoint for a retry; to a stopped or
+  // cancelled one, the runner is told to stop.
+  const kept =
+    report.status === "completed" || report.status === "failed" || (report.status === "paused" && record.status === "failed");
+  return unchanged(record, kept ? "ok" : "stop");
 }
 
 /** A runner's report to an experiment that is queued (its start not yet recorded) or running. */
@@ -132,6 +149,23 @@ function reportToOpen(record: ExperimentRecord, report: RunnerReport, now: numbe
       };
       return report.status === "completed" ? changed(next, { type: "freePlace" }) : changed(next);
     }
+    case "paused":
+      // Only at the rung it was started for: a pause at an earlier one is an old report, repeated.
+      if (record.pauseAt === null || report.epochsDone < record.pauseAt) return unchanged({ ...record, lastReport: now });
+      return changed(
+        {
+          ...record,
+          status: "paused",
+          epochsDone: report.epochsDone,
+          lists: report.lists,
+          error: null,
+          lastReport: now,
+          restarts: 0,
+          runner: report.runner ?? record.runner,
+        },
+        // Paused, it needs no place until its rung is decided.
+        { type: "freePlace" },
+      );
     case "retrying":
       return changed({ ...record, status: "running", error: report.error, lastReport: now });
     case "failed":
@@ -150,6 +184,8 @@ export function experimentStep(
     case "report":
       // A cancelled sweep stops every runner that still reports.
       if (sweep.status === "cancelled") return unchanged(record, "stop");
+      // Paused, it waits for its rung: its runner's reports (the pause, repeated) change nothing.
+      if (record.status === "paused") return unchanged(record);
       return isFinalExperiment(record.status) ? reportToFinal(record, event.report) : reportToOpen(record, event.report, now);
     case "start":
       if (record.status !== "queued") return { refused: `experiment ${record.index} is ${record.status}, not queued` };
@@ -192,7 +228,62 @@ export function experimentStep(
       const lists = event.fromSeed ? { epochsDone: 0, lists: EMPTY_LISTS } : {};
       return changed({ ...record, ...lists, status: "running", error: null, restarts: 0, lastReport: now });
     }
+    case "promote":
+      if (sweep.status === "cancelled" || record.status !== "paused")
+        return { refused: `experiment ${record.index} is ${record.status}, not paused at a rung` };
+      // Queued again: the fan-out gives it a place, and its runner goes on from its checkpoint.
+      return changed({ ...record, status: "queued", pauseAt: event.pauseAt, restarts: 0, lastReport: now });
+    case "stopAtRung":
+      if (sweep.status === "cancelled" || record.status !== "paused")
+        return { refused: `experiment ${record.index} is ${record.status}, not paused at a rung` };
+      return changed({ ...record, status: "completed", stopped: true, lastReport: now }, { type: "stopRunner" });
   }
+}
+
+/** A trial of a halving group as the rung decision sees it; `score` reads its lists only when asked. */
+export interface RungMember {
+  index: number;
+  status: ExperimentStatus;
+  pauseAt: number | null;
+  stopped: boolean;
+  /** Its accuracy at `points` (halving.ts's rungScore). */
+  score(points: number): number;
+}
+
+/** One decision of a rung: the experiment and what happens to it. */
+export interface RungDecision {
+  index: number;
+  event: Extract<ExperimentEvent, { type: "promote" | "stopAtRung" }>;
+}
+
+/**
+ * The decisions a halving group is ready for. A rung is decided once every trial that entered it
+ * (not stopped before it) has paused there or ended: of the `entered` trials, the best
+ * keptCount(entered) that paused go on (ranked by score at the rung, the lower index first on a
+ * tie), the other paused ones stop. A trial that pauses at a rung already decided (it was
+ * retried meanwhile) stops there. Nothing is decided while a member of the rung runs or waits.
+ */
+export function rungDecisions(group: readonly RungMember[], halving: Halving): RungDecision[] {
+  const decisions: RungDecision[] = [];
+  for (const rung of halving.rungs) {
+    const entered = group.filter((m) => m.pauseAt === rung);
+    const paused = entered.filter((m) => m.status === "paused");
+    if (paused.length === 0) continue;
+    const decided = group.some((m) => m.pauseAt === null || m.pauseAt > rung);
+    if (decided) {
+      for (const m of paused) decisions.push({ index: m.index, event: { type: "stopAtRung" } });
+      continue;
+    }
+    if (entered.some((m) => !m.stopped && !isFinalExperiment(m.status) && m.status !== "paused")) continue;
+    const ranked = paused.map((m) => ({ m, score: m.score(rung) })).sort((a, b) => b.score - a.score || a.m.index - b.m.index);
+    const kept = keptCount(entered.filter((m) => !m.stopped).length, halving.keep);
+    ranked.forEach(({ m }, i) => {
+      const event =
+        i < kept ? ({ type: "promote", pauseAt: nextPause(halving, rung) } as const) : ({ type: "stopAtRung" } as const);
+      decisions.push({ index: m.index, event });
+    });
+  }
+  return decisions;
 }
 
 /** What happens to a sweep as a whole. */
@@ -262,7 +353,8 @@ export function experimentChange(
   if ("refused" in step) return step;
   const events: SweepEvent[] = [];
   if (event.type === "retry" || event.type === "takeLateResult") events.push({ type: "reopen" });
-  if (step.next.status === "running" || step.next.status === "completed") events.push({ type: "experimentStarted" });
+  if (step.next.status === "running" || step.next.status === "paused" || step.next.status === "completed")
+    events.push({ type: "experimentStarted" });
   if (isFinalExperiment(step.next.status) && step.next.status !== record.status) {
     events.push({ type: "experimentsAre", statuses: statusesAfter(step.next), at: new Date(now).toISOString() });
   }
@@ -283,7 +375,8 @@ export interface LifecycleRules {
   experimentStep: typeof experimentStep;
   sweepStep: typeof sweepStep;
   cancelExperiment: typeof cancelExperiment;
+  rungDecisions: typeof rungDecisions;
 }
 
 /** The rules as stated above. */
-export const LIFECYCLE: LifecycleRules = { experimentChange, experimentStep, sweepStep, cancelExperiment };
+export const LIFECYCLE: LifecycleRules = { experimentChange, experimentStep, sweepStep, cancelExperiment, rungDecisions };

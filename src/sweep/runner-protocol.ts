@@ -8,15 +8,17 @@ export interface RunnerSpec {
   sweepId: string;
   index: number;
   config: ExperimentConfig;
+  /** Successive halving: pause after this many points, checkpoint kept, until told to go on (absent: run to the end). */
+  pauseAt?: number;
 }
 
 /**
  * What a runner tells its coordinator: progress after a slice (the lists so far), a failed slice
- * it will retry, or the experiment's end. Reports are idempotent: a report with fewer epochs than
- * the coordinator holds changes nothing.
+ * it will retry, a pause at its spec's `pauseAt`, or the experiment's end. Reports are idempotent:
+ * a report with fewer epochs than the coordinator holds changes nothing.
  */
 export type RunnerReport =
-  | { status: "running" | "completed"; epochsDone: number; lists: AccuracyLists; runner?: string }
+  | { status: "running" | "completed" | "paused"; epochsDone: number; lists: AccuracyLists; runner?: string }
   | { status: "retrying" | "failed"; error: string };
 
 /** The coordinator's answer: `ok` (taken; a final report is acknowledged) or `stop` (sweep gone or cancelled). */

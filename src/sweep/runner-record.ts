@@ -5,8 +5,11 @@
 
 import type { RunnerReport, RunnerSpec } from "./runner-protocol";
 
-/** running: slices to do; completed/failed: the final report is kept (until taken, for completed). */
-export type RunnerState = "running" | "completed" | "failed";
+/**
+ * running: slices to do; completed/failed: the final report is kept (until taken, for completed);
+ * paused: at its spec's pauseAt, its checkpoint and its pause report kept until it is told to go on.
+ */
+export type RunnerState = "running" | "completed" | "failed" | "paused";
 
 /** The runner's record. */
 export interface RunnerRecord {

@@ -7,7 +7,9 @@
  * - counts a slice's attempt before doing it, so an isolate killed for memory or CPU (where no
  *   `catch` runs) is counted too, and ends failed after MAX_SLICE_FAILURES;
  * - reports every slice to its coordinator, and keeps its final report until the coordinator
- *   has taken it; stops and deletes its storage when the coordinator answers `stop`.
+ *   has taken it; stops and deletes its storage when the coordinator answers `stop`;
+ * - with successive halving, pauses at its spec's `pauseAt` (its checkpoint kept, the pause
+ *   reported as a final report is) until started again with a later one.
  */
 
 import { CheckpointError } from "../experiment/checkpoint";
@@ -17,7 +19,8 @@ import { newRunnerRecord, type RunnerRecord, RunnerRecords, type RunnerStorage }
 
 /** What a runner trains: the engine's Experiment, or the simulator's stand-in. */
 export interface Trainee {
-  advance(iterations: number): void;
+  /** Runs at most `iterations` iterations, stopping once `until` points are in. */
+  advance(iterations: number, until?: number): void;
   readonly done: boolean;
   readonly epochsDone: number;
   accuracyLists(): AccuracyLists;
@@ -72,9 +75,18 @@ export class Runner {
     this.records = new RunnerRecords(ports.storage);
   }
 
-  /** Starts the experiment (true); a second call with the experiment already started does nothing (false). */
+  /**
+   * Starts the experiment (true); a second call with the experiment already started does nothing
+   * (false), but for a paused one given a later pause (or none): it goes on from its checkpoint.
+   */
   async start(spec: RunnerSpec): Promise<boolean> {
-    if (await this.records.get()) return false;
+    const record = await this.records.get();
+    if (record?.state === "paused" && (spec.pauseAt ?? Number.POSITIVE_INFINITY) > (record.spec.pauseAt ?? 0)) {
+      await this.records.put({ ...record, spec, state: "running", attempts: 0, failures: 0, final: undefined, finalSends: 0 });
+      await this.ports.alarm.set(this.ports.now());
+      return true;
+    }
+    if (record) return false;
     this.cancelled = false;
     // The alarm first: a crash between the two leaves an alarm that finds nothing and ends, never a
     // spec with no alarm to run it (which nothing would ever wake, or delete, after a purge).
@@ -138,16 +150,18 @@ export class Runner {
     let report: RunnerReport;
     try {
       const experiment = await this.load(spec);
-      experiment.advance(iterations);
+      experiment.advance(iterations, spec.pauseAt);
       if (this.cancelled || generation !== this.resets) return;
       await this.save(experiment);
+      const paused = !experiment.done && spec.pauseAt !== undefined && experiment.epochsDone >= spec.pauseAt;
       report = {
-        status: experiment.done ? "completed" : "running",
+        status: experiment.done ? "completed" : paused ? "paused" : "running",
         epochsDone: experiment.epochsDone,
         lists: experiment.accuracyLists(),
         runner: this.ports.workerName,
       };
       if (experiment.done) return this.end("completed", report);
+      if (paused) return this.end("paused", report);
       await this.ports.alarm.set(this.ports.now());
     } catch (e) {
       // What is in memory may be ahead of the checkpoint: the next slice starts from storage.
@@ -165,11 +179,11 @@ export class Runner {
     if (answer === "stop") await this.cancel();
   }
 
-  /** Records the experiment's end and its final report, then delivers it. */
-  private async end(state: "completed" | "failed", report: RunnerReport): Promise<void> {
+  /** Records the experiment's end (or pause) and its final report, then delivers it. */
+  private async end(state: "completed" | "failed" | "paused", report: RunnerReport): Promise<void> {
     this.experiment = undefined;
     if (!(await this.records.update({ state, final: report, finalSends: 0 }))) return;
-    // A completed run needs no checkpoint; a failed one keeps it for a retry.
+    // A completed run needs no checkpoint; a failed one keeps it for a retry, a paused one to go on.
     if (state === "completed") await this.deleteCheckpoint();
     const ended = await this.records.get();
     if (ended) await this.sendFinal(ended);

@@ -27,9 +27,17 @@ function shade(accuracy: number): string {
 
 const last = (list: number[] | undefined): number => (list && list.length > 0 ? (list.at(-1) as number) : Number.NaN);
 
-/** Trials with a validation point, best final validation accuracy first (ties in trial order). */
+/** How far a trial went: to its rung if successive halving stopped it there, else all the way. */
+const reach = (e: ExperimentView): number => (e.stopped ? e.epochsDone : Number.POSITIVE_INFINITY);
+
+/**
+ * Trials with a validation point, best final validation accuracy first (ties in trial order); with
+ * successive halving, those that went further first (a stopped trial's last point is an earlier epoch).
+ */
 export function bestTrials(view: SweepView): ExperimentView[] {
-  return view.experiments.filter((e) => (e.validation?.length ?? 0) > 0).sort((a, b) => last(b.validation) - last(a.validation));
+  return view.experiments
+    .filter((e) => (e.validation?.length ?? 0) > 0)
+    .sort((a, b) => reach(b) - reach(a) || last(b.validation) - last(a.validation));
 }
 
 function drawPanel(e: ExperimentView, rank: number, epochs: number): string {
@@ -41,7 +49,7 @@ function drawPanel(e: ExperimentView, rank: number, epochs: number): string {
   const y = (v: number) => oy + MARGIN.top + (1 - Math.min(Math.max(v, 0), 1)) * h;
   const left = ox + MARGIN.left;
   let out = `<g class="panel" data-experiment="${e.index}">`;
-  out += `<text x="${left + w / 2}" y="${oy + 12}" text-anchor="middle" font-size="11">Best-${rank + 1} (val ${last(e.validation).toFixed(2)})</text>`;
+  out += `<text x="${left + w / 2}" y="${oy + 12}" text-anchor="middle" font-size="11">Best-${rank + 1} (val ${last(e.validation).toFixed(2)}${e.stopped ? `, stop ${e.epochsDone}` : ""})</text>`;
   const lr = e.learningRate === undefined ? "" : `lr ${e.learningRate.toExponential(1)}`;
   const wd = e.weightDecay === undefined ? "" : ` wd ${e.weightDecay.toExponential(1)}`;
   out += `<text x="${left + w / 2}" y="${oy + 24}" text-anchor="middle" font-size="9" fill="#666">${escapeXml(lr + wd)}</text>`;

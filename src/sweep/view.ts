@@ -10,8 +10,8 @@ export const SWEEP_ID = /^[0-9a-f]{32}$/;
 export const FINAL_SWEEP_STATUSES = ["completed", "partial", "failed", "cancelled"] as const;
 /** Statuses after which an experiment changes no more (but for a retry). */
 export const FINAL_EXPERIMENT_STATUSES = ["completed", "failed", "cancelled"] as const;
-/** Statuses of an experiment that still needs a runner. */
-export const OPEN_EXPERIMENT_STATUSES = ["queued", "running"] as const;
+/** Statuses of an experiment that is not final: waiting for a runner, running, or paused at a rung of successive halving. */
+export const OPEN_EXPERIMENT_STATUSES = ["queued", "running", "paused"] as const;
 
 /** A sweep's status. */
 export type SweepStatus = "queued" | "running" | (typeof FINAL_SWEEP_STATUSES)[number];
@@ -55,6 +55,8 @@ export interface ExperimentView
   optimizer?: string;
   activation?: string;
   error?: string;
+  /** Successive halving stopped it at a rung: its lists end there, a prefix of its full run. */
+  stopped?: true;
   /** The worker (process, locally) whose runner last reported. */
   runner?: string;
 }
@@ -139,6 +141,11 @@ export function experimentsAt(view: Pick<SweepView, "experiments">, combination:
       const group = (groups.get(repeat) ?? []).sort((a, b) => a.index - b.index);
       return group[s] ? [group[s]] : [];
     });
+}
+
+/** An experiment's status as the CLI and the dashboard show it: a trial stopped by successive halving says so. */
+export function statusText(e: Pick<ExperimentView, "status" | "stopped">): string {
+  return e.stopped ? `${e.status} (stopped at a rung)` : e.status;
 }
 
 /** Whether a sweep is the Batch Norm study (one stored before studies existed is). */

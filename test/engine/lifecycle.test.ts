@@ -30,6 +30,8 @@ function record(status: ExperimentStatus, epochsDone = 2, more: Partial<Experime
     lastReport: 0,
     restarts: 1,
     runner: "r",
+    pauseAt: null,
+    stopped: false,
     ...more,
   };
 }

@@ -11,7 +11,7 @@ describe("the README's field table", () => {
 
   it("has one row per request field with its rule, e.g. epochs as an integer 1–1000", () => {
     const rows = fieldTable().split("\n").slice(2);
-    expect(rows).toHaveLength(19);
+    expect(rows).toHaveLength(20);
     expect(rows.find((r) => r.startsWith("| `epochs` |"))).toBe(
       "| `epochs` | 20 | integer 1–1000 | `--epochs` | evaluations of both networks, one per epoch; the first after one step |",
     );

@@ -43,6 +43,7 @@ function view(weightScales: number[], repeats: number, testSize = 0): SweepView 
       testSize,
       grid: {},
       seeding: "experiment",
+      halving: null,
       trials: 100,
       search: null,
     },

@@ -7,8 +7,9 @@
 
 import { gridCombinationAt, type SweepConfig, type SweepExperiment } from "../../src/sweep/config";
 import type { SweepRow, SweepState, SweepStore } from "../../src/sweep/coordinator-ports";
+import { nextPause } from "../../src/sweep/halving";
 import type { LoggedWrite, WriteLog } from "../../src/sweep/kv-publisher";
-import type { ExperimentRecord, SweepRecord } from "../../src/sweep/lifecycle";
+import type { ExperimentRecord, RungMember, SweepRecord } from "../../src/sweep/lifecycle";
 import type { StatusCounts } from "../../src/sweep/live-message";
 import type { ExperimentStatus, ExperimentView, SweepView } from "../../src/sweep/view";
 import { CrashPoint } from "./crash-point";
@@ -92,6 +93,8 @@ export class MemoryStorage extends CrashPoint implements SweepStore, WriteLog {
       lastReport: now,
       restarts: 0,
       runner: null,
+      pauseAt: nextPause(config.halving, null),
+      stopped: false,
       seed: e.config.seed,
       repeat: e.repeat,
       combination: e.combination,
@@ -133,6 +136,7 @@ export class MemoryStorage extends CrashPoint implements SweepStore, WriteLog {
       batchNorm: e.lists.batchNorm,
     };
     if (e.error) view.error = e.error;
+    if (e.stopped) view.stopped = true;
     if (e.runner !== null) view.runner = e.runner;
     return structuredClone(view);
   }
@@ -152,7 +156,7 @@ export class MemoryStorage extends CrashPoint implements SweepStore, WriteLog {
   }
 
   counts(): StatusCounts {
-    const counts: StatusCounts = { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 };
+    const counts: StatusCounts = { queued: 0, running: 0, paused: 0, completed: 0, failed: 0, cancelled: 0 };
     for (const e of this.data.experiments) counts[e.status]++;
     return counts;
   }
@@ -181,8 +185,12 @@ export class MemoryStorage extends CrashPoint implements SweepStore, WriteLog {
   experimentRecord(index: number): ExperimentRecord | undefined {
     const e = this.data.experiments[index];
     if (!e || !this.data.sweep) return undefined;
-    const { index: i, status, epochsDone, lists, error, lastReport, restarts, runner } = structuredClone(e);
-    return { index: i, status, epochsDone, lists, error, lastReport, restarts, runner };
+    const { index: i, status, epochsDone, lists, error, lastReport, restarts, runner, pauseAt, stopped } = structuredClone(e);
+    return { index: i, status, epochsDone, lists, error, lastReport, restarts, runner, pauseAt, stopped };
+  }
+
+  rungStates(): Omit<RungMember, "score">[] {
+    return this.data.experiments.map(({ index, status, pauseAt, stopped }) => ({ index, status, pauseAt, stopped }));
   }
 
   statuses(): ExperimentStatus[] {

@@ -84,6 +84,39 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
+    name: "a rung keeps the worst trials",
+    rules: {
+      ...real,
+      rungDecisions: (group, halving) =>
+        real.rungDecisions(
+          group.map((m) => ({ ...m, score: (points: number) => -m.score(points) })),
+          halving,
+        ),
+    },
+  },
+  {
+    name: "a rung is decided while one of its trials still runs",
+    rules: {
+      ...real,
+      rungDecisions: (group, halving) =>
+        real.rungDecisions(
+          group.filter((m) => m.status !== "running" && m.status !== "queued"),
+          halving,
+        ),
+    },
+  },
+  {
+    name: "a kept trial is sent on to the rung it paused at",
+    rules: {
+      ...real,
+      rungDecisions: (group, halving) =>
+        real.rungDecisions(group, halving).map((d) => {
+          const at = group.find((m) => m.index === d.index)?.pauseAt ?? null;
+          return d.event.type === "promote" ? { ...d, event: { type: "promote", pauseAt: at } } : d;
+        }),
+    },
+  },
+  {
     name: "a slice's attempt counted after the work, not before (an isolate that dies each slice is never failed)",
     patch: () => {
       const proto = Runner.prototype as unknown as { alarm(this: { ports: { tuning(n: string): number } }): Promise<void> };

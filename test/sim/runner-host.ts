@@ -14,7 +14,8 @@ export function standInLists(sweep: number, index: number, epochs: number) {
   const e = Array.from({ length: epochs }, (_, i) => i);
   return {
     plain: e.map((i) => (sweep * 1000 + index * 37 + i) / 1e4),
-    batchNorm: e.map((i) => (sweep * 1000 + index * 41 + 3 * i) / 1e4),
+    // Not in index order, so that halving's ranking is put to the test.
+    batchNorm: e.map((i) => (sweep * 1000 + ((index * 41) % 97) + 3 * i) / 1e4),
   };
 }
 
@@ -25,10 +26,10 @@ class StandIn implements Trainee {
     public epochsDone = 0,
   ) {}
 
-  advance(): void {
+  advance(_iterations: number, until = this.options.epochs): void {
     // A slice may fail or its isolate die, as the world decides.
     this.options.slice();
-    if (this.epochsDone < this.options.epochs) this.epochsDone++;
+    if (this.epochsDone < Math.min(this.options.epochs, until)) this.epochsDone++;
   }
 
   get done(): boolean {

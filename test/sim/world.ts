@@ -5,11 +5,14 @@
  * step, which message is delivered (or lost, or duplicated, or late, or cut off by a partition),
  * which alarm fires (late, early, twice), who crashes (any object between any two storage writes,
  * memory lost and storage kept), when KV fails, and when a user cancels, retries or purges.
+ * About half the sweeps search with successive halving: their trials pause at rungs, and the
+ * rungs' decisions must keep the best and stop the rest, each stopped one a prefix of its run.
  */
 
 import { parseSweepConfig } from "../../src/sweep/config";
 import { Coordinator } from "../../src/sweep/coordinator";
 import type { CoordinatorPorts, CoordinatorTuning, RunnerPort } from "../../src/sweep/coordinator-ports";
+import { keptCount } from "../../src/sweep/halving";
 import { KvPublisher, type ResultsKv } from "../../src/sweep/kv-publisher";
 import { LIFECYCLE, type LifecycleRules } from "../../src/sweep/lifecycle";
 import type { LiveMessage } from "../../src/sweep/live-message";
@@ -101,6 +104,8 @@ interface Sweep {
   /** A purge was asked and has not answered: the user asks again once the world is quiet. */
   purgeAsked: boolean;
   purged: boolean;
+  /** A retry was ever asked: a trial retried after its rung was decided is stopped there, whatever its score. */
+  retriedEver: boolean;
 }
 
 export class World {
@@ -216,17 +221,19 @@ export class World {
       experimentInFlight: new Map(),
       purgeAsked: false,
       purged: false,
+      retriedEver: false,
     };
     this.sweeps.push(sweep);
     sweep.core = this.incarnate(s);
-    const config = parseSweepConfig(
-      {
-        weightScales: Array.from({ length: this.options.experiments }, (_, i) => 1 / (i + 1)),
-        epochs: this.options.epochs,
-        trainSize: 100,
-      },
-      () => s,
-    );
+    const { epochs, experiments } = this.options;
+    // A halving sweep: trials of a search (one or two weight scales each), compared at one or two rungs.
+    const halving = {
+      weightScales: s % 2 === 1 ? [1, 0.5] : [1],
+      search: { trials: experiments + 1, space: { learningRate: { log10Uniform: [-3, -1] } } },
+      halving: { rungs: epochs >= 4 ? [1, epochs - 2] : [1], keep: 0.5 },
+    };
+    const plain = { weightScales: Array.from({ length: experiments }, (_, i) => 1 / (i + 1)) };
+    const config = parseSweepConfig({ ...(this.random() < 0.5 ? halving : plain), epochs, trainSize: 100 }, () => s);
     await this.guard(s, () => sweep.core.create(sweep.id, config, "hash", new Date(this.now).toISOString()));
   }
 
@@ -501,6 +508,7 @@ export class World {
     const index = this.pick(failed);
     const fromScratch = this.random() < 0.5;
     this.log(`user: retry ${s}:${index}${fromScratch ? " from the seed" : ""}`);
+    sweep.retriedEver = true;
     this.startOver(`${s}:${index}`);
     const bump = (map: Map<number, number>, by: number) => map.set(index, (map.get(index) ?? 0) + by);
     sweep.retries++;
@@ -737,10 +745,18 @@ export class World {
         const most = this.mostEpochs.get(key) ?? 0;
         if (e.epochsDone < most) this.resets.set(key, (this.resets.get(key) ?? 1) - 1); // a start over, seen
         this.mostEpochs.set(key, e.epochsDone < most ? e.epochsDone : Math.max(e.epochsDone, most));
-        if (e.status === "completed") {
-          const want = standInLists(s, e.index, this.options.epochs);
+        if (e.status === "completed" || e.status === "paused") {
+          // A trial stopped or paused at a rung holds a prefix of its run, ending at the rung.
+          const atRung = e.stopped || e.status === "paused";
+          const rungs = state && sweep.storage.data.sweep?.config.halving?.rungs;
+          if (atRung && (e.pauseAt === null || e.epochsDone !== e.pauseAt || !rungs?.includes(e.pauseAt))) {
+            throw new InvariantError(
+              `experiment ${s}:${e.index} is ${e.status} at ${e.epochsDone} epochs, its rung ${e.pauseAt}`,
+            );
+          }
+          const want = standInLists(s, e.index, atRung ? e.epochsDone : this.options.epochs);
           if (JSON.stringify(e.lists) !== JSON.stringify(want)) {
-            throw new InvariantError(`experiment ${s}:${e.index} completed with lists that are not the stand-in's`);
+            throw new InvariantError(`experiment ${s}:${e.index} ${e.status} with lists that are not the stand-in's`);
           }
         }
         // Viewers see every status (after a final message, by fetching the view).
@@ -760,6 +776,7 @@ export class World {
           sweep.experimentFinal.set(e.index, e.status);
         } else sweep.experimentFinal.delete(e.index);
       }
+      this.checkRungs(s, false);
       if (isFinalSweep(state.status)) {
         if (sweep.finalSeen === "cancelled" && state.status !== "cancelled") {
           throw new InvariantError(`sweep ${s} was cancelled and became ${state.status}`);
@@ -777,6 +794,39 @@ export class World {
         throw new InvariantError(`sweep ${s} was ${sweep.finalSeen} and became ${state.status} without a retry`);
       }
     });
+  }
+
+  /**
+   * Successive halving's rungs: no rung keeps more than its share of the trials that entered it;
+   * at the end, without retries, every kept trial scored above every one stopped there.
+   */
+  private checkRungs(s: number, ended: boolean): void {
+    const { data } = this.sweeps[s].storage;
+    const halving = data.sweep?.config.halving;
+    if (!halving) return;
+    const groups = new Map<string, typeof data.experiments>();
+    for (const e of data.experiments)
+      groups.set(`${e.repeat}:${e.weightScale}`, [...(groups.get(`${e.repeat}:${e.weightScale}`) ?? []), e]);
+    const score = (index: number, rung: number) => standInLists(s, index, rung).batchNorm[rung - 1];
+    for (const group of groups.values()) {
+      for (const rung of halving.rungs) {
+        const entered = group.filter((e) => e.pauseAt === null || e.pauseAt >= rung);
+        const kept = group.filter((e) => e.pauseAt === null || e.pauseAt > rung);
+        if (kept.length > keptCount(entered.length, halving.keep)) {
+          throw new InvariantError(
+            `sweep ${s}: rung ${rung} kept ${kept.length} of the ${entered.length} trials that entered it`,
+          );
+        }
+        if (!ended || this.sweeps[s].retriedEver) continue;
+        const stopped = group.filter((e) => e.stopped && e.pauseAt === rung);
+        for (const k of kept)
+          for (const x of stopped)
+            if (score(k.index, rung) < score(x.index, rung))
+              throw new InvariantError(
+                `sweep ${s}: rung ${rung} kept trial ${k.index} and stopped ${x.index}, which scored higher`,
+              );
+      }
+    }
   }
 
   /** The invariants that hold once the world is quiet. */
@@ -798,6 +848,7 @@ export class World {
       }
       const view = sweep.storage.view();
       if (!view || !isFinalSweep(view.status)) throw new InvariantError(`sweep ${s} never ended: ${view?.status}`);
+      this.checkRungs(s, true);
       const endedAt = Date.parse(view.completedAt ?? "");
       if (endedAt > this.lastFaultAt + LIVENESS_BOUND) {
         throw new InvariantError(

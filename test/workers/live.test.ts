@@ -41,7 +41,7 @@ describe("live progress over a WebSocket", () => {
     expect(finalMessage(live.messages)).toEqual({
       type: "final",
       status: "completed",
-      counts: { queued: 0, running: 0, completed: 2, failed: 0, cancelled: 0 },
+      counts: { queued: 0, running: 0, paused: 0, completed: 2, failed: 0, cancelled: 0 },
       links: sweepLinks(id),
     });
   });
