@@ -67,7 +67,7 @@ export interface SweepEstimate {
 export interface HalvingEstimate {
   /** Trials of each group (a repeat at a weight scale) entering each rung, then the end. */
   trialsPerRung: number[];
-  /** Points (epochs) run by each group's trials, all together, with halving and without. */
+  /** Points (epochs) run by all of the sweep's trials, with halving and without. */
   epochs: number;
   epochsWithout: number;
   multiplyAddsWithout: number;
@@ -78,38 +78,40 @@ export interface HalvingEstimate {
 type Planned = { config: ExperimentConfig; combination: number };
 
 /**
- * The work of a halving sweep: in each group, the trials stopped at a rung do its epochs' work,
- * those kept past the last rung the whole run's. Trials of a group have one shape (their costliest
- * draws), so its first trial stands for them.
+ * What a sweep's experiments cost, summed (`cost` of each config): in a halving sweep, in each
+ * group the trials stopped at a rung cost that many epochs' run, those kept past the last rung the
+ * whole run's. A group's trials have one shape (their costliest draws), so its first trial stands
+ * for them. Also the halving's figures for the estimate.
  */
-function halvedWork(
+function sweepCost(
   config: SweepConfig,
   experiments: Planned[],
-  trials: number,
-): { multiplyAdds: number; halving: HalvingEstimate } {
-  const halving = config.halving as NonNullable<SweepConfig["halving"]>;
-  const counts = trialsPerRung(trials, halving);
-  const ends = [...halving.rungs, studyPoints(config)];
-  let multiplyAdds = 0;
-  let multiplyAddsWithout = 0;
+  cost: (c: ExperimentConfig) => number,
+): { total: number; halving?: Omit<HalvingEstimate, "multiplyAddsWithout" | "workSaved"> } {
+  const trials = effectiveSearch(config)?.trials;
+  if (!config.halving || trials === undefined) return { total: experiments.reduce((sum, e) => sum + cost(e.config), 0) };
+  const counts = trialsPerRung(trials, config.halving);
+  const ends = [...config.halving.rungs, studyPoints(config)];
+  let total = 0;
   for (const e of experiments) {
-    multiplyAddsWithout += totalWork(e.config);
     if (e.combination % trials !== 0) continue;
     ends.forEach((points, k) => {
-      multiplyAdds += (counts[k] - (counts[k + 1] ?? 0)) * totalWork({ ...e.config, epochs: points });
+      total += (counts[k] - (counts[k + 1] ?? 0)) * cost({ ...e.config, epochs: points });
     });
   }
-  const { run, full } = halvingPoints(trials, halving, studyPoints(config));
-  return {
-    multiplyAdds,
-    halving: {
-      trialsPerRung: counts,
-      epochs: run,
-      epochsWithout: full,
-      multiplyAddsWithout,
-      workSaved: 1 - multiplyAdds / multiplyAddsWithout,
-    },
-  };
+  const groups = experiments.length / trials;
+  const { run, full } = halvingPoints(trials, config.halving, studyPoints(config));
+  return { total, halving: { trialsPerRung: counts, epochs: run * groups, epochsWithout: full * groups } };
+}
+
+/** The halving's figures with the work it saves against the sweep without it. */
+function halvingEstimate(
+  figures: Omit<HalvingEstimate, "multiplyAddsWithout" | "workSaved">,
+  multiplyAdds: number,
+  experiments: Planned[],
+): HalvingEstimate {
+  const multiplyAddsWithout = experiments.reduce((sum, e) => sum + totalWork(e.config), 0);
+  return { ...figures, multiplyAddsWithout, workSaved: 1 - multiplyAdds / multiplyAddsWithout };
 }
 
 /** The field that drives a cost the most: the largest of hidden sizes, batch or train size. */
@@ -191,9 +193,8 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
       `makes one iteration (a step and an evaluation) about ${peak.toExponential(2)} multiply-adds; one slice may do ${limits.sliceMultiplyAdds.toExponential(2)}`,
     );
   }
-  const search = effectiveSearch(config);
-  const halved = config.halving && search ? halvedWork(config, experiments, search.trials) : undefined;
-  const multiplyAdds = halved?.multiplyAdds ?? experiments.reduce((sum, e) => sum + totalWork(e.config), 0);
+  const work = sweepCost(config, experiments, totalWork);
+  const multiplyAdds = work.total;
   if (multiplyAdds > limits.sweepMultiplyAdds) {
     const combinations = shapes.length;
     // The field furthest above the book's setting drives the total.
@@ -221,10 +222,8 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
       `${field === "seeding" ? '"book"' : 'with seeding "book"'} makes planning draw about ${planningWords.toExponential(2)} random words (every experiment's draws, stepped in order); the limit is ${MAX_PLANNING_WORDS.toExponential(2)}: use fewer experiments or epochs, smaller hidden layers or batches, or the default seeding`,
     );
   }
-  const slices = experiments.reduce(
-    (sum, { config: c }) => sum + Math.ceil(studyIterations(c) / sliceIterations(c, tuning(env, "SLICE_WORK"))),
-    0,
-  );
+  const sliceCount = (c: ExperimentConfig) => Math.ceil(studyIterations(c) / sliceIterations(c, tuning(env, "SLICE_WORK")));
+  const slices = sweepCost(config, experiments, sliceCount).total;
   const cpuSeconds = multiplyAdds / MACS_PER_CPU_SECOND;
   // Each slice is an alarm and a report to the coordinator.
   const costUsd = durableObjectCost(cpuSeconds, 2 * slices);
@@ -238,6 +237,6 @@ export function admit(config: SweepConfig, env: Env): SweepEstimate {
     costUsd,
     pricesAsOf: PRICES_AS_OF,
     limits,
-    ...(halved ? { halving: halved.halving } : {}),
+    ...(work.halving ? { halving: halvingEstimate(work.halving, multiplyAdds, experiments) } : {}),
   };
 }

@@ -54,8 +54,8 @@ export class ExperimentRunner extends DurableObject<Env> {
     return this.core.kick();
   }
 
-  retry(fromScratch: boolean): Promise<boolean> {
-    return this.core.retry(fromScratch);
+  retry(fromScratch: boolean, spec: RunnerSpec): Promise<boolean> {
+    return this.core.retry(fromScratch, spec);
   }
 
   cancel(): Promise<void> {

@@ -33,12 +33,13 @@ export class SweepCoordinator extends DurableObject<Env> {
         if (wake?.()) void storage.setAlarm(Date.now());
       },
       alarm: { get: () => storage.getAlarm(), set: (at) => storage.setAlarm(at), delete: () => storage.deleteAlarm() },
-      flag: {
-        get: (key) => storage.get<boolean>(key),
-        put: (key, value) => storage.put(key, value),
-        delete: async (key) => {
-          await storage.delete(key);
+      mark: {
+        // A mark stored as `true` before marks held their end's time reads as no mark: retention runs once more.
+        get: async (key) => {
+          const value = await storage.get<unknown>(key);
+          return typeof value === "string" ? value : undefined;
         },
+        put: (key, value) => storage.put(key, value),
       },
       deleteAll: () => storage.deleteAll(),
       // Read from this.env at each call: tests replace the bindings of a live object.

@@ -46,7 +46,7 @@ interface ExperimentRow extends Record<string, SqlStorageValue> {
   restarts: number;
   runner: string | null;
   combination: number;
-  /** A search trial's drawn values as JSON; null without a search (undefined in tables made before searches). */
+  /** A search trial's drawn values as JSON; null without a search. */
   trial_values: string | null;
   /** Successive halving: where its runner pauses next (null: at the end), and whether it stopped at a rung (0 or 1). */
   pause_at: number | null;

@@ -290,8 +290,14 @@ export function parseSweepConfig(body: unknown, pickSeed: () => number): SweepCo
 /** Halving against the rest: it needs a search's trials to compare, and rungs before the run's end. */
 function checkHalvingFor(config: SweepConfig, search: Search | null): void {
   if (!search) throw new SweepConfigError("halving", "needs a search to halve: give search, or use the randomSearch study");
+  if (config.study !== "randomSearch" && config.testSize === 0) {
+    throw new SweepConfigError(
+      "testSize",
+      "must be above 0 with halving: trials are ranked by accuracy on images they do not train on (the randomSearch study keeps validation images instead)",
+    );
+  }
   const points = studyPoints(config);
-  const i = config.halving?.rungs.findIndex((r) => r >= points) ?? -1;
+  const i = (config.halving?.rungs ?? []).findIndex((r) => r >= points);
   if (i >= 0)
     throw new SweepConfigError(
       `halving.rungs[${i}]`,

@@ -62,7 +62,8 @@ export interface RunnerPort {
   /** True when it started anew (it held nothing); false when it already had this experiment. */
   start(spec: RunnerSpec): Promise<boolean>;
   kick(): Promise<KickResult>;
-  retry(fromScratch: boolean): Promise<boolean>;
+  /** Runs it again as `spec` says; false when it holds nothing. */
+  retry(fromScratch: boolean, spec: RunnerSpec): Promise<boolean>;
   cancel(): Promise<void>;
 }
 
@@ -114,13 +115,12 @@ export interface CoordinatorPorts {
    */
   transaction(fn: () => void, wake?: () => boolean): void;
   alarm: { get(): Promise<number | null>; set(at: number): Promise<void>; delete(): Promise<void> };
-  /** A flag kept in storage. */
-  flag: {
-    get(key: string): Promise<boolean | undefined>;
-    put(key: string, value: boolean): Promise<void>;
-    delete(key: string): Promise<void>;
+  /** A mark kept in storage (a word or a time). */
+  mark: {
+    get(key: string): Promise<string | undefined>;
+    put(key: string, value: string): Promise<void>;
   };
-  /** Deletes everything stored (tables, flags, alarm). */
+  /** Deletes everything stored (tables, marks, alarm). */
   deleteAll(): Promise<void>;
   runner(sweepId: string, index: number): RunnerPort;
   quota: QuotaPort;

@@ -19,7 +19,7 @@
 import { studyPoints } from "../experiment/study";
 import { effectiveSearch, type SweepConfig, type SweepExperiment, sweepExperiments } from "./config";
 import { type CoordinatorPorts, KV_WRITE_INTERVAL_MS, type SweepState, type SweepStore } from "./coordinator-ports";
-import { rungScore } from "./halving";
+import { halvingGroups, rungScore } from "./halving";
 import {
   type Change,
   type ExperimentEvent,
@@ -41,7 +41,10 @@ type Applied = Change & { decided: { index: number; step: ExperimentStep }[] };
 /** Why a request to the coordinator cannot be done. */
 export type CoordinatorRefusal = { refused: "not_found" | "conflict" | "idempotency_mismatch"; message: string };
 
-/** Storage flag: the failed runners' checkpoints of this final sweep were removed (RETAIN_DAYS). */
+/**
+ * Storage mark: the end (completedAt) after which the runners' checkpoints were removed
+ * (RETAIN_DAYS). A sweep retried and ended again has a later end, so retention runs again.
+ */
 const CHECKPOINTS_REMOVED = "checkpointsRemoved";
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -220,6 +223,15 @@ export class Coordinator {
     // Trials stopped at a rung need their runners no more; one not reached now is told `stop` at its next report.
     const stopped = decided.filter((d) => d.step.effects.some((e) => e.type === "stopRunner"));
     await Promise.allSettled(stopped.map((d) => this.ports.runner(sweep.id, d.index).cancel()));
+    if (step.effects.some((e) => e.type === "resume")) {
+      const spec = this.runnerSpec(sweep.id, sweep.config, index);
+      // A paused runner given a later pause goes on from its checkpoint; one that cannot be reached is woken by the watchdog later.
+      if (spec)
+        await this.ports
+          .runner(sweep.id, index)
+          .start(spec)
+          .catch(() => false);
+    }
     if (step.effects.some((e) => e.type === "startAfresh")) {
       const spec = this.runnerSpec(sweep.id, sweep.config, index);
       const fresh = spec
@@ -324,12 +336,11 @@ export class Coordinator {
     // again. The retry's record and the alarm that watches it are one write (apply()).
     const runner = this.ports.runner(sweepId, index);
     const spec = this.runnerSpec(sweepId, config, index);
+    if (!spec) return { refused: `no experiment ${index} in this sweep` };
     // A runner that holds nothing (stopped, or its checkpoint removed by RETAIN_DAYS) starts from the seed.
-    const fresh = !(await runner.retry(fromScratch));
-    if (fresh && spec) await runner.start(spec);
+    const fresh = !(await runner.retry(fromScratch, spec));
+    if (fresh) await runner.start(spec);
     const step = await this.applyAndPerform(index, { type: "retry", fromSeed: fromScratch || fresh });
-    if ("refused" in step) return step;
-    await this.ports.flag.delete(CHECKPOINTS_REMOVED);
     return step;
   }
 
@@ -375,10 +386,7 @@ export class Coordinator {
     const key = JSON.stringify(config);
     if (this.specs?.config !== key) {
       const planned = runnerExperiments(config);
-      // Halving compares the trials of one repeat at one weight scale.
-      const byGroup = new Map<string, number[]>();
-      for (const e of planned) byGroup.set(`${e.repeat}:${e.scale}`, [...(byGroup.get(`${e.repeat}:${e.scale}`) ?? []), e.index]);
-      const groups = new Map(planned.map((e) => [e.index, byGroup.get(`${e.repeat}:${e.scale}`) ?? []]));
+      const groups = halvingGroups(planned);
       this.specs = { config: key, planned, byIndex: new Map(planned.map((e) => [e.index, e])), groups };
     }
     return this.specs;
@@ -427,11 +435,12 @@ export class Coordinator {
         } catch (error) {
           // Tried again at the next alarm; a runner that cannot be started at all ends failed.
           const limit = this.ports.tuning("MAX_SLICE_FAILURES");
-          await this.applyAndPerform(index, { type: "startFailed", error: (error as Error).message, limit });
+          const pauseAt = spec.pauseAt ?? null;
+          await this.applyAndPerform(index, { type: "startFailed", error: (error as Error).message, limit, pauseAt });
           return;
         }
-        // Refused when a report came first (it is running already) or a cancel: nothing to do.
-        this.apply(index, { type: "start" });
+        // Refused when a report came first (it is running already), a cancel, or a rung kept it meanwhile: nothing to do.
+        this.apply(index, { type: "start", pauseAt: spec.pauseAt ?? null });
       }),
     );
   }
@@ -476,27 +485,23 @@ export class Coordinator {
   }
 
   /**
-   * RETAIN_DAYS after a final sweep ended, removes its failed runners' checkpoints (up to ~24 MB
-   * each; its results stay). Returns when that is due, or null once done or for a live sweep.
+   * RETAIN_DAYS after a final sweep ended, removes the checkpoints its runners may still hold (up
+   * to ~24 MB each; its results stay). Returns when that is due, or null once done or for a live sweep.
    */
   async retain(now = this.ports.now()): Promise<number | null> {
     const sweep = this.table.sweep();
     const completedAt = this.table.state()?.completedAt;
     if (!sweep || !completedAt || !isFinalSweep(sweep.status)) return null;
-    if (await this.ports.flag.get(CHECKPOINTS_REMOVED)) return null;
+    if ((await this.ports.mark.get(CHECKPOINTS_REMOVED)) === completedAt) return null;
     const due = Date.parse(completedAt) + this.ports.tuning("RETAIN_DAYS") * DAY_MS;
     if (now < due) return due;
-    // Failed runners keep a checkpoint for a retry; one stopped at a rung may, if its cancel was lost.
-    const stopped = this.table
-      .rungStates()
-      .filter((m) => m.stopped)
-      .map((m) => m.index);
-    await Promise.all(
-      [...this.table.withStatus("failed"), ...stopped].map((index) => this.ports.runner(sweep.id, index).cancel()),
-    );
+    // Every runner is told: a failed one keeps its checkpoint for a retry; one stopped at a rung or
+    // cancelled while paused (no alarm, so never told `stop`) keeps it if its cancel was lost; a
+    // completed one that crashed while deleting its own storage keeps what was left.
+    await Promise.all(sweepExperiments(sweep.config).map((e) => this.ports.runner(sweep.id, e.index).cancel()));
     // A retry (the sweep live again) or a purge may have come during the awaits: then nothing is recorded.
     if (this.purging || this.table.state()?.completedAt !== completedAt) return null;
-    await this.ports.flag.put(CHECKPOINTS_REMOVED, true);
+    await this.ports.mark.put(CHECKPOINTS_REMOVED, completedAt);
     return null;
   }
 

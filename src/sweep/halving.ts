@@ -41,6 +41,17 @@ export function halvingPoints(trials: number, halving: Halving, points: number):
   return { run, full: trials * points };
 }
 
+/**
+ * The experiments each one is compared with (itself included), by index: a group is one repeat's
+ * trials at one weight scale.
+ */
+export function halvingGroups(experiments: readonly { index: number; repeat: number; scale: number }[]): Map<number, number[]> {
+  const byGroup = new Map<string, number[]>();
+  const key = (e: { repeat: number; scale: number }) => `${e.repeat}:${e.scale}`;
+  for (const e of experiments) byGroup.set(key(e), [...(byGroup.get(key(e)) ?? []), e.index]);
+  return new Map(experiments.map((e) => [e.index, byGroup.get(key(e)) ?? []]));
+}
+
 /** Where a trial pauses after `rung` (null: it runs to the end), from the first rung when `rung` is null. */
 export function nextPause(halving: Halving | null, rung: number | null): number | null {
   if (!halving) return null;
@@ -48,11 +59,12 @@ export function nextPause(halving: Halving | null, rung: number | null): number 
 }
 
 /**
- * A trial's accuracy after `points` evaluations, as halving ranks it: on the images it does not
- * train on where it has them (validation in §6.5, test images elsewhere; the Batch Norm study's
- * Batch Norm network), else on its training images.
+ * A trial's accuracy after `points` evaluations on images it does not train on, as halving ranks
+ * it: validation in §6.5, else the test images (the Batch Norm study's Batch Norm network's).
+ * Ranking on training accuracy would keep the trials that overfit most, so a sweep without
+ * held-out images is refused halving (config.ts).
  */
 export function rungScore(lists: AccuracyLists, points: number): number {
-  const list = lists.validation ?? lists.test ?? lists.testBatchNorm ?? lists.train ?? lists.batchNorm;
+  const list = lists.validation ?? lists.test ?? lists.testBatchNorm ?? [];
   return list[points - 1] ?? Number.NEGATIVE_INFINITY;
 }

@@ -47,10 +47,10 @@ export interface SweepRecord {
 
 /** What happens to an experiment. */
 export type ExperimentEvent =
-  /** Its runner took `start()`. */
-  | { type: "start" }
-  /** Its runner's `start()` failed (unreachable): tried again later, `limit` times in a row at most. */
-  | { type: "startFailed"; error: string; limit: number }
+  /** Its runner took `start()`, sent to pause at `pauseAt` (null: at the end). */
+  | { type: "start"; pauseAt: number | null }
+  /** Its runner's `start()` to pause at `pauseAt` failed (unreachable): tried again later, `limit` times in a row at most. */
+  | { type: "startFailed"; error: string; limit: number; pauseAt: number | null }
   /** Its runner reported. */
   | { type: "report"; report: RunnerReport }
   /** The watchdog woke its quiet runner and found this. */
@@ -81,7 +81,9 @@ export type ExperimentEffect =
   /** Its runner holds nothing: it is started again, from the seed. */
   | { type: "startAfresh" }
   /** Its runner is not needed any more (stopped at a rung): it deletes its storage. */
-  | { type: "stopRunner" };
+  | { type: "stopRunner" }
+  /** Its runner sits paused at an earlier rung (the start that told it to go on was lost): it is sent its start again. */
+  | { type: "resume" };
 
 /** An allowed change: the next record (the same one when nothing changes), the answer, the effects. */
 export interface ExperimentStep {
@@ -173,6 +175,11 @@ function reportToOpen(record: ExperimentRecord, report: RunnerReport, now: numbe
   }
 }
 
+/** Whether a report was sent towards an earlier rung than the one the experiment now pauses at. */
+function beforeRung(record: ExperimentRecord, report: RunnerReport): boolean {
+  return report.pauseAt !== undefined && (record.pauseAt === null || report.pauseAt < record.pauseAt);
+}
+
 /** The next record of an experiment after `event`, at time `now`, in a sweep whose record is `sweep`. */
 export function experimentStep(
   sweep: SweepRecord,
@@ -186,12 +193,22 @@ export function experimentStep(
       if (sweep.status === "cancelled") return unchanged(record, "stop");
       // Paused, it waits for its rung: its runner's reports (the pause, repeated) change nothing.
       if (record.status === "paused") return unchanged(record);
+      // Sent before its rung kept it (reordered, repeated): a sign of life only; a pause while it
+      // runs here means its runner never heard it was kept.
+      if (!isFinalExperiment(record.status) && beforeRung(record, event.report)) {
+        const alive = unchanged({ ...record, lastReport: now });
+        const stranded = event.report.status === "paused" && record.status === "running";
+        return stranded ? { ...alive, effects: [{ type: "resume" }] } : alive;
+      }
       return isFinalExperiment(record.status) ? reportToFinal(record, event.report) : reportToOpen(record, event.report, now);
     case "start":
       if (record.status !== "queued") return { refused: `experiment ${record.index} is ${record.status}, not queued` };
+      // The late answer of a start sent before a rung kept it: its runner was not told to go on.
+      if (event.pauseAt !== record.pauseAt) return { refused: `experiment ${record.index} was started for an earlier rung` };
       return changed({ ...record, status: "running", restarts: 0, lastReport: now });
     case "startFailed": {
       if (record.status !== "queued") return { refused: `experiment ${record.index} is ${record.status}, not queued` };
+      if (event.pauseAt !== record.pauseAt) return { refused: `experiment ${record.index} was started for an earlier rung` };
       const restarts = record.restarts + 1;
       if (restarts < event.limit) return unchanged({ ...record, restarts, lastReport: now });
       const error = `its runner could not be started ${restarts} times in a row: ${event.error}`;
@@ -229,14 +246,14 @@ export function experimentStep(
       return changed({ ...record, ...lists, status: "running", error: null, restarts: 0, lastReport: now });
     }
     case "promote":
-      if (sweep.status === "cancelled" || record.status !== "paused")
-        return { refused: `experiment ${record.index} is ${record.status}, not paused at a rung` };
-      // Queued again: the fan-out gives it a place, and its runner goes on from its checkpoint.
-      return changed({ ...record, status: "queued", pauseAt: event.pauseAt, restarts: 0, lastReport: now });
-    case "stopAtRung":
-      if (sweep.status === "cancelled" || record.status !== "paused")
-        return { refused: `experiment ${record.index} is ${record.status}, not paused at a rung` };
+    case "stopAtRung": {
+      if (sweep.status === "cancelled") return { refused: "the sweep is cancelled" };
+      if (record.status !== "paused") return { refused: `experiment ${record.index} is ${record.status}, not paused at a rung` };
+      // Kept: queued again, the fan-out gives it a place and its runner goes on from its checkpoint.
+      if (event.type === "promote")
+        return changed({ ...record, status: "queued", pauseAt: event.pauseAt, restarts: 0, lastReport: now });
       return changed({ ...record, status: "completed", stopped: true, lastReport: now }, { type: "stopRunner" });
+    }
   }
 }
 

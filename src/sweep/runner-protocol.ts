@@ -15,11 +15,13 @@ export interface RunnerSpec {
 /**
  * What a runner tells its coordinator: progress after a slice (the lists so far), a failed slice
  * it will retry, a pause at its spec's `pauseAt`, or the experiment's end. Reports are idempotent:
- * a report with fewer epochs than the coordinator holds changes nothing.
+ * a report with fewer epochs than the coordinator holds changes nothing, nor does one sent towards
+ * an earlier rung than the coordinator's (`pauseAt`, with successive halving).
  */
-export type RunnerReport =
+export type RunnerReport = (
   | { status: "running" | "completed" | "paused"; epochsDone: number; lists: AccuracyLists; runner?: string }
-  | { status: "retrying" | "failed"; error: string };
+  | { status: "retrying" | "failed"; error: string }
+) & { pauseAt?: number };
 
 /** The coordinator's answer: `ok` (taken; a final report is acknowledged) or `stop` (sweep gone or cancelled). */
 export type ReportAnswer = "ok" | "stop";

@@ -63,6 +63,11 @@ function checkpointEntries(pieces: Uint8Array[]): Record<string, unknown> {
   return entries;
 }
 
+/** Whether `spec` pauses later than `before` (absent: at the end). */
+function pausesLater(spec: RunnerSpec, before: RunnerSpec): boolean {
+  return (spec.pauseAt ?? Number.POSITIVE_INFINITY) > (before.pauseAt ?? Number.POSITIVE_INFINITY);
+}
+
 export class Runner {
   private experiment: Trainee | undefined;
   /** Set by cancel(): an alarm that was running meanwhile must not write its checkpoint back. */
@@ -81,7 +86,7 @@ export class Runner {
    */
   async start(spec: RunnerSpec): Promise<boolean> {
     const record = await this.records.get();
-    if (record?.state === "paused" && (spec.pauseAt ?? Number.POSITIVE_INFINITY) > (record.spec.pauseAt ?? 0)) {
+    if (record?.state === "paused" && pausesLater(spec, record.spec)) {
       await this.records.put({ ...record, spec, state: "running", attempts: 0, failures: 0, final: undefined, finalSends: 0 });
       await this.ports.alarm.set(this.ports.now());
       return true;
@@ -105,20 +110,21 @@ export class Runner {
   }
 
   /**
-   * Runs the experiment again: from the seed when `fromScratch`, whatever it was doing; else a
-   * failed one from its last checkpoint, a running one goes on, a finished one reports again.
-   * Returns false when this runner holds nothing (it stopped and deleted its storage): the
-   * coordinator then starts it afresh.
+   * Runs the experiment again, as `spec` says (the coordinator's: a trial kept at a rung may have
+   * missed the start that told it to go on): from the seed when `fromScratch`, whatever it was
+   * doing; else a failed one from its last checkpoint, a paused one given a later pause goes on, a
+   * running one goes on, a finished one reports again. Returns false when this runner holds
+   * nothing (it stopped and deleted its storage): the coordinator then starts it afresh.
    */
-  async retry(fromScratch: boolean): Promise<boolean> {
+  async retry(fromScratch: boolean, spec: RunnerSpec): Promise<boolean> {
     const record = await this.records.get();
     if (!record) return false;
     if (fromScratch) {
       this.resets++;
       await this.deleteCheckpoint();
-      await this.records.put({ ...newRunnerRecord(record.spec) });
-    } else if (record.state === "failed") {
-      await this.records.put({ ...record, state: "running", attempts: 0, failures: 0, final: undefined, finalSends: 0 });
+      await this.records.put({ ...newRunnerRecord(spec) });
+    } else if (record.state === "failed" || (record.state === "paused" && pausesLater(spec, record.spec))) {
+      await this.records.put({ ...record, spec, state: "running", attempts: 0, failures: 0, final: undefined, finalSends: 0 });
     } else if (record.state === "running") return true;
     await this.ports.alarm.set(this.ports.now());
     return true;
@@ -175,7 +181,7 @@ export class Runner {
       report = failed;
     }
     // A lost progress report is made good by the next one; the final report is kept until taken.
-    const answer = await this.ports.report(spec, report).catch(() => "ok" as const);
+    const answer = await this.send(spec, report).catch(() => "ok" as const);
     if (answer === "stop") await this.cancel();
   }
 
@@ -195,7 +201,7 @@ export class Runner {
     if (!final) return;
     let answer: string;
     try {
-      answer = await this.ports.report(spec, final);
+      answer = await this.send(spec, final);
     } catch {
       // Sent again later, backing off up to a minute; the watchdog may also ask for it.
       const sends = record.finalSends + 1;
@@ -204,6 +210,11 @@ export class Runner {
       return;
     }
     if (answer === "stop" || final.status === "completed") await this.cancel();
+  }
+
+  /** A report as sent: with the pause it ran towards, so that the coordinator can tell one from before a rung's decision. */
+  private send(spec: RunnerSpec, report: RunnerReport): Promise<ReportAnswer> {
+    return this.ports.report(spec, spec.pauseAt === undefined ? report : { ...report, pauseAt: spec.pauseAt });
   }
 
   private async failedSlice(error: unknown): Promise<RunnerReport> {

@@ -36,13 +36,14 @@ describe("successive halving's arithmetic", () => {
     ]);
   });
 
-  it("ranks by held-out accuracy where there is one, else by the training images", () => {
+  it("ranks by accuracy on held-out images only: validation, test, the Batch Norm network's test", () => {
     const lists = { plain: [0.1], batchNorm: [0.2, 0.3], train: [0.4, 0.5], validation: [0.6, 0.7] };
     expect(rungScore(lists, 2)).toBe(0.7);
-    expect(rungScore({ ...lists, validation: undefined }, 1)).toBe(0.4);
+    expect(rungScore({ ...lists, validation: undefined, test: [0.55] }, 1)).toBe(0.55);
     expect(rungScore({ plain: [0.1], batchNorm: [0.2, 0.3], testBatchNorm: [0.8, 0.9] }, 2)).toBe(0.9);
-    expect(rungScore({ plain: [0.1], batchNorm: [0.2, 0.3] }, 2)).toBe(0.3);
-    expect(rungScore({ plain: [], batchNorm: [] }, 2)).toBe(Number.NEGATIVE_INFINITY);
+    // Training accuracy is never the score (config.ts refuses halving without held-out images).
+    expect(rungScore({ ...lists, validation: undefined }, 1)).toBe(Number.NEGATIVE_INFINITY);
+    expect(rungScore({ plain: [0.1], batchNorm: [0.2, 0.3] }, 2)).toBe(Number.NEGATIVE_INFINITY);
   });
 });
 
@@ -133,6 +134,21 @@ describe("an experiment of a halving sweep", () => {
       answer: "ok",
       effects: [],
     });
+  });
+
+  it("has its runner sent its start again when it reports a pause at an earlier rung while running (the start that kept it was lost)", () => {
+    const kept = record("running", { pauseAt: null, epochsDone: 2 });
+    expect(experimentStep(LIVE, kept, { ...pause(2), report: { ...pause(2).report, pauseAt: 2 } }, NOW)).toEqual({
+      next: { ...kept, lastReport: NOW },
+      answer: "ok",
+      effects: [{ type: "resume" }],
+    });
+  });
+
+  it("takes a failure sent towards an earlier rung, late, as a sign of life only (a kept trial stays queued)", () => {
+    const kept = record("queued", { pauseAt: 4, epochsDone: 2 });
+    const late = { type: "report" as const, report: { status: "retrying" as const, error: "attempt 1 failed", pauseAt: 2 } };
+    expect(experimentStep(LIVE, kept, late, NOW)).toEqual({ next: { ...kept, lastReport: NOW }, answer: "ok", effects: [] });
   });
 
   it("is queued again when kept, to pause next at the next rung, its lists kept", () => {

@@ -156,25 +156,31 @@ describe("the fan-out and the watchdog", () => {
     [
       "a start of a queued experiment",
       record("queued", 0),
-      { type: "start" },
+      { type: "start", pauseAt: null },
       { status: "running", answer: "ok", effects: ["tell"] },
     ],
     [
       "a start of one already running",
       record("running", 1),
-      { type: "start" },
+      { type: "start", pauseAt: null },
       { refused: "experiment 0 is running, not queued" },
+    ],
+    [
+      "the late answer of a start sent before a rung kept it",
+      record("queued", 2, { pauseAt: 4 }),
+      { type: "start", pauseAt: 2 },
+      { refused: "experiment 0 was started for an earlier rung" },
     ],
     [
       "a start that failed, below the limit",
       record("queued", 0, { restarts: 1 }),
-      { type: "startFailed", error: "unreachable", limit: 3 },
+      { type: "startFailed", error: "unreachable", limit: 3, pauseAt: null },
       { status: "queued", answer: "ok", effects: [] },
     ],
     [
       "a start that failed the limit's time in a row",
       record("queued", 0, { restarts: 2 }),
-      { type: "startFailed", error: "unreachable", limit: 3 },
+      { type: "startFailed", error: "unreachable", limit: 3, pauseAt: null },
       { status: "failed", answer: "ok", effects: ["tell", "freePlace"] },
     ],
     [

@@ -1,5 +1,5 @@
 /**
- * A coordinator's storage for the simulator: its tables, flags, alarm and KV write log as plain
+ * A coordinator's storage for the simulator: its tables, marks, alarm and KV write log as plain
  * data that survives a crash, with the SweepStore and WriteLog the coordinator and its publisher
  * use over it. Every write is counted, so the scheduler can crash the coordinator between any two
  * of them; a transaction is all or nothing.
@@ -19,13 +19,13 @@ export { Crash } from "./crash-point";
 interface Data {
   sweep?: SweepRow & { createdAt: string; completedAt: string | null };
   experiments: (ExperimentRecord & { seed: number; repeat: number; combination: number; weightScale: number })[];
-  flags: Record<string, boolean>;
+  marks: Record<string, string>;
   alarm: number | null;
   log: Record<string, LoggedWrite>;
 }
 
 export class MemoryStorage extends CrashPoint implements SweepStore, WriteLog {
-  data: Data = { experiments: [], flags: {}, alarm: null, log: {} };
+  data: Data = { experiments: [], marks: {}, alarm: null, log: {} };
   /** Bumped by every set or delete of the alarm: the runtime clears a run alarm only if none came since. */
   alarmVersion = 0;
   private inTransaction = false;
@@ -65,7 +65,7 @@ export class MemoryStorage extends CrashPoint implements SweepStore, WriteLog {
 
   deleteAll(): void {
     this.write();
-    this.data = { experiments: [], flags: {}, alarm: null, log: {} };
+    this.data = { experiments: [], marks: {}, alarm: null, log: {} };
   }
 
   // ---- SweepStore

@@ -37,10 +37,17 @@ export async function runSchedule(
   let steps = 0;
   try {
     for (let s = 0; s < world.sweepCount; s++) await world.addSweep();
-    while (await world.step()) {
-      if (++steps > MAX_STEPS) throw new InvariantError(`not quiet after ${MAX_STEPS} steps`);
-    }
+    const runToQuiet = async () => {
+      while (await world.step()) {
+        if (++steps > MAX_STEPS) throw new InvariantError(`not quiet after ${MAX_STEPS} steps`);
+      }
+    };
+    await runToQuiet();
     world.checkEnd();
+    // Then faults healed, the user retries what failed: every sweep not cancelled or purged completes.
+    for (let round = 0; round < 3 && (await world.retryFailed()); round++) await runToQuiet();
+    world.checkEnd();
+    world.checkRecovered();
     return null;
   } catch (e) {
     if (!(e instanceof InvariantError)) throw e;

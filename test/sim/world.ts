@@ -106,6 +106,11 @@ interface Sweep {
   purged: boolean;
   /** A retry was ever asked: a trial retried after its rung was decided is stopped there, whatever its score. */
   retriedEver: boolean;
+  /**
+   * A retry was asked after retention ran: one cut short by a crash after its runner restarted
+   * leaves that runner a checkpoint the next retry takes (retention does not run again for it).
+   */
+  retriedAfterRetention: boolean;
 }
 
 export class World {
@@ -222,6 +227,7 @@ export class World {
       purgeAsked: false,
       purged: false,
       retriedEver: false,
+      retriedAfterRetention: false,
     };
     this.sweeps.push(sweep);
     sweep.core = this.incarnate(s);
@@ -233,7 +239,10 @@ export class World {
       halving: { rungs: epochs >= 4 ? [1, epochs - 2] : [1], keep: 0.5 },
     };
     const plain = { weightScales: Array.from({ length: experiments }, (_, i) => 1 / (i + 1)) };
-    const config = parseSweepConfig({ ...(this.random() < 0.5 ? halving : plain), epochs, trainSize: 100 }, () => s);
+    const config = parseSweepConfig(
+      { ...(this.random() < 0.5 ? halving : plain), epochs, trainSize: 100, testSize: 10 },
+      () => s,
+    );
     await this.guard(s, () => sweep.core.create(sweep.id, config, "hash", new Date(this.now).toISOString()));
   }
 
@@ -277,15 +286,11 @@ export class World {
           storage.alarmVersion++;
         },
       },
-      flag: {
-        get: async (key) => storage.data.flags[key],
+      mark: {
+        get: async (key) => storage.data.marks[key],
         put: async (key, value) => {
           storage.write();
-          storage.data.flags[key] = value;
-        },
-        delete: async (key) => {
-          storage.write();
-          delete storage.data.flags[key];
+          storage.data.marks[key] = value;
         },
       },
       deleteAll: async () => storage.deleteAll(),
@@ -460,7 +465,8 @@ export class World {
           key,
         ),
       kick: () => this.call(s, `kick ${key}`, () => this.runnerCall(key, (core) => core.kick()), key),
-      retry: (fromScratch) => this.call(s, `retry ${key}`, () => this.runnerCall(key, (core) => core.retry(fromScratch)), key),
+      retry: (fromScratch, spec) =>
+        this.call(s, `retry ${key}`, () => this.runnerCall(key, (core) => core.retry(fromScratch, spec)), key),
       cancel: () => this.call(s, `cancel ${key}`, () => this.runnerCall(key, (core) => core.cancel()), key),
     };
   }
@@ -501,14 +507,16 @@ export class World {
 
   // ---- users
 
-  private async userRetry(s: number): Promise<void> {
+  /** The user retries a failed experiment of sweep `s` (one picked by the seed, unless given). */
+  private async userRetry(s: number, given?: { index: number; fromScratch: boolean }): Promise<void> {
     const sweep = this.sweeps[s];
     const failed = sweep.storage.withStatus("failed");
     if (failed.length === 0) return;
-    const index = this.pick(failed);
-    const fromScratch = this.random() < 0.5;
+    const index = given?.index ?? this.pick(failed);
+    const fromScratch = given?.fromScratch ?? this.random() < 0.5;
     this.log(`user: retry ${s}:${index}${fromScratch ? " from the seed" : ""}`);
     sweep.retriedEver = true;
+    if (sweep.storage.data.marks.checkpointsRemoved !== undefined) sweep.retriedAfterRetention = true;
     this.startOver(`${s}:${index}`);
     const bump = (map: Map<number, number>, by: number) => map.set(index, (map.get(index) ?? 0) + by);
     sweep.retries++;
@@ -516,11 +524,61 @@ export class World {
     bump(sweep.experimentRetries, 1);
     bump(sweep.experimentInFlight, 1);
     try {
-      await this.guard(s, () => sweep.core.retry(index, fromScratch));
+      const answer = await this.guard(s, () => sweep.core.retry(index, fromScratch));
+      if (answer && "refused" in answer.value) this.log(`user: retry ${s}:${index} refused: ${answer.value.message}`);
     } finally {
       sweep.retriesInFlight--;
       bump(sweep.experimentInFlight, -1);
     }
+  }
+
+  /**
+   * Once the world is quiet: every object healed (no slice throws or dies, no crash armed, no
+   * partition), and the
+   * user retries each failed experiment of a sweep that is neither cancelled nor purged, from its
+   * checkpoint or its seed. Returns whether any was retried (the world then runs to quiet again).
+   */
+  async retryFailed(): Promise<boolean> {
+    for (const r of this.runners.values()) {
+      r.doomed = 0;
+      r.stuck = 0;
+      r.damaged = false;
+      r.store.crashAfter = undefined;
+    }
+    for (const sweep of this.sweeps) sweep.storage.crashAfter = undefined;
+    this.partitioned.clear();
+    // The liveness bound counts from the user's acts too.
+    this.lastFaultAt = this.now;
+    let asked = false;
+    this.sweeps.forEach((sweep, s) => {
+      if (!this.recoverable(s)) return;
+      for (const index of sweep.storage.withStatus("failed")) {
+        asked = true;
+        // Not awaited: its messages are delivered by the steps that follow.
+        void this.userRetry(s, { index, fromScratch: this.random() < 0.5 });
+      }
+    });
+    // Each retry's first message is queued before the world looks for the next step.
+    await this.settle();
+    return asked;
+  }
+
+  /** A sweep a user can still bring to completion: not cancelled, not purged. */
+  private recoverable(s: number): boolean {
+    const sweep = this.sweeps[s];
+    return !sweep.purged && !sweep.purgeAsked && sweep.storage.state()?.status !== "cancelled";
+  }
+
+  /** After retryFailed and quiet: every experiment of a recoverable sweep completed (a kept trial included). */
+  checkRecovered(): void {
+    this.sweeps.forEach((sweep, s) => {
+      if (!this.recoverable(s)) return;
+      const left = sweep.storage.data.experiments.filter((e) => e.status !== "completed");
+      if (left.length > 0) {
+        const what = left.map((e) => `${e.index} ${e.status}${e.error ? ` (${e.error})` : ""}`).join(", ");
+        throw new InvariantError(`sweep ${s}: retried once faults stopped, yet ${what}`);
+      }
+    });
   }
 
   private async userPurge(s: number): Promise<void> {
@@ -807,7 +865,7 @@ export class World {
     const groups = new Map<string, typeof data.experiments>();
     for (const e of data.experiments)
       groups.set(`${e.repeat}:${e.weightScale}`, [...(groups.get(`${e.repeat}:${e.weightScale}`) ?? []), e]);
-    const score = (index: number, rung: number) => standInLists(s, index, rung).batchNorm[rung - 1];
+    const score = (index: number, rung: number) => standInLists(s, index, rung).testBatchNorm[rung - 1];
     for (const group of groups.values()) {
       for (const rung of halving.rungs) {
         const entered = group.filter((e) => e.pauseAt === null || e.pauseAt >= rung);
@@ -849,6 +907,15 @@ export class World {
       const view = sweep.storage.view();
       if (!view || !isFinalSweep(view.status)) throw new InvariantError(`sweep ${s} never ended: ${view?.status}`);
       this.checkRungs(s, true);
+      // Once retention ran, no runner of the sweep keeps a checkpoint (a completed one deletes its
+      // own), but a failed one retried after it.
+      if (sweep.storage.data.marks.checkpointsRemoved === view.completedAt) {
+        const failed = new Set(sweep.retriedAfterRetention ? sweep.storage.withStatus("failed") : []);
+        const left = [...this.runners]
+          .filter(([k, r]) => k.startsWith(`${s}:`) && r.store.data.size > 0 && !failed.has(Number(k.split(":")[1])))
+          .map(([k]) => k);
+        if (left.length > 0) throw new InvariantError(`sweep ${s}: retention ran, yet runners ${left.join(", ")} hold storage`);
+      }
       const endedAt = Date.parse(view.completedAt ?? "");
       if (endedAt > this.lastFaultAt + LIVENESS_BOUND) {
         throw new InvariantError(

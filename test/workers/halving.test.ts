@@ -61,6 +61,16 @@ describe("successive halving over HTTP", () => {
   it.each([
     ["without a search", { epochs: 3, halving: { rungs: [1], keep: 0.5 } }, "halving"],
     ["in a loss study", { study: "optimizers", halving: { rungs: [1], keep: 0.5 } }, "halving"],
+    [
+      "without held-out images to rank by",
+      {
+        study: "weightDecay",
+        testSize: 0,
+        search: { trials: 4, space: { learningRate: { log10Uniform: [-1, -3] } } },
+        halving: { rungs: [1], keep: 0.5 },
+      },
+      "testSize",
+    ],
     ["with a rung at the run's end", { ...REQUEST, halving: { rungs: [2, 5], keep: 0.5 } }, "halving.rungs[1]"],
     ["with rungs out of order", { ...REQUEST, halving: { rungs: [3, 2], keep: 0.5 } }, "halving.rungs[1]"],
     ["keeping every trial", { ...REQUEST, halving: { rungs: [2], keep: 1 } }, "halving.keep"],
