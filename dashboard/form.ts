@@ -6,14 +6,15 @@ import { logspace } from "../src/numpy/logspace";
 import { type FieldName, type FieldRule, GRID_FIELDS, MAX_EXPERIMENTS, SWEEP_FIELDS, type SweepRequest } from "../src/sweep";
 import { parseFieldText, parseGridText } from "../src/sweep/field-text";
 import { STUDY_FIELDS } from "../src/sweep/fields";
+import { BOOK_SEARCH_SPACE } from "../src/sweep/search";
 
 /**
  * Fields with a control of their own: all but the weight scales (asked as a range), the grid (its
- * own editor), a search's space and its halving (the API's and the CLI's, as JSON; the form runs
- * §6.5's search with its trials).
+ * own editor) and a search's space (the API's and the CLI's; the form runs §6.5's search with its
+ * trials, and its halving as JSON).
  */
 const FORM_FIELDS = (Object.keys(SWEEP_FIELDS) as FieldName[]).filter(
-  (n) => n !== "weightScales" && n !== "grid" && n !== "search" && n !== "halving",
+  (n) => n !== "weightScales" && n !== "grid" && n !== "search",
 );
 
 function control(form: HTMLFormElement, name: string): HTMLInputElement | HTMLSelectElement | null {
@@ -22,8 +23,14 @@ function control(form: HTMLFormElement, name: string): HTMLInputElement | HTMLSe
 
 /** The control of one field, with the limits of its rule. */
 function fieldControl(name: FieldName, rule: FieldRule, value: unknown): HTMLInputElement | HTMLSelectElement {
-  if (rule.kind === "grid" || rule.kind === "search" || rule.kind === "halving")
-    throw new Error(`${name} has no control of its own`);
+  if (rule.kind === "grid" || rule.kind === "search") throw new Error(`${name} has no control of its own`);
+  if (rule.kind === "halving") {
+    const input = document.createElement("input");
+    input.name = name;
+    input.type = "text";
+    input.placeholder = '{"rungs":[5,15],"keep":0.34}';
+    return input;
+  }
   if (rule.kind === "choice") {
     const select = document.createElement("select");
     select.replaceChildren(...rule.choices.map((c) => new Option(c, c, c === value, c === value)));
@@ -77,10 +84,20 @@ function pickedStudy(form: HTMLFormElement): Study {
   return (control(form, "study")?.value ?? "batchNorm") as Study;
 }
 
+/**
+ * The fields the form asks for `study`: the study's own, but those §6.5's search draws in that
+ * study (the form has no search space of its own, and a drawn field is not also given), and
+ * halving only where there is a search to halve (§6.5's).
+ */
+function formUses(study: Study): readonly string[] {
+  const drawn = study === "randomSearch" ? Object.keys(BOOK_SEARCH_SPACE) : [];
+  return STUDY_FIELDS[study].filter((f) => !drawn.includes(f) && (f !== "halving" || study === "randomSearch"));
+}
+
 /** Shows the controls the picked study uses, filled with its script's settings; hides the others. */
 function showStudy(form: HTMLFormElement): void {
   const study = pickedStudy(form);
-  const uses = STUDY_FIELDS[study] as readonly string[];
+  const uses = formUses(study);
   const defaults: Record<string, unknown> = STUDY_DEFAULTS[study];
   for (const name of FORM_FIELDS) {
     const input = control(form, name);
@@ -88,7 +105,8 @@ function showStudy(form: HTMLFormElement): void {
     if (!input || !label || name === "study") continue;
     label.hidden = !uses.includes(name);
     const value = defaults[name] ?? SWEEP_FIELDS[name].default;
-    if (value !== undefined) input.value = Array.isArray(value) ? value.join(",") : String(value);
+    if (value === null) input.value = "";
+    else if (value !== undefined) input.value = Array.isArray(value) ? value.join(",") : String(value);
   }
   const scales = control(form, "scaleFrom")?.closest<HTMLElement>("fieldset");
   if (scales) scales.hidden = !uses.includes("weightScales");
@@ -139,7 +157,7 @@ export function readRequest(form: HTMLFormElement): SweepRequest {
   const to = Number(control(form, "scaleTo")?.value);
   const count = Number(control(form, "scaleCount")?.value);
   const book = BOOK_SCALE_RANGE;
-  const uses = STUDY_FIELDS[pickedStudy(form)] as readonly string[];
+  const uses = formUses(pickedStudy(form));
   // Left out when the book's range, so that the server's exact default is used.
   if (uses.includes("weightScales") && !(from === book.from && to === book.to && count === book.count)) {
     request.weightScales = count >= 1 ? logspace(from, to, count) : [];
@@ -163,7 +181,7 @@ export function clearErrors(form: HTMLFormElement): void {
 
 /** Shows an API error next to the control of its field (`hiddenSizes[2]` → hidden sizes). */
 export function showError(form: HTMLFormElement, field: string | undefined, message: string): void {
-  const name = (field ?? "body").replace(/^grid\..*$/, "grid").replace(/\[\d+\]$/, "");
+  const name = (field ?? "body").replace(/^(grid|halving)\..*$/, "$1").replace(/\[\d+\]$/, "");
   const input = control(form, name);
   if (input) {
     input.setAttribute("aria-invalid", "true");

@@ -107,6 +107,26 @@ describe("the dashboard in Chromium", () => {
     expect(await page.locator("#summary svg").count()).toBe(0);
   }, 240_000);
 
+  it("runs §6.5 with successive halving from the picker: the halving field shown for randomSearch only, stopped trials marked", async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+    await page.goto(server.url);
+    expect(await page.getByLabel("halving").isHidden()).toBe(true);
+    await page.getByLabel("study").selectOption("randomSearch");
+    expect(await page.getByLabel("halving").inputValue()).toBe("");
+    // Drawn by the study's search, so not asked.
+    expect(await page.getByLabel("learning rate").isHidden()).toBe(true);
+    expect(await page.getByLabel("weight decay").isHidden()).toBe(true);
+    await fill(page, { trials: "4", epochs: "3", "seed (empty: random)": "0", halving: '{"rungs":[1],"keep":0.5}' });
+    await page.getByRole("button", { name: "Start sweep" }).click();
+    await page.locator("#current[data-final]").waitFor({ timeout: 180_000 });
+    expect(await page.locator("#current-status").textContent()).toBe("completed");
+    // 4 trials enter the rung at 1 epoch; 2 go on to 3 epochs, 2 stop there.
+    const items = await page.locator("#progress li").allTextContents();
+    expect(items.filter((t) => t.includes("1/3 completed (stopped at a rung)"))).toHaveLength(2);
+    expect(items.filter((t) => t.includes("3/3 completed") && !t.includes("stopped"))).toHaveLength(2);
+    expect(await page.locator("#figure g.panel").count()).toBe(4);
+  }, 240_000);
+
   it("cancels a running sweep with the Cancel button", async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     await page.goto(server.url);
