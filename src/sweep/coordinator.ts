@@ -17,9 +17,9 @@
  */
 
 import { studyPoints } from "../experiment/study";
-import { effectiveSearch, type SweepConfig, type SweepExperiment, sweepExperiments } from "./config";
+import { effectiveSearch, type SweepConfig, sweepExperiments } from "./config";
 import { type CoordinatorPorts, KV_WRITE_INTERVAL_MS, type SweepState, type SweepStore } from "./coordinator-ports";
-import { halvingGroups, rungScore } from "./halving";
+import { rungScore } from "./halving";
 import {
   type Change,
   type ExperimentEvent,
@@ -31,8 +31,8 @@ import {
   type RungMember,
 } from "./lifecycle";
 import { LIVE_CLOSE, type LiveMessage } from "./live-message";
-import { runnerExperiments } from "./plan";
 import type { ReportAnswer, RunnerReport, RunnerSpec } from "./runner-protocol";
+import { SweepPlan } from "./sweep-plan";
 import { isFinalSweep, type SweepView, sweepLinks } from "./view";
 
 /** An experiment's change with the rung decisions it made ready (each another experiment's change). */
@@ -57,10 +57,8 @@ export class Coordinator {
   private inAlarm = false;
   /** Why queued experiments wait (MAX_RUNNING_EXPERIMENTS across all sweeps), shown in the view; undefined when none do. */
   private waiting: string | undefined;
-  /** The runners' specs of this object's sweep, made once (the book's seeding steps a stream through every experiment). */
-  private specs:
-    | { config: string; planned: SweepExperiment[]; byIndex: Map<number, SweepExperiment>; groups: Map<number, number[]> }
-    | undefined;
+  /** The runners' specs of this object's sweep and its halving groups, made once. */
+  private readonly plan = new SweepPlan();
 
   /** `rules`: the lifecycle it applies (the simulator puts bugs back through it to show they are caught). */
   constructor(
@@ -89,7 +87,7 @@ export class Coordinator {
     }
     const now = this.ports.now();
     // A search's trial values are drawn by the plan, and kept with its experiments.
-    const experiments = effectiveSearch(config) ? this.planned(config) : sweepExperiments(config);
+    const experiments = effectiveSearch(config) ? this.plan.experiments(config) : sweepExperiments(config);
     this.ports.transaction(() => this.table.insert(id, config, requestHash, createdAt, experiments, now));
     await this.ports.alarm.set(now);
     return this.publish();
@@ -194,7 +192,7 @@ export class Coordinator {
   private decideRungs(config: SweepConfig, index: number, applied: Applied): void {
     const halving = config.halving;
     if (!halving) return;
-    const group = new Set(this.groupOf(config, index));
+    const group = new Set(this.plan.group(config, index));
     const members: RungMember[] = this.table
       .rungStates()
       .filter((m) => group.has(m.index))
@@ -368,38 +366,9 @@ export class Coordinator {
     }
   }
 
-  /**
-   * Experiment `index` as its runner starts it. Made once per object: the book's seeding steps the
-   * stream through every experiment (admission bounds it to about 5 s of CPU).
-   */
-  private specOf(config: SweepConfig, index: number): SweepExperiment | undefined {
-    this.planned(config);
-    return this.specs?.byIndex.get(index);
-  }
-
-  /** Every experiment as its runner starts it, planned once per object and config. */
-  private planned(config: SweepConfig): SweepExperiment[] {
-    return this.plan(config).planned;
-  }
-
-  private plan(config: SweepConfig): NonNullable<Coordinator["specs"]> {
-    const key = JSON.stringify(config);
-    if (this.specs?.config !== key) {
-      const planned = runnerExperiments(config);
-      const groups = halvingGroups(planned);
-      this.specs = { config: key, planned, byIndex: new Map(planned.map((e) => [e.index, e])), groups };
-    }
-    return this.specs;
-  }
-
-  /** The experiments halving compares experiment `index` with (itself included). */
-  private groupOf(config: SweepConfig, index: number): number[] {
-    return this.plan(config).groups.get(index) ?? [];
-  }
-
   /** What experiment `index`'s runner is started with: its planned config and where it pauses next. */
   private runnerSpec(sweepId: string, config: SweepConfig, index: number): RunnerSpec | undefined {
-    const e = this.specOf(config, index);
+    const e = this.plan.experiment(config, index);
     if (!e) return undefined;
     const pauseAt = this.table.experimentRecord(index)?.pauseAt ?? null;
     return pauseAt === null ? { sweepId, index, config: e.config } : { sweepId, index, config: e.config, pauseAt };

@@ -1,0 +1,39 @@
+/**
+ * A sweep's plan as its coordinator keeps it in memory: every experiment as its runner starts it
+ * (runnerExperiments: the book's seeding steps a stream through every experiment, which admission
+ * bounds to about 5 s of CPU, so it is made once per object and config) and the halving groups.
+ */
+
+import type { SweepConfig, SweepExperiment } from "./config";
+import { halvingGroups } from "./halving";
+import { runnerExperiments } from "./plan";
+
+export class SweepPlan {
+  private made:
+    | { config: string; planned: SweepExperiment[]; byIndex: Map<number, SweepExperiment>; groups: Map<number, number[]> }
+    | undefined;
+
+  private of(config: SweepConfig): NonNullable<SweepPlan["made"]> {
+    const key = JSON.stringify(config);
+    if (this.made?.config !== key) {
+      const planned = runnerExperiments(config);
+      this.made = { config: key, planned, byIndex: new Map(planned.map((e) => [e.index, e])), groups: halvingGroups(planned) };
+    }
+    return this.made;
+  }
+
+  /** Every experiment as its runner starts it. */
+  experiments(config: SweepConfig): SweepExperiment[] {
+    return this.of(config).planned;
+  }
+
+  /** Experiment `index` as its runner starts it. */
+  experiment(config: SweepConfig, index: number): SweepExperiment | undefined {
+    return this.of(config).byIndex.get(index);
+  }
+
+  /** The experiments halving compares experiment `index` with (itself included). */
+  group(config: SweepConfig, index: number): number[] {
+    return this.of(config).groups.get(index) ?? [];
+  }
+}
