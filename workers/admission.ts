@@ -25,7 +25,7 @@ import {
   SweepConfigError,
   sweepExperiments,
 } from "../src/sweep";
-import { halvingPoints, trialsPerRung } from "../src/sweep/halving";
+import { halvingPoints, trialEnds, trialsPerRung } from "../src/sweep/halving";
 import { costliestDraws } from "../src/sweep/search";
 import { type Env, tuning } from "./env";
 import { durableObjectCost, PRICES_AS_OF } from "./pricing";
@@ -90,18 +90,18 @@ function sweepCost(
 ): { total: number; halving?: Omit<HalvingEstimate, "multiplyAddsWithout" | "workSaved"> } {
   const trials = effectiveSearch(config)?.trials;
   if (!config.halving || trials === undefined) return { total: experiments.reduce((sum, e) => sum + cost(e.config), 0) };
-  const counts = trialsPerRung(trials, config.halving);
-  const ends = [...config.halving.rungs, studyPoints(config)];
+  const ends = trialEnds(trials, config.halving, studyPoints(config));
   let total = 0;
   for (const e of experiments) {
     if (e.combination % trials !== 0) continue;
-    ends.forEach((points, k) => {
-      total += (counts[k] - (counts[k + 1] ?? 0)) * cost({ ...e.config, epochs: points });
-    });
+    for (const end of ends) total += end.trials * cost({ ...e.config, epochs: end.points });
   }
   const groups = experiments.length / trials;
   const { run, full } = halvingPoints(trials, config.halving, studyPoints(config));
-  return { total, halving: { trialsPerRung: counts, epochs: run * groups, epochsWithout: full * groups } };
+  return {
+    total,
+    halving: { trialsPerRung: trialsPerRung(trials, config.halving), epochs: run * groups, epochsWithout: full * groups },
+  };
 }
 
 /** The halving's figures with the work it saves against the sweep without it. */

@@ -246,14 +246,12 @@ export class SweepTable implements SweepStore {
     );
   }
 
-  /** Every experiment's status and halving state, without its lists. */
+  /** Every experiment's status and next pause, without its lists. */
   rungStates(): Omit<RungMember, "score">[] {
     return this.sql
-      .exec<Pick<ExperimentRow, "idx" | "status" | "pause_at" | "stopped">>(
-        "SELECT idx, status, pause_at, stopped FROM experiment ORDER BY idx",
-      )
+      .exec<Pick<ExperimentRow, "idx" | "status" | "pause_at">>("SELECT idx, status, pause_at FROM experiment ORDER BY idx")
       .toArray()
-      .map((r) => ({ index: r.idx, status: r.status, pauseAt: r.pause_at, stopped: r.stopped === 1 }));
+      .map((r) => ({ index: r.idx, status: r.status, pauseAt: r.pause_at }));
   }
 
   /** Every experiment's status, by index. */

@@ -17,6 +17,7 @@ import {
   STUDY_FIELDS,
   SWEEP_FIELDS,
 } from "./fields";
+import type { Halving } from "./halving";
 import { BOOK_SEARCH_SPACE, rangeEnds, type Search, type SearchField, type SearchRange } from "./search";
 
 /** A validated sweep configuration, every field filled: its types are the schema's (fields.ts). */
@@ -226,7 +227,7 @@ function checkCrossFieldRules(config: SweepConfig): void {
       training(trainSize) === trainSize ? `trainSize (${trainSize})` : `the ${training(trainSize)} images left to train on`;
     throw new SweepConfigError(field, `must be at most ${images}`);
   }
-  if (config.halving) checkHalvingFor(config, search);
+  if (config.halving) checkHalvingFor(config, config.halving, search);
   if (config.study === "randomSearch" && validationCount(config) < 1) {
     throw new SweepConfigError("trainSize", "must be at least 5 in the randomSearch study: a fifth of it is kept for validation");
   }
@@ -288,7 +289,7 @@ export function parseSweepConfig(body: unknown, pickSeed: () => number): SweepCo
 }
 
 /** Halving against the rest: it needs a search's trials to compare, and rungs before the run's end. */
-function checkHalvingFor(config: SweepConfig, search: Search | null): void {
+function checkHalvingFor(config: SweepConfig, halving: Halving, search: Search | null): void {
   if (!search) throw new SweepConfigError("halving", "needs a search to halve: give search, or use the randomSearch study");
   if (config.study !== "randomSearch" && config.testSize === 0) {
     throw new SweepConfigError(
@@ -297,7 +298,7 @@ function checkHalvingFor(config: SweepConfig, search: Search | null): void {
     );
   }
   const points = studyPoints(config);
-  const i = (config.halving?.rungs ?? []).findIndex((r) => r >= points);
+  const i = halving.rungs.findIndex((r) => r >= points);
   if (i >= 0)
     throw new SweepConfigError(
       `halving.rungs[${i}]`,

@@ -50,7 +50,7 @@ export interface SweepStore {
   quiet(before: number): number[];
   sweepRecord(): SweepRecord | undefined;
   experimentRecord(index: number): ExperimentRecord | undefined;
-  /** Every experiment's status and halving state, without its lists. */
+  /** Every experiment's status and next pause, without its lists. */
   rungStates(): Omit<RungMember, "score">[];
   statuses(): ExperimentStatus[];
   saveExperiment(record: ExperimentRecord): void;

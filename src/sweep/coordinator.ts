@@ -13,7 +13,7 @@
  * - with successive halving, decides a rung in the same write as the change that makes it ready
  *   (the lifecycle's rungDecisions): the kept trials are queued again, the others stopped;
  * - once every experiment is final, publishes to KV; the alarm goes on until every write owed to
- *   KV is done, and wakes again RETAIN_DAYS later to remove failed runners' checkpoints.
+ *   KV is done, and wakes again RETAIN_DAYS later to remove the checkpoints runners still hold.
  */
 
 import { studyPoints } from "../experiment/study";
@@ -33,7 +33,7 @@ import {
 import { LIVE_CLOSE, type LiveMessage } from "./live-message";
 import type { ReportAnswer, RunnerReport, RunnerSpec } from "./runner-protocol";
 import { SweepPlan } from "./sweep-plan";
-import { isFinalSweep, type SweepView, sweepLinks } from "./view";
+import { isFinalExperiment, isFinalSweep, type SweepView, sweepLinks } from "./view";
 
 /** An experiment's change with the rung decisions it made ready (each another experiment's change). */
 type Applied = Change & { decided: { index: number; step: ExperimentStep }[] };
@@ -145,11 +145,9 @@ export class Coordinator {
    * retry) are stored in one transaction, and viewers told, before anything is awaited.
    */
   private apply(index: number, event: ExperimentEvent): Applied | Refusal {
-    const row = this.table.sweep();
     const sweep = this.table.sweepRecord();
     const record = this.table.experimentRecord(index);
-    if (!row || !sweep || !record || this.purging)
-      return { refused: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
+    if (!sweep || !record || this.purging) return { refused: sweep ? `no experiment ${index} in this sweep` : "no such sweep" };
     let applied: Applied | Refusal = { refused: "not applied" };
     this.ports.transaction(
       () => {
@@ -159,8 +157,9 @@ export class Coordinator {
           return;
         }
         applied = { ...change, decided: [] };
-        // A change that readies a rung of successive halving is decided in the same write.
-        if (row.config.halving && change.step.next !== record) this.decideRungs(row.config, index, applied);
+        // Only a trial that pauses or ends can make a rung of successive halving ready: it is decided in the same write.
+        const next = change.step.next.status;
+        if (next !== record.status && (next === "paused" || isFinalExperiment(next))) this.decideRungs(index, applied);
       },
       // A sweep that runs again (a retry), ends, or changes while final (a late result kept) gets
       // its alarm in the same write: never live without one to watch it, never final without one
@@ -189,9 +188,10 @@ export class Coordinator {
   }
 
   /** The rung decisions experiment `index`'s group is ready for, each applied as its experiment's change into `applied`. */
-  private decideRungs(config: SweepConfig, index: number, applied: Applied): void {
-    const halving = config.halving;
-    if (!halving) return;
+  private decideRungs(index: number, applied: Applied): void {
+    const config = this.table.sweep()?.config;
+    const halving = config?.halving;
+    if (!config || !halving) return;
     const group = new Set(this.plan.group(config, index));
     const members: RungMember[] = this.table
       .rungStates()
@@ -338,8 +338,7 @@ export class Coordinator {
     // A runner that holds nothing (stopped, or its checkpoint removed by RETAIN_DAYS) starts from the seed.
     const fresh = !(await runner.retry(fromScratch, spec));
     if (fresh) await runner.start(spec);
-    const step = await this.applyAndPerform(index, { type: "retry", fromSeed: fromScratch || fresh });
-    return step;
+    return this.applyAndPerform(index, { type: "retry", fromSeed: fromScratch || fresh });
   }
 
   /** Fan-out of queued experiments, the watchdog, KV writes owed; re-arms itself until all is done. */

@@ -31,13 +31,15 @@ export function trialsPerRung(trials: number, halving: Halving): number[] {
   return counts;
 }
 
+/** Where a group's trials end: how many stop at each rung's points, and how many run all `points`. */
+export function trialEnds(trials: number, halving: Halving, points: number): { points: number; trials: number }[] {
+  const counts = trialsPerRung(trials, halving);
+  return [...halving.rungs, points].map((end, k) => ({ points: end, trials: counts[k] - (counts[k + 1] ?? 0) }));
+}
+
 /** Points a group's trials run with halving, and without: what is saved is the difference. */
 export function halvingPoints(trials: number, halving: Halving, points: number): { run: number; full: number } {
-  const counts = trialsPerRung(trials, halving);
-  const ends = [...halving.rungs, points];
-  // Trials stopped at rung k ran its points; those kept past the last rung ran them all.
-  let run = 0;
-  for (let k = 0; k < ends.length; k++) run += (counts[k] - (counts[k + 1] ?? 0)) * ends[k];
+  const run = trialEnds(trials, halving, points).reduce((sum, end) => sum + end.trials * end.points, 0);
   return { run, full: trials * points };
 }
 
@@ -48,7 +50,11 @@ export function halvingPoints(trials: number, halving: Halving, points: number):
 export function halvingGroups(experiments: readonly { index: number; repeat: number; scale: number }[]): Map<number, number[]> {
   const byGroup = new Map<string, number[]>();
   const key = (e: { repeat: number; scale: number }) => `${e.repeat}:${e.scale}`;
-  for (const e of experiments) byGroup.set(key(e), [...(byGroup.get(key(e)) ?? []), e.index]);
+  for (const e of experiments) {
+    const group = byGroup.get(key(e)) ?? [];
+    group.push(e.index);
+    byGroup.set(key(e), group);
+  }
   return new Map(experiments.map((e) => [e.index, byGroup.get(key(e)) ?? []]));
 }
 

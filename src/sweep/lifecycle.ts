@@ -135,9 +135,12 @@ function reportToFinal(record: ExperimentRecord, report: RunnerReport): Experime
 function reportToOpen(record: ExperimentRecord, report: RunnerReport, now: number): ExperimentStep {
   switch (report.status) {
     case "running":
-    case "completed": {
-      // An older report (reordered, repeated) changes nothing but shows the runner alive.
-      if (report.epochsDone < record.epochsDone) return unchanged({ ...record, lastReport: now });
+    case "completed":
+    case "paused": {
+      // An older report (reordered, repeated) changes nothing but shows the runner alive; so does a
+      // pause short of the rung it was started for.
+      const short = report.status === "paused" && (record.pauseAt === null || report.epochsDone < record.pauseAt);
+      if (report.epochsDone < record.epochsDone || short) return unchanged({ ...record, lastReport: now });
       const next: ExperimentRecord = {
         ...record,
         status: report.status,
@@ -149,25 +152,9 @@ function reportToOpen(record: ExperimentRecord, report: RunnerReport, now: numbe
         restarts: 0,
         runner: report.runner ?? record.runner,
       };
-      return report.status === "completed" ? changed(next, { type: "freePlace" }) : changed(next);
+      // Completed, or paused until its rung is decided: its place is free.
+      return report.status === "running" ? changed(next) : changed(next, { type: "freePlace" });
     }
-    case "paused":
-      // Only at the rung it was started for: a pause at an earlier one is an old report, repeated.
-      if (record.pauseAt === null || report.epochsDone < record.pauseAt) return unchanged({ ...record, lastReport: now });
-      return changed(
-        {
-          ...record,
-          status: "paused",
-          epochsDone: report.epochsDone,
-          lists: report.lists,
-          error: null,
-          lastReport: now,
-          restarts: 0,
-          runner: report.runner ?? record.runner,
-        },
-        // Paused, it needs no place until its rung is decided.
-        { type: "freePlace" },
-      );
     case "retrying":
       return changed({ ...record, status: "running", error: report.error, lastReport: now });
     case "failed":
@@ -202,13 +189,11 @@ export function experimentStep(
       }
       return isFinalExperiment(record.status) ? reportToFinal(record, event.report) : reportToOpen(record, event.report, now);
     case "start":
+    case "startFailed": {
       if (record.status !== "queued") return { refused: `experiment ${record.index} is ${record.status}, not queued` };
       // The late answer of a start sent before a rung kept it: its runner was not told to go on.
       if (event.pauseAt !== record.pauseAt) return { refused: `experiment ${record.index} was started for an earlier rung` };
-      return changed({ ...record, status: "running", restarts: 0, lastReport: now });
-    case "startFailed": {
-      if (record.status !== "queued") return { refused: `experiment ${record.index} is ${record.status}, not queued` };
-      if (event.pauseAt !== record.pauseAt) return { refused: `experiment ${record.index} was started for an earlier rung` };
+      if (event.type === "start") return changed({ ...record, status: "running", restarts: 0, lastReport: now });
       const restarts = record.restarts + 1;
       if (restarts < event.limit) return unchanged({ ...record, restarts, lastReport: now });
       const error = `its runner could not be started ${restarts} times in a row: ${event.error}`;
@@ -262,7 +247,6 @@ export interface RungMember {
   index: number;
   status: ExperimentStatus;
   pauseAt: number | null;
-  stopped: boolean;
   /** Its accuracy at `points` (halving.ts's rungScore). */
   score(points: number): number;
 }
@@ -275,7 +259,7 @@ export interface RungDecision {
 
 /**
  * The decisions a halving group is ready for. A rung is decided once every trial that entered it
- * (not stopped before it) has paused there or ended: of the `entered` trials, the best
+ * (paused there next: not stopped before it) has paused there or ended: of the `entered` trials, the best
  * keptCount(entered) that paused go on (ranked by score at the rung, the lower index first on a
  * tie), the other paused ones stop. A trial that pauses at a rung already decided (it was
  * retried meanwhile) stops there. Nothing is decided while a member of the rung runs or waits.
@@ -291,9 +275,10 @@ export function rungDecisions(group: readonly RungMember[], halving: Halving): R
       for (const m of paused) decisions.push({ index: m.index, event: { type: "stopAtRung" } });
       continue;
     }
-    if (entered.some((m) => !m.stopped && !isFinalExperiment(m.status) && m.status !== "paused")) continue;
+    if (entered.some((m) => !isFinalExperiment(m.status) && m.status !== "paused")) continue;
     const ranked = paused.map((m) => ({ m, score: m.score(rung) })).sort((a, b) => b.score - a.score || a.m.index - b.m.index);
-    const kept = keptCount(entered.filter((m) => !m.stopped).length, halving.keep);
+    // Undecided, none of the rung's trials is stopped yet: all of them entered it.
+    const kept = keptCount(entered.length, halving.keep);
     ranked.forEach(({ m }, i) => {
       const event =
         i < kept ? ({ type: "promote", pauseAt: nextPause(halving, rung) } as const) : ({ type: "stopAtRung" } as const);

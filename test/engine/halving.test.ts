@@ -48,8 +48,8 @@ describe("successive halving's arithmetic", () => {
 });
 
 /** A group member at its rung: its status, where it pauses, and its score there. */
-function member(index: number, status: ExperimentStatus, pauseAt: number | null, score = 0, stopped = false): RungMember {
-  return { index, status, pauseAt, stopped, score: () => score };
+function member(index: number, status: ExperimentStatus, pauseAt: number | null, score = 0): RungMember {
+  return { index, status, pauseAt, score: () => score };
 }
 
 describe("a rung's decision", () => {
@@ -84,7 +84,7 @@ describe("a rung's decision", () => {
   });
 
   it("sends the last rung's kept trials to the end", () => {
-    const group = [member(0, "paused", 4, 0.5), member(1, "paused", 4, 0.6), member(2, "completed", 2, 0, true)];
+    const group = [member(0, "paused", 4, 0.5), member(1, "paused", 4, 0.6), member(2, "completed", 2, 0)];
     expect(rungDecisions(group, HALVING)).toEqual([
       { index: 1, event: { type: "promote", pauseAt: null } },
       { index: 0, event: { type: "stopAtRung" } },
@@ -92,7 +92,7 @@ describe("a rung's decision", () => {
   });
 
   it("stops a trial that pauses at a rung decided without it (retried after it failed there)", () => {
-    const group = [member(0, "running", 4), member(1, "completed", 2, 0, true), member(2, "paused", 2, 0.99)];
+    const group = [member(0, "running", 4), member(1, "completed", 2, 0), member(2, "paused", 2, 0.99)];
     expect(rungDecisions(group, HALVING)).toEqual([{ index: 2, event: { type: "stopAtRung" } }]);
   });
 });

@@ -190,7 +190,7 @@ export class MemoryStorage extends CrashPoint implements SweepStore, WriteLog {
   }
 
   rungStates(): Omit<RungMember, "score">[] {
-    return this.data.experiments.map(({ index, status, pauseAt, stopped }) => ({ index, status, pauseAt, stopped }));
+    return this.data.experiments.map(({ index, status, pauseAt }) => ({ index, status, pauseAt }));
   }
 
   statuses(): ExperimentStatus[] {

@@ -104,7 +104,8 @@ describe("a sweep stored before halving", () => {
       const record = table.experimentRecord(0);
       expect(record).toMatchObject({ status: "running", epochsDone: 1, pauseAt: null, stopped: false });
       table.saveExperiment({ ...(record as NonNullable<typeof record>), status: "completed", epochsDone: 2 });
-      expect(table.rungStates()).toEqual([{ index: 0, status: "completed", pauseAt: null, stopped: false }]);
+      expect(table.rungStates()).toEqual([{ index: 0, status: "completed", pauseAt: null }]);
+      expect(table.experimentRecord(0)?.stopped).toBe(false);
       expect(table.view()?.config.halving).toBeNull();
     });
   });
