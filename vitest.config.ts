@@ -31,8 +31,6 @@ export default defineConfig({
             },
           }),
         ],
-        // As wrangler.toml's [define]: the Worker's build for workerd.
-        define: { __PLAIN_ARRAY_SCRATCH__: "true" },
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],

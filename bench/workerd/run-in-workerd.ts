@@ -30,8 +30,6 @@ export async function startWorkerdRunner(data: MnistData, seed: number): Promise
     format: "esm",
     write: false,
     logLevel: "error",
-    // As wrangler.toml's [define]: the build for workerd.
-    define: { __PLAIN_ARRAY_SCRATCH__: "true" },
   });
   const mf = new Miniflare({ modules: true, script: bundle.outputFiles[0].text, compatibilityDate: "2026-04-01" });
   await mf.ready;

@@ -1,6 +1,5 @@
 /** Labelled images kept as bytes; a batch takes only their non-zero pixels, normalized. */
 
-import { PLAIN_SCRATCH } from "../nn/linalg/packed-kernel";
 import type { SparseRows } from "../nn/linalg/sparse-rows";
 import { IdxFormatError, type IdxImages } from "./mnist";
 
@@ -20,9 +19,6 @@ export interface MnistData {
 
 /** Byte → `float32(p) / float32(255)` widened to float64, as the reference normalizes. */
 export const PIXEL_VALUES: Float64Array = Float64Array.from({ length: 256 }, (_, p) => Math.fround(p / 255));
-
-/** {@link PIXEL_VALUES} as the gather reads it: a plain array inside workerd, where a typed array's loaded-index read costs more. */
-const PIXEL_LOOKUP: Float64Array | number[] = PLAIN_SCRATCH ? Array.from(PIXEL_VALUES) : PIXEL_VALUES;
 
 /** Pairs parsed images with their labels, checking that the counts agree. */
 export function makeDataset(images: IdxImages, labels: Uint8Array, name: string): Dataset {
@@ -44,7 +40,7 @@ export function gatherSparseRows(data: Dataset, indices: Int32Array, rows: numbe
     for (let p = 0; p < d; p++) {
       const byte = images[src + p];
       columns[t] = p;
-      values[t] = PIXEL_LOOKUP[byte];
+      values[t] = PIXEL_VALUES[byte];
       t += +(byte !== 0);
     }
     rowEnd[r] = t;

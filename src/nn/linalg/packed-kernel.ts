@@ -5,11 +5,10 @@
  *
  * Invariants:
  * - Sums run in the order of p, one block of outputs at a time, so every output is the same
- *   double whatever the layout (separate column arrays in Node, interleaved with PLAIN_SCRATCH):
- *   numpy's lists are reproduced bit for bit either way.
- * - The scratch is module-level (V8 loads from a module constant without the checks it repeats for
- *   an argument). Each product fills what it reads before reading it and runs synchronously, so
- *   nothing carries over from one call to the next; only this file touches it.
+ *   double whatever the blocking: numpy's lists are reproduced bit for bit.
+ * - The scratch is made once, as constants of the closure that holds the functions reading it
+ *   (createPackedKernel). Each product fills what it reads before reading it and runs
+ *   synchronously, so nothing carries over from one call to the next; only this file touches it.
  * - b fits: k ≤ MAX_INNER for one block; with packedOnce all its blocks fit PACK_CAPACITY.
  * - A skipped zero of a is only skipped for a finite b (0 · ∞ is NaN): matmul.ts checks b first.
  * - Nothing in the loops allocates.
@@ -25,46 +24,6 @@ export const PACK_CAPACITY = 1 << 18;
 const COLUMN_CAPACITY = PACK_CAPACITY / WIDTH;
 /** The largest inner dimension: one packed block (k×WIDTH) must fit. */
 export const MAX_INNER = COLUMN_CAPACITY;
-/** Non-zeros of a gathered at once; rows beyond them are multiplied in further chunks. */
-const NONZERO_CAPACITY = 1 << 18;
-/** Rows of a gathered at once. */
-const ROW_CAPACITY = 1 << 14;
-
-/**
- * Set to true by the builds for workerd (wrangler.toml `define`, the workerd test project, the
- * bench's workerd bundle); absent in Node. Inside workerd typed-array accesses pay a detached-buffer
- * check that plain arrays do not, so the scratch is plain arrays there and typed arrays in Node
- * (docs/performance.md has the figures). The values and the order of the sums are the same either way.
- */
-declare const __PLAIN_ARRAY_SCRATCH__: boolean | undefined;
-
-/** Whether the products' scratch is plain arrays (decided by the build, once per isolate). */
-export const PLAIN_SCRATCH = typeof __PLAIN_ARRAY_SCRATCH__ === "boolean" && __PLAIN_ARRAY_SCRATCH__;
-
-/** Zeroed scratch for doubles: a plain array holds them unboxed once it has held one. */
-function doubleScratch(length: number): Float64Array | number[] {
-  return PLAIN_SCRATCH ? new Array<number>(length).fill(0.5).fill(0) : new Float64Array(length);
-}
-
-/** Zeroed scratch for integers below 2^31 (small integers in a plain array). */
-function integerScratch(length: number): Int32Array | number[] {
-  return PLAIN_SCRATCH ? new Array<number>(length).fill(0) : new Int32Array(length);
-}
-
-/** b's rows for the masked product. */
-const B_ROWS = doubleScratch(PACK_CAPACITY);
-/**
- * Packed b: column c of block `block` at PACKED_c[block·k + p], or with plain arrays all four
- * interleaved, at PACKED_0[4·(block·k + p) + c].
- */
-const PACKED_0 = doubleScratch(PLAIN_SCRATCH ? PACK_CAPACITY : COLUMN_CAPACITY);
-const PACKED_1 = doubleScratch(PLAIN_SCRATCH ? 0 : COLUMN_CAPACITY);
-const PACKED_2 = doubleScratch(PLAIN_SCRATCH ? 0 : COLUMN_CAPACITY);
-const PACKED_3 = doubleScratch(PLAIN_SCRATCH ? 0 : COLUMN_CAPACITY);
-const NONZERO_OFFSET = integerScratch(NONZERO_CAPACITY);
-const NONZERO_VALUE = doubleScratch(NONZERO_CAPACITY);
-const ROW_END = integerScratch(ROW_CAPACITY);
-const PICKED_ROW = integerScratch(PACK_CAPACITY);
 
 /** A product out[m×n] = a[m×k] · b[k×n], either operand stored transposed. */
 export interface Product {
@@ -86,365 +45,345 @@ export interface PackedOptions {
   packedOnce: boolean;
 }
 
-/** Row chunks of a gathered, each multiplied by every block of b. */
-export function multiplyPacked({ a, aT, b, bT, out, m, k, n }: Product, { skipZeros, packedOnce }: PackedOptions): void {
-  const blocks = Math.ceil(n / WIDTH);
-  for (let first = 0; first < m; ) {
-    const end = gather(a, aT, m, k, first, skipZeros);
-    for (let block = 0; block < blocks; block++) {
-      if (!packedOnce) packBlock(b, bT, k, n, block, 0);
-      const base = packedOnce ? block * k : 0;
-      if (PLAIN_SCRATCH) multiplyBlockInterleaved(out, first, end, n, block * WIDTH, base);
-      else multiplyBlock(out, first, end, n, block * WIDTH, base);
-    }
-    first = end;
-  }
-}
-
 /**
- * outs[s] = a · (the s-th b packed by packBlock at base (s·blocks + block)·k), for every s: each
- * chunk of a's rows gathered once for all of them (two networks' first layers on one batch).
+ * The scratch and every function that reads it, made once below. In a closure because V8 compiles
+ * loads from an array held in a constant binding without the checks it repeats for a variable
+ * (1.9–2.6× faster kernels, docs/performance.md), and bundlers (esbuild, so wrangler and the
+ * local build) turn a module's top-level `const` into `var`; a function's own `const` they keep.
  */
-export function multiplyPackedShared(
-  a: SparseRows,
-  aT: boolean,
-  outs: readonly Float64Array[],
-  m: number,
-  k: number,
-  n: number,
-): void {
-  const blocks = Math.ceil(n / WIDTH);
-  for (let first = 0; first < m; ) {
-    const end = gather(a, aT, m, k, first, true);
-    for (let s = 0; s < outs.length; s++) {
+function createPackedKernel() {
+  /** Rows of a gathered at once. */
+  const ROW_CAPACITY = 1 << 14;
+  /** Non-zeros of a gathered at once; rows beyond them are multiplied in further chunks. */
+  const NONZERO_CAPACITY = 1 << 18;
+  // The module's constants as the closure's own (a bundle's top-level bindings are variables).
+  const BLOCK_WIDTH = WIDTH;
+  const CAPACITY = PACK_CAPACITY;
+  /** b's rows for the masked product. */
+  const B_ROWS = new Float64Array(CAPACITY);
+  /** Packed b: column c of block `block` at PACKED_c[block·k + p]. */
+  const PACKED_0 = new Float64Array(COLUMN_CAPACITY);
+  const PACKED_1 = new Float64Array(COLUMN_CAPACITY);
+  const PACKED_2 = new Float64Array(COLUMN_CAPACITY);
+  const PACKED_3 = new Float64Array(COLUMN_CAPACITY);
+  const NONZERO_OFFSET = new Int32Array(NONZERO_CAPACITY);
+  const NONZERO_VALUE = new Float64Array(NONZERO_CAPACITY);
+  const ROW_END = new Int32Array(ROW_CAPACITY);
+  const PICKED_ROW = new Int32Array(CAPACITY);
+
+  /** Row chunks of a gathered, each multiplied by every block of b. */
+  function multiplyPacked({ a, aT, b, bT, out, m, k, n }: Product, { skipZeros, packedOnce }: PackedOptions): void {
+    const blocks = Math.ceil(n / BLOCK_WIDTH);
+    for (let first = 0; first < m; ) {
+      const end = gather(a, aT, m, k, first, skipZeros);
       for (let block = 0; block < blocks; block++) {
-        const base = (s * blocks + block) * k;
-        if (PLAIN_SCRATCH) multiplyBlockInterleaved(outs[s], first, end, n, block * WIDTH, base);
-        else multiplyBlock(outs[s], first, end, n, block * WIDTH, base);
+        if (!packedOnce) packBlock(b, bT, k, n, block, 0);
+        const base = packedOnce ? block * k : 0;
+        multiplyBlock(out, first, end, n, block * BLOCK_WIDTH, base);
       }
+      first = end;
     }
-    first = end;
   }
-}
 
-/** Rows first … of a (or of aᵀ) into the NONZERO_* scratch; returns the row after the last one gathered. */
-function gather(a: Float64Array | SparseRows, aT: boolean, m: number, k: number, first: number, skipZeros: boolean): number {
-  if (!(a instanceof SparseRows)) return gatherRows(a, aT, m, k, first, skipZeros);
-  return aT ? gatherSparseColumns(a, first) : copySparseRows(a, first);
-}
-
-/** out[m×n] = a · bᵀ where mask is not 0, 0 elsewhere, for a finite b (n×k) that fits the scratch. */
-export function multiplyMaskedRows(
-  a: Float64Array,
-  b: Float64Array,
-  mask: Float64Array,
-  out: Float64Array,
-  m: number,
-  k: number,
-  n: number,
-): boolean {
-  if (n * k > PACK_CAPACITY || !copyFinite(b, n * k)) return false;
-  for (let first = 0; first < m; ) {
-    const end = gatherRows(a, false, m, k, first, true);
-    multiplyMasked(mask, out, first, end, k, n);
-    first = end;
+  /**
+   * outs[s] = a · (the s-th b packed by packBlock at base (s·blocks + block)·k), for every s: each
+   * chunk of a's rows gathered once for all of them (two networks' first layers on one batch).
+   */
+  function multiplyPackedShared(
+    a: SparseRows,
+    aT: boolean,
+    outs: readonly Float64Array[],
+    m: number,
+    k: number,
+    n: number,
+  ): void {
+    const blocks = Math.ceil(n / BLOCK_WIDTH);
+    for (let first = 0; first < m; ) {
+      const end = gather(a, aT, m, k, first, true);
+      for (let s = 0; s < outs.length; s++) {
+        for (let block = 0; block < blocks; block++) {
+          const base = (s * blocks + block) * k;
+          multiplyBlock(outs[s], first, end, n, block * BLOCK_WIDTH, base);
+        }
+      }
+      first = end;
+    }
   }
-  return true;
-}
 
-/**
- * Columns 4·block … 4·block+3 of b into PACKED_0 … PACKED_3 from `base` (interleaved in
- * PACKED_0 with plain arrays), zero-padded past n.
- * Returns whether they were all finite (a sum of v − v is 0 unless some v is NaN or ±∞).
- */
-export function packBlock(b: Float64Array, bT: boolean, k: number, n: number, block: number, base: number): boolean {
-  const j = block * WIDTH;
-  const width = Math.min(WIDTH, n - j);
-  // b[p, j] is at p·n + j, or at j·k + p when b is stored transposed.
-  const pStep = bT ? 1 : n;
-  const jStep = bT ? k : 1;
-  const start = bT ? j * k : j;
-  let check = 0;
-  if (width === WIDTH) {
+  /** Rows first … of a (or of aᵀ) into the NONZERO_* scratch; returns the row after the last one gathered. */
+  function gather(a: Float64Array | SparseRows, aT: boolean, m: number, k: number, first: number, skipZeros: boolean): number {
+    if (!(a instanceof SparseRows)) return gatherRows(a, aT, m, k, first, skipZeros);
+    return aT ? gatherSparseColumns(a, first) : copySparseRows(a, first);
+  }
+
+  /** out[m×n] = a · bᵀ where mask is not 0, 0 elsewhere, for a finite b (n×k) that fits the scratch. */
+  function multiplyMaskedRows(
+    a: Float64Array,
+    b: Float64Array,
+    mask: Float64Array,
+    out: Float64Array,
+    m: number,
+    k: number,
+    n: number,
+  ): boolean {
+    if (n * k > CAPACITY || !copyFinite(b, n * k)) return false;
+    for (let first = 0; first < m; ) {
+      const end = gatherRows(a, false, m, k, first, true);
+      multiplyMasked(mask, out, first, end, k, n);
+      first = end;
+    }
+    return true;
+  }
+
+  /**
+   * Columns 4·block … 4·block+3 of b into PACKED_0 … PACKED_3 from `base`, zero-padded past n.
+   * Returns whether they were all finite (a sum of v − v is 0 unless some v is NaN or ±∞).
+   */
+  function packBlock(b: Float64Array, bT: boolean, k: number, n: number, block: number, base: number): boolean {
+    const j = block * BLOCK_WIDTH;
+    const width = Math.min(BLOCK_WIDTH, n - j);
+    // b[p, j] is at p·n + j, or at j·k + p when b is stored transposed.
+    const pStep = bT ? 1 : n;
+    const jStep = bT ? k : 1;
+    const start = bT ? j * k : j;
+    let check = 0;
+    if (width === BLOCK_WIDTH) {
+      for (let p = 0, s = start, d = base; p < k; p++, s += pStep, d++) {
+        const v0 = b[s];
+        const v1 = b[s + jStep];
+        const v2 = b[s + 2 * jStep];
+        const v3 = b[s + 3 * jStep];
+        packRow(d, v0, v1, v2, v3);
+        check += v0 - v0 + (v1 - v1) + (v2 - v2) + (v3 - v3);
+      }
+      return check === 0;
+    }
     for (let p = 0, s = start, d = base; p < k; p++, s += pStep, d++) {
       const v0 = b[s];
-      const v1 = b[s + jStep];
-      const v2 = b[s + 2 * jStep];
-      const v3 = b[s + 3 * jStep];
-      packRow(d, v0, v1, v2, v3);
-      check += v0 - v0 + (v1 - v1) + (v2 - v2) + (v3 - v3);
+      const v1 = width > 1 ? b[s + jStep] : 0;
+      const v2 = width > 2 ? b[s + 2 * jStep] : 0;
+      packRow(d, v0, v1, v2, 0);
+      check += v0 - v0 + (v1 - v1) + (v2 - v2);
     }
     return check === 0;
   }
-  for (let p = 0, s = start, d = base; p < k; p++, s += pStep, d++) {
-    const v0 = b[s];
-    const v1 = width > 1 ? b[s + jStep] : 0;
-    const v2 = width > 2 ? b[s + 2 * jStep] : 0;
-    packRow(d, v0, v1, v2, 0);
-    check += v0 - v0 + (v1 - v1) + (v2 - v2);
-  }
-  return check === 0;
-}
 
-/** Row d of the packed block: one value per column array, or four interleaved in PACKED_0. */
-function packRow(d: number, v0: number, v1: number, v2: number, v3: number): void {
-  if (PLAIN_SCRATCH) {
-    PACKED_0[4 * d] = v0;
-    PACKED_0[4 * d + 1] = v1;
-    PACKED_0[4 * d + 2] = v2;
-    PACKED_0[4 * d + 3] = v3;
-  } else {
+  /** Row d of the packed block: one value per column array. */
+  function packRow(d: number, v0: number, v1: number, v2: number, v3: number): void {
     PACKED_0[d] = v0;
     PACKED_1[d] = v1;
     PACKED_2[d] = v2;
     PACKED_3[d] = v3;
   }
-}
 
-/**
- * The non-zeros of rows first … of a (all elements when `skipZeros` is false) into NONZERO_*,
- * each as its value and its index p; ROW_END[r] ends row first + r.
- * Returns the row after the last one gathered.
- */
-function gatherRows(a: Float64Array, aT: boolean, m: number, k: number, first: number, skipZeros: boolean): number {
-  const offsets = NONZERO_OFFSET;
-  const values = NONZERO_VALUE;
-  const rowEnd = ROW_END;
-  // a[i, p] is at i·k + p, or at p·m + i when a is stored transposed.
-  const pStep = aT ? m : 1;
-  const keepZeros = skipZeros ? 0 : 1;
-  let t = 0;
-  let i = first;
-  for (; i < m && i - first < ROW_CAPACITY && t + k <= NONZERO_CAPACITY; i++) {
-    // Always write, advance only past a kept element: `+(v !== 0)` compiles without a branch,
-    // which ReLU outputs' random zeros would mispredict half the time (5 ns against 1 ns).
-    for (let p = 0, s = aT ? i : i * k; p < k; p++, s += pStep) {
-      const v = a[s];
-      offsets[t] = p;
-      values[t] = v;
-      t += +(v !== 0) | keepZeros;
+  /**
+   * The non-zeros of rows first … of a (all elements when `skipZeros` is false) into NONZERO_*,
+   * each as its value and its index p; ROW_END[r] ends row first + r.
+   * Returns the row after the last one gathered.
+   */
+  function gatherRows(a: Float64Array, aT: boolean, m: number, k: number, first: number, skipZeros: boolean): number {
+    const offsets = NONZERO_OFFSET;
+    const values = NONZERO_VALUE;
+    const rowEnd = ROW_END;
+    // a[i, p] is at i·k + p, or at p·m + i when a is stored transposed.
+    const pStep = aT ? m : 1;
+    const keepZeros = skipZeros ? 0 : 1;
+    let t = 0;
+    let i = first;
+    for (; i < m && i - first < ROW_CAPACITY && t + k <= NONZERO_CAPACITY; i++) {
+      // Always write, advance only past a kept element: `+(v !== 0)` compiles without a branch,
+      // which ReLU outputs' random zeros would mispredict half the time (5 ns against 1 ns).
+      for (let p = 0, s = aT ? i : i * k; p < k; p++, s += pStep) {
+        const v = a[s];
+        offsets[t] = p;
+        values[t] = v;
+        t += +(v !== 0) | keepZeros;
+      }
+      rowEnd[i - first] = t;
     }
-    rowEnd[i - first] = t;
+    return i;
   }
-  return i;
-}
 
-/** As {@link gatherRows}, rows first … of a held as its non-zeros. */
-function copySparseRows(a: SparseRows, first: number): number {
-  const offsets = NONZERO_OFFSET;
-  const values = NONZERO_VALUE;
-  const rowEnd = ROW_END;
-  const { columns, values: from, rowEnd: fromEnd } = a;
-  const start = first === 0 ? 0 : fromEnd[first - 1];
-  let i = first;
-  for (; i < a.rows && i - first < ROW_CAPACITY && fromEnd[i] - start <= NONZERO_CAPACITY; i++) {
-    rowEnd[i - first] = fromEnd[i] - start;
-  }
-  const end = i === first ? start : fromEnd[i - 1];
-  for (let t = start; t < end; t++) {
-    offsets[t - start] = columns[t];
-    values[t - start] = from[t];
-  }
-  return i;
-}
-
-/**
- * As {@link gatherRows} for aᵀ: columns first … of a held as its non-zeros, each gathered as a row
- * (by counting sort, so each keeps a's row order, the order of the sum).
- */
-function gatherSparseColumns(a: SparseRows, first: number): number {
-  const offsets = NONZERO_OFFSET;
-  const values = NONZERO_VALUE;
-  const rowEnd = ROW_END;
-  const { columns, values: from, rowEnd: fromEnd, cols } = a;
-  const total = a.nonZeros;
-  rowEnd.fill(0, 0, Math.min(cols - first, ROW_CAPACITY));
-  for (let t = 0; t < total; t++) {
-    const c = columns[t] - first;
-    if (c >= 0 && c < ROW_CAPACITY) rowEnd[c]++;
-  }
-  // Columns first … end−1 fit: their counts become the ends of their rows.
-  let end = first;
-  let sum = 0;
-  for (; end < cols && end - first < ROW_CAPACITY && sum + rowEnd[end - first] <= NONZERO_CAPACITY; end++) {
-    sum += rowEnd[end - first];
-    rowEnd[end - first] = sum;
-  }
-  // Fill each gathered row from its end backwards, walking a's rows from the last.
-  for (let r = a.rows - 1; r >= 0; r--) {
-    for (let t = fromEnd[r] - 1, stop = r === 0 ? 0 : fromEnd[r - 1]; t >= stop; t--) {
-      const c = columns[t];
-      if (c < first || c >= end) continue;
-      const at = --rowEnd[c - first];
-      offsets[at] = r;
-      values[at] = from[t];
+  /** As {@link gatherRows}, rows first … of a held as its non-zeros. */
+  function copySparseRows(a: SparseRows, first: number): number {
+    const offsets = NONZERO_OFFSET;
+    const values = NONZERO_VALUE;
+    const rowEnd = ROW_END;
+    const { columns, values: from, rowEnd: fromEnd } = a;
+    const start = first === 0 ? 0 : fromEnd[first - 1];
+    let i = first;
+    for (; i < a.rows && i - first < ROW_CAPACITY && fromEnd[i] - start <= NONZERO_CAPACITY; i++) {
+      rowEnd[i - first] = fromEnd[i] - start;
     }
+    const end = i === first ? start : fromEnd[i - 1];
+    for (let t = start; t < end; t++) {
+      offsets[t - start] = columns[t];
+      values[t - start] = from[t];
+    }
+    return i;
   }
-  // The backward fill left each row's start; shift to ends.
-  for (let c = first; c < end; c++) rowEnd[c - first] = c + 1 < end ? rowEnd[c + 1 - first] : sum;
-  return end;
-}
 
-/** out[first … end−1, j … j+3] from the gathered rows and the packed block at `base`. */
-function multiplyBlock(out: Float64Array, first: number, end: number, n: number, j: number, base: number): void {
-  const packed0 = PACKED_0;
-  const packed1 = PACKED_1;
-  const packed2 = PACKED_2;
-  const packed3 = PACKED_3;
-  const offsets = NONZERO_OFFSET;
-  const values = NONZERO_VALUE;
-  const rowEnd = ROW_END;
-  let t = 0;
-  for (let i = first; i < end; i++) {
-    const e = rowEnd[i - first];
-    let c0 = 0;
-    let c1 = 0;
-    let c2 = 0;
-    let c3 = 0;
-    // Two non-zeros per pass (measured 6–20% faster than one; four was slower).
-    const pairsEnd = e - ((e - t) & 1);
-    for (; t < pairsEnd; t += 2) {
-      const v = values[t];
-      const q = base + offsets[t];
-      const w = values[t + 1];
-      const r = base + offsets[t + 1];
-      c0 += v * packed0[q];
-      c1 += v * packed1[q];
-      c2 += v * packed2[q];
-      c3 += v * packed3[q];
-      c0 += w * packed0[r];
-      c1 += w * packed1[r];
-      c2 += w * packed2[r];
-      c3 += w * packed3[r];
+  /**
+   * As {@link gatherRows} for aᵀ: columns first … of a held as its non-zeros, each gathered as a row
+   * (by counting sort, so each keeps a's row order, the order of the sum).
+   */
+  function gatherSparseColumns(a: SparseRows, first: number): number {
+    const offsets = NONZERO_OFFSET;
+    const values = NONZERO_VALUE;
+    const rowEnd = ROW_END;
+    const { columns, values: from, rowEnd: fromEnd, cols } = a;
+    const total = a.nonZeros;
+    rowEnd.fill(0, 0, Math.min(cols - first, ROW_CAPACITY));
+    for (let t = 0; t < total; t++) {
+      const c = columns[t] - first;
+      if (c >= 0 && c < ROW_CAPACITY) rowEnd[c]++;
     }
-    if (t < e) {
-      const v = values[t];
-      const q = base + offsets[t];
-      c0 += v * packed0[q];
-      c1 += v * packed1[q];
-      c2 += v * packed2[q];
-      c3 += v * packed3[q];
-      t++;
+    // Columns first … end−1 fit: their counts become the ends of their rows.
+    let end = first;
+    let sum = 0;
+    for (; end < cols && end - first < ROW_CAPACITY && sum + rowEnd[end - first] <= NONZERO_CAPACITY; end++) {
+      sum += rowEnd[end - first];
+      rowEnd[end - first] = sum;
     }
-    storeRow(out, i * n + j, n - j, c0, c1, c2, c3);
+    // Fill each gathered row from its end backwards, walking a's rows from the last.
+    for (let r = a.rows - 1; r >= 0; r--) {
+      for (let t = fromEnd[r] - 1, stop = r === 0 ? 0 : fromEnd[r - 1]; t >= stop; t--) {
+        const c = columns[t];
+        if (c < first || c >= end) continue;
+        const at = --rowEnd[c - first];
+        offsets[at] = r;
+        values[at] = from[t];
+      }
+    }
+    // The backward fill left each row's start; shift to ends.
+    for (let c = first; c < end; c++) rowEnd[c - first] = c + 1 < end ? rowEnd[c + 1 - first] : sum;
+    return end;
   }
-}
 
-/** As {@link multiplyBlock}, with the block's four columns interleaved in PACKED_0. */
-function multiplyBlockInterleaved(out: Float64Array, first: number, end: number, n: number, j: number, base: number): void {
-  const packed = PACKED_0;
-  const offsets = NONZERO_OFFSET;
-  const values = NONZERO_VALUE;
-  const rowEnd = ROW_END;
-  let t = 0;
-  for (let i = first; i < end; i++) {
-    const e = rowEnd[i - first];
-    let c0 = 0;
-    let c1 = 0;
-    let c2 = 0;
-    let c3 = 0;
-    const pairsEnd = e - ((e - t) & 1);
-    for (; t < pairsEnd; t += 2) {
-      const v = values[t];
-      const q = (base + offsets[t]) << 2;
-      const w = values[t + 1];
-      const r = (base + offsets[t + 1]) << 2;
-      c0 += v * packed[q];
-      c1 += v * packed[q + 1];
-      c2 += v * packed[q + 2];
-      c3 += v * packed[q + 3];
-      c0 += w * packed[r];
-      c1 += w * packed[r + 1];
-      c2 += w * packed[r + 2];
-      c3 += w * packed[r + 3];
-    }
-    if (t < e) {
-      const v = values[t];
-      const q = (base + offsets[t]) << 2;
-      c0 += v * packed[q];
-      c1 += v * packed[q + 1];
-      c2 += v * packed[q + 2];
-      c3 += v * packed[q + 3];
-      t++;
-    }
-    storeRow(out, i * n + j, n - j, c0, c1, c2, c3);
-  }
-}
-
-/** One row of a block's outputs at out[o …], the first `width` of them (all four past n's end). */
-function storeRow(out: Float64Array, o: number, width: number, c0: number, c1: number, c2: number, c3: number): void {
-  out[o] = c0;
-  if (width > 1) out[o + 1] = c1;
-  if (width > 2) out[o + 2] = c2;
-  if (width > 3) out[o + 3] = c3;
-}
-
-/** Copies b[0 … length) into B_ROWS; false (copy unfinished) at its first NaN or ±∞. */
-function copyFinite(b: Float64Array, length: number): boolean {
-  const packed = B_ROWS;
-  for (let i = 0; i < length; i++) {
-    const v = b[i];
-    if (v - v !== 0) return false;
-    packed[i] = v;
-  }
-  return true;
-}
-
-/**
- * out[i, p] for the gathered rows of a, only where mask[i, p] is not 0, four p at a time:
- * the dot product of a's row (its non-zeros) with row p of b (copied whole into B_ROWS).
- */
-function multiplyMasked(mask: Float64Array, out: Float64Array, first: number, end: number, k: number, n: number): void {
-  const bRows = B_ROWS;
-  const offsets = NONZERO_OFFSET;
-  const values = NONZERO_VALUE;
-  const rowEnd = ROW_END;
-  const picked = PICKED_ROW;
-  let start = 0;
-  for (let i = first; i < end; i++) {
-    const e = rowEnd[i - first];
-    const o = i * n;
-    let count = 0;
-    // Without a branch, as in gatherRows: the mask's zeros are random.
-    for (let p = 0; p < n; p++) {
-      out[o + p] = 0;
-      picked[count] = p;
-      count += +(mask[o + p] !== 0);
-    }
-    let g = 0;
-    for (; g + 4 <= count; g += 4) {
-      const p0 = picked[g];
-      const p1 = picked[g + 1];
-      const p2 = picked[g + 2];
-      const p3 = picked[g + 3];
-      const r0 = p0 * k;
-      const r1 = p1 * k;
-      const r2 = p2 * k;
-      const r3 = p3 * k;
+  /** out[first … end−1, j … j+3] from the gathered rows and the packed block at `base`. */
+  function multiplyBlock(out: Float64Array, first: number, end: number, n: number, j: number, base: number): void {
+    const packed0 = PACKED_0;
+    const packed1 = PACKED_1;
+    const packed2 = PACKED_2;
+    const packed3 = PACKED_3;
+    const offsets = NONZERO_OFFSET;
+    const values = NONZERO_VALUE;
+    const rowEnd = ROW_END;
+    let t = 0;
+    for (let i = first; i < end; i++) {
+      const e = rowEnd[i - first];
       let c0 = 0;
       let c1 = 0;
       let c2 = 0;
       let c3 = 0;
-      for (let t = start; t < e; t++) {
+      // Two non-zeros per pass (measured 6–20% faster than one; four was slower).
+      const pairsEnd = e - ((e - t) & 1);
+      for (; t < pairsEnd; t += 2) {
         const v = values[t];
-        const j = offsets[t];
-        c0 += v * bRows[r0 + j];
-        c1 += v * bRows[r1 + j];
-        c2 += v * bRows[r2 + j];
-        c3 += v * bRows[r3 + j];
+        const q = base + offsets[t];
+        const w = values[t + 1];
+        const r = base + offsets[t + 1];
+        c0 += v * packed0[q];
+        c1 += v * packed1[q];
+        c2 += v * packed2[q];
+        c3 += v * packed3[q];
+        c0 += w * packed0[r];
+        c1 += w * packed1[r];
+        c2 += w * packed2[r];
+        c3 += w * packed3[r];
       }
-      out[o + p0] = c0;
-      out[o + p1] = c1;
-      out[o + p2] = c2;
-      out[o + p3] = c3;
+      if (t < e) {
+        const v = values[t];
+        const q = base + offsets[t];
+        c0 += v * packed0[q];
+        c1 += v * packed1[q];
+        c2 += v * packed2[q];
+        c3 += v * packed3[q];
+        t++;
+      }
+      storeRow(out, i * n + j, n - j, c0, c1, c2, c3);
     }
-    for (; g < count; g++) {
-      const p = picked[g];
-      const r = p * k;
-      let c = 0;
-      for (let t = start; t < e; t++) c += values[t] * bRows[r + offsets[t]];
-      out[o + p] = c;
-    }
-    start = e;
   }
+
+  /** One row of a block's outputs at out[o …], the first `width` of them (all four past n's end). */
+  function storeRow(out: Float64Array, o: number, width: number, c0: number, c1: number, c2: number, c3: number): void {
+    out[o] = c0;
+    if (width > 1) out[o + 1] = c1;
+    if (width > 2) out[o + 2] = c2;
+    if (width > 3) out[o + 3] = c3;
+  }
+
+  /** Copies b[0 … length) into B_ROWS; false (copy unfinished) at its first NaN or ±∞. */
+  function copyFinite(b: Float64Array, length: number): boolean {
+    const packed = B_ROWS;
+    for (let i = 0; i < length; i++) {
+      const v = b[i];
+      if (v - v !== 0) return false;
+      packed[i] = v;
+    }
+    return true;
+  }
+
+  /**
+   * out[i, p] for the gathered rows of a, only where mask[i, p] is not 0, four p at a time:
+   * the dot product of a's row (its non-zeros) with row p of b (copied whole into B_ROWS).
+   */
+  function multiplyMasked(mask: Float64Array, out: Float64Array, first: number, end: number, k: number, n: number): void {
+    const bRows = B_ROWS;
+    const offsets = NONZERO_OFFSET;
+    const values = NONZERO_VALUE;
+    const rowEnd = ROW_END;
+    const picked = PICKED_ROW;
+    let start = 0;
+    for (let i = first; i < end; i++) {
+      const e = rowEnd[i - first];
+      const o = i * n;
+      let count = 0;
+      // Without a branch, as in gatherRows: the mask's zeros are random.
+      for (let p = 0; p < n; p++) {
+        out[o + p] = 0;
+        picked[count] = p;
+        count += +(mask[o + p] !== 0);
+      }
+      let g = 0;
+      for (; g + 4 <= count; g += 4) {
+        const p0 = picked[g];
+        const p1 = picked[g + 1];
+        const p2 = picked[g + 2];
+        const p3 = picked[g + 3];
+        const r0 = p0 * k;
+        const r1 = p1 * k;
+        const r2 = p2 * k;
+        const r3 = p3 * k;
+        let c0 = 0;
+        let c1 = 0;
+        let c2 = 0;
+        let c3 = 0;
+        for (let t = start; t < e; t++) {
+          const v = values[t];
+          const j = offsets[t];
+          c0 += v * bRows[r0 + j];
+          c1 += v * bRows[r1 + j];
+          c2 += v * bRows[r2 + j];
+          c3 += v * bRows[r3 + j];
+        }
+        out[o + p0] = c0;
+        out[o + p1] = c1;
+        out[o + p2] = c2;
+        out[o + p3] = c3;
+      }
+      for (; g < count; g++) {
+        const p = picked[g];
+        const r = p * k;
+        let c = 0;
+        for (let t = start; t < e; t++) c += values[t] * bRows[r + offsets[t]];
+        out[o + p] = c;
+      }
+      start = e;
+    }
+  }
+
+  return { multiplyPacked, multiplyPackedShared, multiplyMaskedRows, packBlock };
 }
+
+export const { multiplyPacked, multiplyPackedShared, multiplyMaskedRows, packBlock } = createPackedKernel();
