@@ -27,16 +27,37 @@ function sameValues(got: Float64Array, want: Float64Array): boolean {
 }
 
 describe("a batch gathered from image bytes", () => {
-  it("holds exactly the normalized non-zero pixels of the chosen images, in column order", () => {
-    const data = images(5, 12, 0.6);
+  /** The same images with their bytes `shift` bytes into a larger buffer (a view not aligned to 4 bytes when shift is odd). */
+  const shifted = (data: Dataset, shift: number): Dataset => {
+    const buffer = new Uint8Array(data.images.length + shift);
+    buffer.set(data.images, shift);
+    return { ...data, images: buffer.subarray(shift) };
+  };
+  /** Images whose first and last quarters are 0, as MNIST's borders are (whole words of zeros to skip). */
+  const bordered = (count: number, pixels: number): Dataset => {
+    const data = images(count, pixels, 0.3);
+    for (let i = 0; i < count; i++) {
+      data.images.fill(0, i * pixels, i * pixels + pixels / 4);
+      data.images.fill(0, i * pixels + (3 * pixels) / 4, (i + 1) * pixels);
+    }
+    return data;
+  };
+
+  it.each([
+    ["4-byte aligned pixels, read four at a time", images(5, 12, 0.6)],
+    ["zero borders skipped four at a time", bordered(5, 32)],
+    ["bytes not aligned to 4 in their buffer", shifted(bordered(5, 32), 1)],
+    ["images whose size is not a multiple of 4", images(5, 10, 0.6)],
+  ])("holds exactly the normalized non-zero pixels of the chosen images, in column order: %s", (_, data) => {
+    const d = data.pixelsPerImage;
     const batch = batchOf(data, [3, 0, 3]);
     expect(batch.rows).toBe(3);
     const dense = batch.toDense();
     [3, 0, 3].forEach((image, r) => {
-      for (let p = 0; p < 12; p++) expect(dense[r * 12 + p]).toBe(PIXEL_VALUES[data.images[image * 12 + p]]);
+      for (let p = 0; p < d; p++) expect(dense[r * d + p]).toBe(PIXEL_VALUES[data.images[image * d + p]]);
     });
     const nonZeroBytes = [3, 0, 3].reduce(
-      (n, image) => n + data.images.subarray(image * 12, image * 12 + 12).filter((b) => b !== 0).length,
+      (n, image) => n + data.images.subarray(image * d, image * d + d).filter((b) => b !== 0).length,
       0,
     );
     expect(batch.nonZeros).toBe(nonZeroBytes);
