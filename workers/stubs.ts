@@ -17,9 +17,15 @@ export function runnerName(sweepId: string, index: number): string {
  * processes) experiments are placed round-robin on the K runner processes, so K run at once.
  */
 export function runnerOf(env: Env, sweepId: string, index: number) {
-  const shards = Number(env.RUNNER_SHARDS ?? "0");
+  const shards = runnerShards(env);
   const namespace = (shards > 1 ? env[`RUNNERS_${index % shards}`] : undefined) ?? env.RUNNERS;
   return namespace.get(namespace.idFromName(runnerName(sweepId, index)));
+}
+
+/** Runner processes experiments are placed on: RUNNER_SHARDS locally, else 1. */
+export function runnerShards(env: Pick<Env, "RUNNER_SHARDS">): number {
+  const shards = Number(env.RUNNER_SHARDS ?? "1");
+  return Number.isInteger(shards) && shards > 1 ? shards : 1;
 }
 
 /** The deployment's one Quota object (spending limit). */

@@ -14,7 +14,7 @@ import { errorResponse } from "./api-error";
 import { type Env, tuning } from "./env";
 import { ResultsPublisher } from "./results-publisher";
 import { ResultsStore } from "./results-store";
-import { quotaOf, runnerOf } from "./stubs";
+import { quotaOf, runnerOf, runnerShards } from "./stubs";
 import { SweepTable } from "./sweep-table";
 
 export type { CoordinatorRefusal };
@@ -44,6 +44,7 @@ export class SweepCoordinator extends DurableObject<Env> {
       deleteAll: () => storage.deleteAll(),
       // Read from this.env at each call: tests replace the bindings of a live object.
       runner: (sweepId, index) => runnerOf(this.env, sweepId, index),
+      runnerShards: runnerShards(this.env),
       quota: {
         acquire: (sweepId, wanted, options) => quotaOf(this.env).acquire(sweepId, wanted, options),
         release: (sweepId, indices) => quotaOf(this.env).release(sweepId, indices),

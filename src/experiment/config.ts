@@ -57,3 +57,11 @@ export const BOOK_WEIGHT_SCALES: readonly number[] = logspace(BOOK_SCALE_RANGE.f
 export function itersPerEpoch(config: Pick<ExperimentConfig, "trainSize" | "batchSize">): number {
   return Math.max(Math.ceil(config.trainSize / config.batchSize), 1);
 }
+
+/** Smallest evaluation chunk, so that a tiny batch size does not make evaluation crawl. */
+const MIN_EVAL_ROWS = 100;
+
+/** Rows every network buffer holds: a batch, or an evaluation chunk of at least MIN_EVAL_ROWS. */
+export function networkRows(config: Pick<ExperimentConfig, "batchSize">): number {
+  return Math.max(config.batchSize, MIN_EVAL_ROWS);
+}

@@ -5,16 +5,14 @@
  */
 
 import { IMAGES_PER_CHUNK, LABEL_FILES_BYTES, LOAD_WINDOW_CHUNKS } from "../data/manifest";
-import type { ExperimentConfig } from "./config";
+import { type ExperimentConfig, networkRows } from "./config";
 import { epochIterations, studyEvaluations, studyIterations, studyMeasure, studyNetworkCount, studyNetworks } from "./study";
 
 const INPUT_SIZE = 784;
 const CLASSES = 10;
 const DOUBLE = 8;
-/** Evaluation runs in chunks of at least this many rows (see experiment.ts). */
-const MIN_EVAL_ROWS = 100;
 /**
- * Memory an engine needs before any experiment: the products' module-level scratch (about 6.3 MB,
+ * Memory an engine needs before any experiment: the products' scratch (about 8 MB,
  * nn/linalg/packed-kernel.ts) and the code and heap of the runtime around it.
  */
 export const BASELINE_BYTES = 16 * 1024 * 1024;
@@ -80,7 +78,7 @@ const OPTIMIZER_COPIES = { sgd: 0, momentum: 1, adagrad: 1, adam: 2 } as const;
 
 /** Peak memory of an experiment, counted from the buffers the engine allocates for its config. */
 export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
-  const rows = Math.max(config.batchSize, MIN_EVAL_ROWS);
+  const rows = networkRows(config);
   const sizes = [INPUT_SIZE, ...config.hiddenSizes, CLASSES];
   let weights = 0;
   let affineRows = 0;

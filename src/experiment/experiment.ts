@@ -8,7 +8,7 @@ import { createOptimizer } from "../nn/optimizers/create-optimizer";
 import type { Optimizer } from "../nn/optimizers/optimizer";
 import { NumpyRandom } from "../numpy/random-state";
 import { decodeRandomState } from "../numpy/random-state-text";
-import type { ExperimentConfig } from "./config";
+import { type ExperimentConfig, networkRows } from "./config";
 import {
   epochIterations,
   type StudyNetwork,
@@ -49,9 +49,6 @@ export interface NetworkLists {
   test: number[][];
   loss: number[][];
 }
-
-/** Smallest evaluation chunk, so that a tiny batch size does not make evaluation crawl. */
-const MIN_EVAL_ROWS = 100;
 
 /** One network, its optimizer and its place in the study. */
 export interface Trainee {
@@ -102,7 +99,7 @@ export class Experiment {
       this.shuffled = { training: order.subarray(kept), validation: order.subarray(0, kept) };
     }
     if (config.rngStart !== undefined) this.rng.setState(decodeRandomState(config.rngStart));
-    const maxRows = Math.max(config.batchSize, MIN_EVAL_ROWS);
+    const maxRows = networkRows(config);
     this.trainees = studyNetworks(config).map((spec) => {
       const net = new MultiLayerNet({
         inputSize: data.train.pixelsPerImage,

@@ -123,6 +123,11 @@ export interface CoordinatorPorts {
   /** Deletes everything stored (tables, marks, alarm). */
   deleteAll(): Promise<void>;
   runner(sweepId: string, index: number): RunnerPort;
+  /**
+   * Runner processes experiment `index` is placed on by index % runnerShards: 1 when deployed (the
+   * platform places each object); K locally, one workerd each (scripts/local-runners.ts).
+   */
+  runnerShards: number;
   quota: QuotaPort;
   publisher: PublisherPort;
   viewers: ViewersPort;

@@ -134,6 +134,7 @@ export class World {
   private readonly partitioned = new Map<string, number>();
   /** A violation seen inside a handler (where the coordinator's own catch would hide a throw). */
   private violation: string | undefined;
+  private readonly runnerShards: number;
 
   constructor(
     seed: number,
@@ -141,6 +142,7 @@ export class World {
   ) {
     this.random = rng(seed);
     this.faultsLeft = options.faultSteps;
+    this.runnerShards = 1 + (seed % 2);
   }
 
   /** How many sweeps this world runs. */
@@ -295,6 +297,8 @@ export class World {
       },
       deleteAll: async () => storage.deleteAll(),
       runner: (_sweepId, index) => this.runnerPort(s, index),
+      // Half the worlds place experiments on two runner processes, as the local layout does.
+      runnerShards: this.runnerShards,
       quota: {
         acquire: async (_id, wanted) => ({ granted: wanted, running: 0, limit: 1024, ahead: 0 }),
         release: async () => undefined,
