@@ -12,6 +12,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadMnist, mnistDataDir } from "../scripts/load-mnist";
+import { onParentDeath } from "../scripts/parent-watch";
 import { dismissReaper } from "../scripts/process-reaper";
 import { BOOK_WEIGHT_SCALES, EXPERIMENT_DEFAULTS } from "../src/experiment/config";
 import { Experiment, type ExperimentResult } from "../src/experiment/experiment";
@@ -21,6 +22,9 @@ import { type LocalSweepTiming, timeLocalSweep } from "./local-sweep";
 import { networkBuildFigure } from "./network-build";
 import { type Peer, startPeer } from "./peer";
 import type { WorkerdTiming } from "./workerd/run-in-workerd";
+
+// Its parent gone (npm killed), it exits: the reaper then ends every peer and server it started.
+onParentDeath(() => process.exit(129));
 
 const { values: flags } = parseArgs({
   options: {

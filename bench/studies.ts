@@ -14,12 +14,16 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { mnistDataDir } from "../scripts/load-mnist";
+import { onParentDeath } from "../scripts/parent-watch";
 import { dismissReaper } from "../scripts/process-reaper";
 import type { ExperimentView } from "../src/sweep/view";
 import { cpuModel } from "./cpu";
 import { timeLocalSweep } from "./local-sweep";
 
 const STUDIES = ["optimizers", "weightInit", "weightDecay", "dropout", "randomSearch"] as const;
+
+// Its parent gone (npm killed), it exits: the reaper then ends every peer and server it started.
+onParentDeath(() => process.exit(129));
 
 const { values: flags } = parseArgs({
   options: {

@@ -2,8 +2,9 @@
  * `npm run test:chaos`: the local server killed with SIGKILL at three random moments of a sweep and
  * restarted on the same state; the sweep must end `completed` with the engine's lists. Then four
  * sweeps at once while polling: all must complete, with the 99th percentile of GET under 2 s. Then
- * the parent crashes: `npm start` killed with SIGKILL, its whole process group and its process
- * alone; within 5 s nothing it started may be left, and its port must be free. Last, one of its
+ * the parent crashes: `npm start` killed with SIGKILL, its whole process group, its process alone
+ * and npm alone, and npm alone sent SIGTERM; within 5 s nothing it started may be left, and its
+ * port must be free. Last, one of its
  * workerds killed: it must say so and exit within 5 s, leaving nothing.
  * Ends with a line `N passed, N failed`; exits 1 when a check failed.
  */
@@ -167,11 +168,16 @@ function alive(pid: number): boolean {
 }
 
 /**
- * `npm start` (K = 2 runner workerds, or one) killed with SIGKILL, its whole
- * process group or its own process alone, as the OOM killer or a lost terminal do: every process
- * it started must end within 5 s, and its port be free.
+ * `npm start` (K = 2 runner workerds, or one) killed, its whole process group, the script's own
+ * process alone, or npm alone (SIGKILL sends its children nothing; SIGTERM, as a supervisor sends,
+ * npm passes on), as the OOM killer, a lost terminal or a supervisor do: every process it started
+ * must end within 5 s, and its port be free.
  */
-async function parentCrash(runners: number, target: "group" | "process"): Promise<void> {
+async function parentCrash(
+  runners: number,
+  target: "group" | "process" | "npm",
+  signal: NodeJS.Signals = "SIGKILL",
+): Promise<void> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const npm = spawn("npm", ["start", "--", "--runners", String(runners), "--port", String(port)], {
     cwd: ROOT,
@@ -189,21 +195,22 @@ async function parentCrash(runners: number, target: "group" | "process"): Promis
     await new Promise((r) => setTimeout(r, 2000));
     started = descendants(leader);
     const rss = treeRssMb(leader);
-    if (target === "group") process.kill(-leader, "SIGKILL");
+    if (target === "group") process.kill(-leader, signal);
+    else if (target === "npm") process.kill(leader, signal);
     else {
-      // The script itself (node, under npm and sh), not the npm that started it.
+      // The script itself (node, under npm), not the npm that started it.
       const node = started.find((p) => {
         const [comm, ...args] = execFileSync("ps", ["-o", "comm=,args=", "-p", String(p)], { encoding: "utf8" })
           .trim()
           .split(/\s+/);
         return comm === "node" && args.includes("scripts/start.ts");
       });
-      process.kill(node ?? leader, "SIGKILL");
+      process.kill(node ?? leader, signal);
     }
     await new Promise((r) => setTimeout(r, 5000));
     const left = started.filter(alive);
     check(
-      `kill -9 of npm start's ${target === "group" ? "process group" : "script process"} (${runners} runner${runners > 1 ? "s" : ""}) leaves no process after 5 s`,
+      `${signal} to npm start's ${{ group: "process group", process: "script process", npm: "npm process alone" }[target]} (${runners} runner${runners > 1 ? "s" : ""}) leaves no process after 5 s`,
       left.length === 0 && started.length > 3,
       `${started.length} processes (${rss} MB), ${left.length} left${left.length ? `: ${left.join(" ")}` : ""}`,
     );
@@ -271,6 +278,8 @@ try {
   await concurrent();
   await parentCrash(2, "group");
   await parentCrash(1, "process");
+  await parentCrash(1, "npm");
+  await parentCrash(1, "npm", "SIGTERM");
   await workerdCrash();
 } catch (e) {
   check("the chaos run itself", false, (e as Error).message);

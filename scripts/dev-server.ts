@@ -16,6 +16,7 @@ import { groupAlive, processTree, signalGroup } from "./local/process-tree";
 import { DEFAULT_RUNNERS } from "./local/server-flags";
 import { type ServerProcess, type Spawned, spawnProcess } from "./local/spawn";
 import { localLayout, ROOT } from "./local-runners";
+import { onParentDeath } from "./parent-watch";
 import { dismissReaper } from "./process-reaper";
 
 export { describeServer } from "./local/describe";
@@ -178,20 +179,25 @@ async function startProcesses(opts: DevServerOptions): Promise<DevServer> {
 let handlersInstalled = false;
 let interrupted = false;
 
-/** Ctrl-C, SIGTERM or SIGHUP: every server, started or starting, is stopped before this process exits. */
+/**
+ * Ctrl-C, SIGTERM or SIGHUP, or the death of the process that started this script (npm killed
+ * with SIGKILL sends nothing; this process is then handed to another parent): every server,
+ * started or starting, is stopped before this process exits.
+ */
 function stopAllOnSignals(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    // Once: a second Ctrl-C exits at once, the reaper still ending every group.
-    process.once(signal, async () => {
-      interrupted = true;
-      await Promise.allSettled([...unstopped].map((server) => server.stop()));
-      await Promise.allSettled([...starts]);
-      await dismissReaper();
-      process.exit(128 + constants.signals[signal]);
-    });
-  }
+  const stopAll = async (signal: "SIGINT" | "SIGTERM" | "SIGHUP") => {
+    if (interrupted) return;
+    interrupted = true;
+    await Promise.allSettled([...unstopped].map((server) => server.stop()));
+    await Promise.allSettled([...starts]);
+    await dismissReaper();
+    process.exit(128 + constants.signals[signal]);
+  };
+  // Once: a second Ctrl-C exits at once, the reaper still ending every group.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => void stopAll(signal));
+  onParentDeath(() => void stopAll("SIGHUP"));
 }
 
 /**
