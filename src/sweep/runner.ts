@@ -158,7 +158,8 @@ export class Runner {
       const experiment = await this.load(spec);
       experiment.advance(iterations, spec.pauseAt);
       if (this.cancelled || generation !== this.resets) return;
-      await this.save(experiment);
+      // A finished run needs no checkpoint: its report holds the lists (end() drops the last one).
+      if (!experiment.done) await this.save(experiment);
       const paused = !experiment.done && spec.pauseAt !== undefined && experiment.epochsDone >= spec.pauseAt;
       report = {
         status: experiment.done ? "completed" : paused ? "paused" : "running",
