@@ -24,6 +24,11 @@ export interface LocalSweepTiming {
   peakRssMb: number;
   /** The server alone (the host and its workerds), at its own peak. */
   layoutPeakRssMb: number;
+  /**
+   * The same as proportional set size: a page the processes share (the workerd binary mapped by
+   * each of three, Node's by the host and the script) counted once, not once per process.
+   */
+  layoutPeakPssMb: number;
   peakRssByProcess: { name: string; rssMb: number }[];
   cpuShare: { name: string; share: number }[];
   experiments: ExperimentView[];
@@ -38,6 +43,16 @@ function cpuTicks(pid: number): number | undefined {
     return Number(fields[11]) + Number(fields[12]);
   } catch {
     return undefined;
+  }
+}
+
+/** Proportional set size of a process in MB (its share of every page it maps), 0 once it is gone. */
+function pssMb(pid: number): number {
+  try {
+    const kb = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1];
+    return Math.round(Number(kb ?? 0) / 1024);
+  } catch {
+    return 0;
   }
 }
 
@@ -83,6 +98,7 @@ export async function timeLocalSweep(runners: number, seed: number, more: string
   let peakTree: { pid: number; rssMb: number }[] = [];
   let peakRssMb = 0;
   let layoutPeakRssMb = 0;
+  let layoutPeakPssMb = 0;
   const sample = () => {
     const tree = processTree(root);
     const rss = tree.reduce((sum, p) => sum + p.rssMb, 0);
@@ -91,10 +107,15 @@ export async function timeLocalSweep(runners: number, seed: number, more: string
       peakTree = tree;
     }
     const layout = tree.filter((p) => p.command === "workerd" || names.get(p.pid) === "host (Node)");
-    layoutPeakRssMb = Math.max(
-      layoutPeakRssMb,
-      layout.reduce((sum, p) => sum + p.rssMb, 0),
-    );
+    const layoutRss = layout.reduce((sum, p) => sum + p.rssMb, 0);
+    // Read only near the peak: smaps_rollup walks every mapping of the process.
+    if (layoutRss > layoutPeakRssMb - 50) {
+      layoutPeakPssMb = Math.max(
+        layoutPeakPssMb,
+        layout.reduce((sum, p) => sum + pssMb(p.pid), 0),
+      );
+    }
+    layoutPeakRssMb = Math.max(layoutPeakRssMb, layoutRss);
     for (const p of tree) {
       // Named again until known for sure: a process just started may not show its command yet.
       const name = names.get(p.pid);
@@ -149,6 +170,7 @@ export async function timeLocalSweep(runners: number, seed: number, more: string
     postToDoneSeconds: wall,
     peakRssMb,
     layoutPeakRssMb,
+    layoutPeakPssMb,
     peakRssByProcess: peakTree.filter((p) => p.rssMb > 4).map((p) => ({ name: nameOf(p.pid), rssMb: p.rssMb })),
     cpuShare: [...byName].map(([name, seconds]) => ({ name, share: seconds / wall })).filter((p) => p.share >= 0.005),
     experiments: view.experiments,

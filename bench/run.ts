@@ -230,7 +230,7 @@ if (flags["local-sweep"]) {
       `  of which command to POST ${timing.toPostSeconds.toFixed(2)} s, POST to completed ${timing.postToDoneSeconds.toFixed(1)} s`,
     );
     log(
-      `  resident memory at its peak: the server (host and workerds) ${timing.layoutPeakRssMb} MB; everything the command started ${timing.peakRssMb} MB (${timing.peakRssByProcess.map((p) => `${p.name} ${p.rssMb}`).join(", ")})`,
+      `  resident memory at its peak: the server (host and workerds) ${timing.layoutPeakRssMb} MB (proportional set size ${timing.layoutPeakPssMb} MB); everything the command started ${timing.peakRssMb} MB (${timing.peakRssByProcess.map((p) => `${p.name} ${p.rssMb}`).join(", ")})`,
     );
     log(
       `  CPU share of the wall time during the sweep: ${timing.cpuShare.map((p) => `${p.name} ${(100 * p.share).toFixed(0)}%`).join(", ")}`,

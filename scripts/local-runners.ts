@@ -28,10 +28,12 @@ export function runnerWorker(i: number): string {
 
 /**
  * Experiments in flight on each runner process: while one waits for its checkpoint to be written
- * or its report to be taken, the other computes (runners were busy 75% of the wall time with one,
- * 89% with two: `npm run bench -- --local-sweep`).
+ * or its report to be taken, another computes. Runners were busy 75% of the wall time with one,
+ * 85–89% with two: two experiments started together end together, and the process idled until
+ * the next two came (0.6 s each time); with three one is always midway, 95–99% (`npm run bench --
+ * --local-sweep`, docs/performance.md).
  */
-export const IN_FLIGHT_PER_RUNNER = 2;
+export const IN_FLIGHT_PER_RUNNER = 3;
 
 /** A Durable Object binding as Miniflare takes it. */
 interface ObjectBinding {
