@@ -1,6 +1,7 @@
 /** What `ps` says of a local server's processes: memory of a tree, whether a group lives, and signals to groups. */
 
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** One process of a tree: its command's name and resident memory in MB. */
 export interface TreeProcess {
@@ -9,24 +10,71 @@ export interface TreeProcess {
   rssMb: number;
 }
 
-/** Process `pid` and all its descendants (`pid` first, then breadth first), as `ps` sees them now. */
+interface Row {
+  pid: number;
+  parent: number;
+  command: string;
+}
+
+/** Every process with its parent and command's name, read from /proc (Linux), or from `ps` elsewhere. */
+function processRows(): Row[] {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return execFileSync("ps", ["-e", "-o", "pid=,ppid=,comm="], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/))
+      .map(([pid, parent, command]) => ({ pid: Number(pid), parent: Number(parent), command }));
+  }
+  const rows: Row[] = [];
+  for (const pid of pids) {
+    try {
+      // The command's name is in parentheses and may hold spaces; the parent is the 2nd field after it.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const parent = Number(stat.slice(close + 2).split(" ")[1]);
+      rows.push({ pid: Number(pid), parent, command: stat.slice(stat.indexOf("(") + 1, close) });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return rows;
+}
+
+/** Resident memory of a process in MB, 0 once it is gone. */
+function rssMb(pid: number): number {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    if (kb !== undefined) return Math.round(Number(kb) / 1024);
+  } catch {
+    // No /proc here, or the process is gone: ps tells.
+  }
+  try {
+    return Math.round(Number(execFileSync("ps", ["-o", "rss=", "-p", String(pid)], { encoding: "utf8" }).trim()) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Process `pid` and all its descendants (`pid` first, then breadth first), as they are now. Read
+ * from /proc without starting a process: a bench samples it ten times a second beside a sweep
+ * that keeps every core busy.
+ */
 export function processTree(pid: number): TreeProcess[] {
-  const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid=,rss=,comm="], { encoding: "utf8" })
-    .trim()
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/));
-  const children = new Map<number, TreeProcess[]>();
-  const byPid = new Map<number, TreeProcess>();
-  for (const [p, parent, kb, command] of rows) {
-    const proc = { pid: Number(p), command, rssMb: Math.round(Number(kb) / 1024) };
-    byPid.set(proc.pid, proc);
-    children.set(Number(parent), [...(children.get(Number(parent)) ?? []), proc]);
+  const children = new Map<number, Row[]>();
+  const byPid = new Map<number, Row>();
+  for (const row of processRows()) {
+    byPid.set(row.pid, row);
+    children.set(row.parent, [...(children.get(row.parent) ?? []), row]);
   }
   const root = byPid.get(pid);
   if (!root) return [];
   const tree = [root];
   for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i].pid) ?? []));
-  return tree;
+  return tree.map(({ pid, command }) => ({ pid, command, rssMb: rssMb(pid) }));
 }
 
 /** Resident memory of process `pid` and all its descendants, in MB. */
