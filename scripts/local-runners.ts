@@ -29,11 +29,11 @@ export function runnerWorker(i: number): string {
 /**
  * Experiments in flight on each runner process: while one waits for its checkpoint to be written
  * or its report to be taken, another computes. Runners were busy 75% of the wall time with one,
- * 85–89% with two: two experiments started together end together, and the process idled until
- * the next two came (0.6 s each time); with three one is always midway, 95–99% (`npm run bench --
- * --local-sweep`, docs/performance.md).
+ * 85–89% with two (two started together may end together, and the process then idles ~0.6 s
+ * until the next come). Three removed those gaps, but not measurably from the sweep's time (22.1
+ * against 22.5 s over three paired runs) and cost 15–30 MB per runner (docs/performance.md).
  */
-export const IN_FLIGHT_PER_RUNNER = 3;
+export const IN_FLIGHT_PER_RUNNER = 2;
 
 /** A Durable Object binding as Miniflare takes it. */
 interface ObjectBinding {
