@@ -25,8 +25,9 @@ export interface LocalSweepTiming {
   /** The server alone (the host and its workerds), at its own peak. */
   layoutPeakRssMb: number;
   /**
-   * The same as proportional set size: a page the processes share (the workerd binary mapped by
-   * each of three, Node's by the host and the script) counted once, not once per process.
+   * The same as proportional set size: a page mapped by several processes (the workerd binary by
+   * three, Node's by the host, the script, npm and the bench) divided among them, not counted
+   * whole in each. Sampled once a second near the peak: a lower bound of the peak.
    */
   layoutPeakPssMb: number;
   peakRssByProcess: { name: string; rssMb: number }[];

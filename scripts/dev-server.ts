@@ -184,6 +184,9 @@ let interrupted = false;
  * with SIGKILL sends nothing; this process is then handed to another parent): every server,
  * started or starting, is stopped before this process exits.
  */
+/** A signal this soon after the first is the same interruption delivered twice (see stopAllOnSignals). */
+const REPEAT_SIGNAL_MS = 1000;
+
 function stopAllOnSignals(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
@@ -195,9 +198,23 @@ function stopAllOnSignals(): void {
     await dismissReaper();
     process.exit(128 + constants.signals[signal]);
   };
-  // Once: a second Ctrl-C exits at once, the reaper still ending every group.
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => void stopAll(signal));
-  onParentDeath(() => void stopAll("SIGHUP"));
+  let firstAt = 0;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.on(signal, () => {
+      if (!interrupted) {
+        firstAt = Date.now();
+        void stopAll(signal);
+        return;
+      }
+      // npm passes a terminal's Ctrl-C on to the script it runs, which the terminal signals too: a
+      // repeat within a second is that echo. A later one exits at once, the reaper ending every group.
+      if (Date.now() - firstAt > REPEAT_SIGNAL_MS) process.exit(128 + constants.signals[signal]);
+    });
+  }
+  onParentDeath(() => {
+    firstAt = Date.now();
+    void stopAll("SIGHUP");
+  });
 }
 
 /**

@@ -25,6 +25,8 @@ export class SweepCoordinator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const storage = ctx.storage;
+    // Read from this.env at each use, as the runner bindings are.
+    const shards = () => runnerShards(this.env);
     this.core = new Coordinator({
       table: new SweepTable(storage.sql),
       transaction: (fn, wake) => {
@@ -44,7 +46,9 @@ export class SweepCoordinator extends DurableObject<Env> {
       deleteAll: () => storage.deleteAll(),
       // Read from this.env at each call: tests replace the bindings of a live object.
       runner: (sweepId, index) => runnerOf(this.env, sweepId, index),
-      runnerShards: runnerShards(this.env),
+      get runnerShards() {
+        return shards();
+      },
       quota: {
         acquire: (sweepId, wanted, options) => quotaOf(this.env).acquire(sweepId, wanted, options),
         release: (sweepId, indices) => quotaOf(this.env).release(sweepId, indices),

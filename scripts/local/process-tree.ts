@@ -1,7 +1,7 @@
 /** What `ps` says of a local server's processes: memory of a tree, whether a group lives, and signals to groups. */
 
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 /** One process of a tree: its command's name and resident memory in MB. */
 export interface TreeProcess {
@@ -43,13 +43,14 @@ function processRows(): Row[] {
   return rows;
 }
 
-/** Resident memory of a process in MB, 0 once it is gone. */
+/** Resident memory of a process in MB, 0 once it is gone (ps only where there is no /proc). */
 function rssMb(pid: number): number {
-  try {
-    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-    if (kb !== undefined) return Math.round(Number(kb) / 1024);
-  } catch {
-    // No /proc here, or the process is gone: ps tells.
+  if (existsSync("/proc/self/status")) {
+    try {
+      return Math.round(Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024);
+    } catch {
+      return 0;
+    }
   }
   try {
     return Math.round(Number(execFileSync("ps", ["-o", "rss=", "-p", String(pid)], { encoding: "utf8" }).trim()) / 1024);

@@ -31,11 +31,14 @@ export function makeDataset(images: IdxImages, labels: Uint8Array, name: string)
 /** Each image array's bytes seen four at a time (a view, made once per array), or undefined where they do not align. */
 const wordViews = new WeakMap<Uint8Array, Uint32Array | undefined>();
 
+/** `images` four bytes at a time, when every image starts on a 4-byte boundary. */
 function wordsOf(images: Uint8Array, pixelsPerImage: number): Uint32Array | undefined {
-  if (wordViews.has(images)) return wordViews.get(images);
-  const aligned = pixelsPerImage % 4 === 0 && images.byteOffset % 4 === 0;
-  const words = aligned ? new Uint32Array(images.buffer, images.byteOffset, images.length >> 2) : undefined;
-  wordViews.set(images, words);
+  if (pixelsPerImage % 4 !== 0 || images.byteOffset % 4 !== 0) return undefined;
+  let words = wordViews.get(images);
+  if (!words) {
+    words = new Uint32Array(images.buffer, images.byteOffset, images.length >> 2);
+    wordViews.set(images, words);
+  }
   return words;
 }
 

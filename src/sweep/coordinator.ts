@@ -384,7 +384,8 @@ export class Coordinator {
 
   /**
    * The queued experiments to start now, lowest index first, as many as MAX_PARALLEL_RUNNERS leaves
-   * room for. With several runner processes each gets its share at most: a process given a third
+   * room for. With several runner processes each gets its share of this sweep's places at most (a
+   * retry or a rung's resume starts outside this count, as before): a process given a third
    * experiment while another has one would leave that one idle when it ends (the local sweep's
    * runners were busy 85% of the time that way).
    */

@@ -2,8 +2,8 @@
  * An experiment's runner over ports: the ExperimentRunner Durable Object runs it on its storage,
  * alarm and the engine; the simulator (test/sim/) on simulated ones with a stand-in for training.
  * - trains in alarm slices sized by work, not by the clock;
- * - checkpoints the whole experiment after every slice, so an evicted or crashed object resumes
- *   with exactly the lists of an uninterrupted run;
+ * - checkpoints the whole experiment after every slice but the one that finishes it, so an
+ *   evicted or crashed object resumes with exactly the lists of an uninterrupted run;
  * - counts a slice's attempt before doing it, so an isolate killed for memory or CPU (where no
  *   `catch` runs) is counted too, and ends failed after MAX_SLICE_FAILURES;
  * - reports every slice to its coordinator, and keeps its final report until the coordinator

@@ -47,6 +47,7 @@ describe("a batch gathered from image bytes", () => {
     ["4-byte aligned pixels, read four at a time", images(5, 12, 0.6)],
     ["zero borders skipped four at a time", bordered(5, 32)],
     ["bytes not aligned to 4 in their buffer", shifted(bordered(5, 32), 1)],
+    ["bytes 16 into their buffer (an IDX file's images)", shifted(bordered(5, 32), 16)],
     ["images whose size is not a multiple of 4", images(5, 10, 0.6)],
   ])("holds exactly the normalized non-zero pixels of the chosen images, in column order: %s", (_, data) => {
     const d = data.pixelsPerImage;
