@@ -4,6 +4,7 @@
  * the engine allocates. Callers size slices and refuse what a platform cannot run with these.
  */
 
+import { NON_ZERO_IMAGES_MAX } from "../data/dataset";
 import { IMAGES_PER_CHUNK, LABEL_FILES_BYTES, LOAD_WINDOW_CHUNKS } from "../data/manifest";
 import { type ExperimentConfig, networkRows } from "./config";
 import { epochIterations, studyEvaluations, studyIterations, studyMeasure, studyNetworkCount, studyNetworks } from "./study";
@@ -61,7 +62,7 @@ export interface MemoryEstimate {
   optimizer: number;
   /** Activations and their gradients for the largest chunk of rows, both networks. */
   activations: number;
-  /** Input rows as their non-zero pixels: the batch's and each network's evaluation chunk (and one dense copy). */
+  /** Input rows as their non-zero pixels: the batch's, each network's evaluation chunk (and one dense copy), the kept training images'. */
   input: number;
   /** The images and labels kept as bytes (one copy per isolate, shared by its runners). */
   dataset: number;
@@ -99,8 +100,10 @@ export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
   const optimizer =
     DOUBLE * networks.reduce((sum, n) => sum + OPTIMIZER_COPIES[n.optimizer] * (weights + (n.useBatchNorm ? 2 * hidden : 0)), 0);
   const activations = DOUBLE * rows * networks.reduce((sum, n) => sum + (n.useBatchNorm ? bnRows : plainRows), 0);
-  // The batch and the pair's evaluation chunk as non-zeros (column and value), and one dense copy.
-  const input = rows * INPUT_SIZE * (2 * (4 + DOUBLE) + DOUBLE);
+  // The batch and the pair's evaluation chunk as non-zeros (column and value), and one dense copy;
+  // and the training images' non-zero pixels where the experiment keeps them (at worst all 784).
+  const keptImages = config.trainSize <= NON_ZERO_IMAGES_MAX ? config.trainSize : 0;
+  const input = rows * INPUT_SIZE * (2 * (4 + DOUBLE) + DOUBLE) + keptImages * (INPUT_SIZE * 3 + 4) + 4;
   const dataset = (config.trainSize + config.testSize) * (INPUT_SIZE + 1);
   const datasetLoad = LOAD_WINDOW_CHUNKS * IMAGES_PER_CHUNK * INPUT_SIZE + LABEL_FILES_BYTES;
   const checkpoint = parameters / 2 + optimizer;

@@ -1,6 +1,6 @@
 /** One experiment of a study: its networks trained side by side on the same batches. */
 
-import { type Dataset, gatherSparseRows, type MnistData } from "../data/dataset";
+import { type Dataset, gatherSparseRows, type MnistData, withNonZeros } from "../data/dataset";
 import { SparseRows } from "../nn/linalg/sparse-rows";
 import { MultiLayerNet } from "../nn/multi-layer-net";
 import { NetworkGroup } from "../nn/network-group";
@@ -89,7 +89,7 @@ export class Experiment {
   constructor(config: ExperimentConfig, data: MnistData) {
     checkConfig(config, data);
     this.config = config;
-    this.train = data.train;
+    this.train = withNonZeros(data.train, config.trainSize);
     this.test = data.test;
     this.rng = new NumpyRandom(config.seed);
     if (config.study === "randomSearch") {

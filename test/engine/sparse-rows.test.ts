@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Dataset, gatherSparseRows, PIXEL_VALUES } from "../../src/data/dataset";
+import { type Dataset, gatherSparseRows, PIXEL_VALUES, withNonZeros } from "../../src/data/dataset";
 import { matmulSparse, matmulSparseTransA } from "../../src/nn/linalg/matmul";
 import { SparseRows } from "../../src/nn/linalg/sparse-rows";
 import { NumpyRandom } from "../../src/numpy/random-state";
@@ -49,6 +49,8 @@ describe("a batch gathered from image bytes", () => {
     ["bytes not aligned to 4 in their buffer", shifted(bordered(5, 32), 1)],
     ["bytes 16 into their buffer (an IDX file's images)", shifted(bordered(5, 32), 16)],
     ["images whose size is not a multiple of 4", images(5, 10, 0.6)],
+    ["non-zero pixels kept for every image", withNonZeros(images(5, 12, 0.6), 5)],
+    ["non-zero pixels kept for the first 3 images (image 3 read from its bytes)", withNonZeros(bordered(5, 32), 3)],
   ])("holds exactly the normalized non-zero pixels of the chosen images, in column order: %s", (_, data) => {
     const d = data.pixelsPerImage;
     const batch = batchOf(data, [3, 0, 3]);
