@@ -10,6 +10,9 @@ export interface TreeProcess {
   rssMb: number;
 }
 
+/** Whether this system has /proc (Linux); elsewhere `ps` tells. */
+const HAS_PROC = existsSync("/proc/self/status");
+
 interface Row {
   pid: number;
   parent: number;
@@ -18,10 +21,7 @@ interface Row {
 
 /** Every process with its parent and command's name, read from /proc (Linux), or from `ps` elsewhere. */
 function processRows(): Row[] {
-  let pids: string[];
-  try {
-    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
-  } catch {
+  if (!HAS_PROC) {
     return execFileSync("ps", ["-e", "-o", "pid=,ppid=,comm="], { encoding: "utf8" })
       .trim()
       .split("\n")
@@ -29,7 +29,7 @@ function processRows(): Row[] {
       .map(([pid, parent, command]) => ({ pid: Number(pid), parent: Number(parent), command }));
   }
   const rows: Row[] = [];
-  for (const pid of pids) {
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     try {
       // The command's name is in parentheses and may hold spaces; the parent is the 2nd field after it.
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -43,9 +43,9 @@ function processRows(): Row[] {
   return rows;
 }
 
-/** Resident memory of a process in MB, 0 once it is gone (ps only where there is no /proc). */
+/** Resident memory of a process in MB, 0 once it is gone. */
 function rssMb(pid: number): number {
-  if (existsSync("/proc/self/status")) {
+  if (HAS_PROC) {
     try {
       return Math.round(Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024);
     } catch {
@@ -69,7 +69,9 @@ export function processTree(pid: number): TreeProcess[] {
   const byPid = new Map<number, Row>();
   for (const row of processRows()) {
     byPid.set(row.pid, row);
-    children.set(row.parent, [...(children.get(row.parent) ?? []), row]);
+    const siblings = children.get(row.parent);
+    if (siblings) siblings.push(row);
+    else children.set(row.parent, [row]);
   }
   const root = byPid.get(pid);
   if (!root) return [];
