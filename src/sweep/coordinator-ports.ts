@@ -102,6 +102,7 @@ export interface ViewersPort {
 /** The tuning the coordinator reads. */
 export type CoordinatorTuning =
   | "MAX_PARALLEL_RUNNERS"
+  | "SLICE_WORK"
   | "WATCHDOG_STALL_MS"
   | "WATCHDOG_INTERVAL_MS"
   | "MAX_SLICE_FAILURES"

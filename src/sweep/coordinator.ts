@@ -53,8 +53,8 @@ export class Coordinator {
   private purging = false;
   /** The purge under way, which a second request joins. */
   private purgeUnderWay: Promise<{ purged: string } | CoordinatorRefusal> | undefined;
-  /** Set while alarm() runs: the alarm being run still reads as set. */
-  private inAlarm = false;
+  /** When the alarm being run began, while alarm() runs: that alarm may still read as set. */
+  private alarmStartedAt: number | null = null;
   /** Why queued experiments wait (MAX_RUNNING_EXPERIMENTS across all sweeps), shown in the view; undefined when none do. */
   private waiting: string | undefined;
   /** The runners' specs of this object's sweep and its halving groups, made once. */
@@ -247,8 +247,8 @@ export class Coordinator {
     else if (isFinalSweep(sweep.status) && step.effects.length > 0) await this.publish();
     if (!ended && step.effects.some((e) => e.type === "freePlace")) await this.releasePlaces(sweep.id, [index]);
     // A runner's place is free, or a rung kept trials: the alarm starts the next queued experiment now.
-    if (!ended && (step.effects.length > 0 || decided.length > 0) && this.table.queued(1).length > 0)
-      await this.armAlarm(this.ports.now());
+    const placed = step.effects.some((e) => e.type === "freePlace") || decided.length > 0;
+    if (!ended && placed && this.table.queued(1).length > 0) await this.armAlarm(this.ports.now());
     return step;
   }
 
@@ -345,7 +345,7 @@ export class Coordinator {
   async alarm(): Promise<void> {
     const sweep = this.table.sweep();
     if (!sweep || this.purging) return;
-    this.inAlarm = true;
+    this.alarmStartedAt = this.ports.now();
     try {
       if (!isFinalSweep(sweep.status)) {
         await this.startQueued(sweep.id, sweep.config);
@@ -361,7 +361,7 @@ export class Coordinator {
       if (!isFinalSweep(this.table.sweep()?.status ?? "cancelled")) {
         await this.armAlarm(this.ports.now() + this.ports.tuning("WATCHDOG_INTERVAL_MS"));
       }
-      this.inAlarm = false;
+      this.alarmStartedAt = null;
     }
   }
 
@@ -376,25 +376,33 @@ export class Coordinator {
   /** Sets the alarm for `at` unless one is set sooner: a sooner wake-up (a free place, a KV write due) stands. */
   private async armAlarm(at: number): Promise<void> {
     const current = await this.ports.alarm.get();
-    // Inside alarm() the running alarm may still read as set (in the past): it does not count. Outside,
-    // a past one is about to run (and re-arms what is due after it): replacing it would lose it.
-    const stale = this.inAlarm && current !== null && current <= this.ports.now();
+    // Inside alarm() the alarm being run may still read as set (at or before its start): it does not
+    // count. One set since (a report freeing a place meanwhile) stands. Outside, a past one is about
+    // to run (and re-arms what is due after it): replacing it would lose it.
+    const started = this.alarmStartedAt;
+    const stale = started !== null && current !== null && current <= started;
     if (current === null || stale || current > at) await this.ports.alarm.set(at);
   }
 
   /**
-   * The queued experiments to start now, lowest index first, as many as MAX_PARALLEL_RUNNERS leaves
-   * room for. With several runner processes each gets its share of this sweep's places at most (a
-   * retry or a rung's resume starts outside this count, as before): a process given a third
-   * experiment while another has one would leave that one idle when it ends (the local sweep's
-   * runners were busy 85% of the time that way).
+   * The queued experiments of `config` to start now, lowest index first, as many as
+   * MAX_PARALLEL_RUNNERS leaves room for. With several runner processes each gets its share of
+   * this sweep's places at most (a retry or a rung's resume starts outside this count, as before):
+   * a process given a third experiment while another has one would leave that one idle when it
+   * ends (the local sweep's runners were busy 85% of the time that way).
    */
-  private toStart(): number[] {
+  private toStart(config?: SweepConfig): number[] {
     const parallel = this.ports.tuning("MAX_PARALLEL_RUNNERS");
-    const free = Math.max(0, parallel - this.table.runningCount());
     const shards = this.ports.runnerShards;
-    if (shards <= 1 || free === 0) return this.table.queued(free);
-    const share = Math.ceil(parallel / shards);
+    if (shards <= 1) return this.table.queued(Math.max(0, parallel - this.table.runningCount()));
+    // Experiments that each end within one slice run twice as many per process: a process sends
+    // the report of one that ended, and takes the next one's start, only once it is idle, so with
+    // two each pair ran in step and the process waited for both round trips after every pair
+    // (runners busy 84% of the tiny sweep). Longer ones keep their share: each costs memory.
+    const depth = config && this.plan.largestWork(config) <= this.ports.tuning("SLICE_WORK") ? 2 : 1;
+    const free = Math.max(0, depth * parallel - this.table.runningCount());
+    if (free === 0) return [];
+    const share = Math.ceil((depth * parallel) / shards);
     const load = new Array<number>(shards).fill(0);
     for (const index of this.table.withStatus("running")) load[index % shards]++;
     const picked: number[] = [];
@@ -408,7 +416,7 @@ export class Coordinator {
   }
 
   private async startQueued(sweepId: string, config: SweepConfig): Promise<void> {
-    const wanted = this.toStart();
+    const wanted = this.toStart(config);
     if (wanted.length === 0) return;
     // Places across all sweeps (MAX_RUNNING_EXPERIMENTS): what is not granted waits its turn.
     const places = await this.ports.quota.acquire(sweepId, wanted);

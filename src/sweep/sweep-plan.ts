@@ -4,20 +4,33 @@
  * bounds to about 5 s of CPU, so it is made once per object and config) and the halving groups.
  */
 
+import { totalWork } from "../experiment/cost";
 import type { SweepConfig, SweepExperiment } from "./config";
 import { halvingGroups } from "./halving";
 import { runnerExperiments } from "./plan";
 
 export class SweepPlan {
   private made:
-    | { config: string; planned: SweepExperiment[]; byIndex: Map<number, SweepExperiment>; groups: Map<number, number[]> }
+    | {
+        config: string;
+        planned: SweepExperiment[];
+        byIndex: Map<number, SweepExperiment>;
+        groups: Map<number, number[]>;
+        largestWork: number;
+      }
     | undefined;
 
   private of(config: SweepConfig): NonNullable<SweepPlan["made"]> {
     const key = JSON.stringify(config);
     if (this.made?.config !== key) {
       const planned = runnerExperiments(config);
-      this.made = { config: key, planned, byIndex: new Map(planned.map((e) => [e.index, e])), groups: halvingGroups(planned) };
+      this.made = {
+        config: key,
+        planned,
+        byIndex: new Map(planned.map((e) => [e.index, e])),
+        groups: halvingGroups(planned),
+        largestWork: Math.max(0, ...planned.map((e) => totalWork(e.config))),
+      };
     }
     return this.made;
   }
@@ -35,5 +48,10 @@ export class SweepPlan {
   /** The experiments halving compares experiment `index` with (itself included). */
   group(config: SweepConfig, index: number): number[] {
     return this.of(config).groups.get(index) ?? [];
+  }
+
+  /** The work of its costliest experiment, in multiply-adds (src/experiment/cost.ts). */
+  largestWork(config: SweepConfig): number {
+    return this.of(config).largestWork;
   }
 }

@@ -44,6 +44,7 @@ export class InvariantError extends Error {}
 
 const TUNING: Record<CoordinatorTuning, number> = {
   MAX_PARALLEL_RUNNERS: 2,
+  SLICE_WORK: 3e9,
   WATCHDOG_STALL_MS: 60,
   WATCHDOG_INTERVAL_MS: 25,
   MAX_SLICE_FAILURES: 3,
@@ -619,9 +620,11 @@ export class World {
     } else if (kind < 0.18 && keys.length > 0) {
       const key = this.pick(keys);
       const r = this.runners.get(key);
-      // A pending alarm given up (the watchdog wakes it); only while its sweep lives.
+      // A pending alarm given up (the watchdog wakes it); only while its sweep lives, and no purge
+      // was asked (the coordinator's alarm then does nothing, and no watchdog runs).
       const running = r && r.alarmRunning === r.store.incarnation && r.alarmVersionRun === r.store.alarmVersion;
-      if (r && !running && !this.sweeps[Number(key.split(":")[0])].purged) {
+      const owner = this.sweeps[Number(key.split(":")[0])];
+      if (r && !running && !owner.purged && !owner.purgeAsked) {
         r.store.alarm = null;
         this.log(`runner ${key}: its alarm lost`);
       }
