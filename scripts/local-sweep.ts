@@ -6,7 +6,6 @@
  * Usage: npm run sweep:local [-- --runners 2 --seed 0 --epochs 5 …]
  */
 
-import { runCli } from "../cli/commands";
 import { describeServer, serverFlags, startForScript } from "./dev-server";
 import { prepareAssets } from "./prepare-assets";
 import { dismissReaper } from "./process-reaper";
@@ -15,11 +14,13 @@ import { dismissReaper } from "./process-reaper";
 const { runners, port, ip = "127.0.0.1", persistTo, vars, rest } = serverFlags(process.argv.slice(2));
 await prepareAssets();
 console.error(`starting the local server on ${runners} runner process${runners === 1 ? "" : "es"} …`);
+// The client loads while the server starts (this process only waits for it meanwhile).
+const cli = import("../cli/commands");
 const server = await startForScript({ persistent: true, runners, port, ip, persistTo, vars });
 console.error(describeServer(server.url, runners, ip, server.memory()));
 console.error("the dashboard shows this sweep while it runs");
 const code = await Promise.race([
-  runCli(["run", "--url", server.url, ...rest]),
+  cli.then(({ runCli }) => runCli(["run", "--url", server.url, ...rest])),
   server.exited.then((gone) => {
     console.error(`${gone.name} exited: the sweep cannot go on`);
     return 1;

@@ -9,10 +9,15 @@
  */
 
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import { Log, LogLevel, Miniflare } from "miniflare";
+import type * as MiniflareModule from "miniflare";
 import type { LayoutProcess, LocalRunnersLayout } from "../local-runners";
+
+// Required, not imported: miniflare is CommonJS, and importing it makes Node scan its whole
+// bundle for export names first (0.40 s against 0.17 s on Node 20).
+const { Log, LogLevel, Miniflare } = createRequire(import.meta.url)("miniflare") as typeof MiniflareModule;
 
 const layout = JSON.parse(readFileSync(process.argv[2], "utf8")) as LocalRunnersLayout;
 const scriptPath = process.argv[3];
@@ -35,7 +40,7 @@ function prefixed(name: string) {
   };
 }
 
-function instance(p: LayoutProcess): Miniflare {
+function instance(p: LayoutProcess): MiniflareModule.Miniflare {
   return new Miniflare({
     name: p.name,
     host: p.host,
@@ -51,6 +56,8 @@ function instance(p: LayoutProcess): Miniflare {
     assets: p.assets,
     defaultPersistRoot: p.persistRoot,
     unsafeDevRegistryPath: registryPath,
+    // Request.cf as Miniflare's fallback, which is what it gives offline anyway, without trying to fetch it.
+    cf: false,
     handleRuntimeStdio: prefixed(p.name),
     log: new Log(LogLevel.WARN),
   });
