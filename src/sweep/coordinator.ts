@@ -53,6 +53,8 @@ export class Coordinator {
   private purging = false;
   /** The purge under way, which a second request joins. */
   private purgeUnderWay: Promise<{ purged: string } | CoordinatorRefusal> | undefined;
+  /** Experiments whose runner was asked to start and has not answered: not asked twice meanwhile. */
+  private readonly starting = new Set<number>();
   /** When the alarm being run began, while alarm() runs: that alarm may still read as set. */
   private alarmStartedAt: number | null = null;
   /** Why queued experiments wait (MAX_RUNNING_EXPERIMENTS across all sweeps), shown in the view; undefined when none do. */
@@ -246,9 +248,14 @@ export class Coordinator {
     // A final sweep's record changed (a late result kept): KV gets it too.
     else if (isFinalSweep(sweep.status) && step.effects.length > 0) await this.publish();
     if (!ended && step.effects.some((e) => e.type === "freePlace")) await this.releasePlaces(sweep.id, [index]);
-    // A runner's place is free, or a rung kept trials: the alarm starts the next queued experiment now.
+    // A runner's place is free, or a rung kept trials: the next queued experiments start now, here
+    // rather than from the alarm, which may be waiting on a busy runner process's answer (its starts
+    // on the other processes waited with it, 0.1–0.3 s at a time). What could not start is the alarm's.
     const placed = step.effects.some((e) => e.type === "freePlace") || decided.length > 0;
-    if (!ended && placed && this.table.queued(1).length > 0) await this.armAlarm(this.ports.now());
+    if (!ended && placed && !isFinalSweep(this.table.sweep()?.status ?? "cancelled")) {
+      await this.startQueued(sweep.id, sweep.config);
+      if (this.toStart(sweep.config).length > 0) await this.armAlarm(this.ports.now());
+    }
     return step;
   }
 
@@ -394,19 +401,27 @@ export class Coordinator {
   private toStart(config?: SweepConfig): number[] {
     const parallel = this.ports.tuning("MAX_PARALLEL_RUNNERS");
     const shards = this.ports.runnerShards;
-    if (shards <= 1) return this.table.queued(Math.max(0, parallel - this.table.runningCount()));
+    const idle = (index: number) => !this.starting.has(index);
+    const busy = this.table.runningCount() + this.starting.size;
+    if (shards <= 1) {
+      const free = Math.max(0, parallel - busy);
+      return this.table
+        .queued(free + this.starting.size)
+        .filter(idle)
+        .slice(0, free);
+    }
     // Experiments that each end within one slice run twice as many per process: a process sends
     // the report of one that ended, and takes the next one's start, only once it is idle, so with
     // two each pair ran in step and the process waited for both round trips after every pair
     // (runners busy 84% of the tiny sweep). Longer ones keep their share: each costs memory.
     const depth = config && this.plan.largestWork(config) <= this.ports.tuning("SLICE_WORK") ? 2 : 1;
-    const free = Math.max(0, depth * parallel - this.table.runningCount());
+    const free = Math.max(0, depth * parallel - busy);
     if (free === 0) return [];
     const share = Math.ceil((depth * parallel) / shards);
     const load = new Array<number>(shards).fill(0);
-    for (const index of this.table.withStatus("running")) load[index % shards]++;
+    for (const index of [...this.table.withStatus("running"), ...this.starting]) load[index % shards]++;
     const picked: number[] = [];
-    for (const index of this.table.withStatus("queued")) {
+    for (const index of this.table.withStatus("queued").filter(idle)) {
       if (picked.length === free) break;
       if (load[index % shards] >= share) continue;
       load[index % shards]++;
@@ -418,31 +433,39 @@ export class Coordinator {
   private async startQueued(sweepId: string, config: SweepConfig): Promise<void> {
     const wanted = this.toStart(config);
     if (wanted.length === 0) return;
-    // Places across all sweeps (MAX_RUNNING_EXPERIMENTS): what is not granted waits its turn.
-    const places = await this.ports.quota.acquire(sweepId, wanted);
-    this.waiting =
-      places.granted.length < wanted.length
-        ? `${wanted.length - places.granted.length} experiment(s) wait for a place: ${places.running} of ${places.limit} run across all sweeps (MAX_RUNNING_EXPERIMENTS)${places.ahead > 0 ? `, ${places.ahead} sweep(s) ahead` : ""}`
-        : undefined;
-    // Each start on its own: one runner that cannot be reached leaves the others started, and is
-    // tried again at the next alarm (it stays queued, its place held).
-    await Promise.allSettled(
-      places.granted.map(async (index) => {
-        const spec = this.runnerSpec(sweepId, config, index);
-        if (!spec) return;
-        try {
-          await this.ports.runner(sweepId, index).start(spec);
-        } catch (error) {
-          // Tried again at the next alarm; a runner that cannot be started at all ends failed.
-          const limit = this.ports.tuning("MAX_SLICE_FAILURES");
-          const pauseAt = spec.pauseAt ?? null;
-          await this.applyAndPerform(index, { type: "startFailed", error: (error as Error).message, limit, pauseAt });
-          return;
-        }
-        // Refused when a report came first (it is running already), a cancel, or a rung kept it meanwhile: nothing to do.
-        this.apply(index, { type: "start", pauseAt: spec.pauseAt ?? null });
-      }),
-    );
+    for (const index of wanted) this.starting.add(index);
+    try {
+      // Places across all sweeps (MAX_RUNNING_EXPERIMENTS): what is not granted waits its turn.
+      const places = await this.ports.quota.acquire(sweepId, wanted);
+      for (const index of wanted) if (!places.granted.includes(index)) this.starting.delete(index);
+      this.waiting =
+        places.granted.length < wanted.length
+          ? `${wanted.length - places.granted.length} experiment(s) wait for a place: ${places.running} of ${places.limit} run across all sweeps (MAX_RUNNING_EXPERIMENTS)${places.ahead > 0 ? `, ${places.ahead} sweep(s) ahead` : ""}`
+          : undefined;
+      // Each start on its own: one runner that cannot be reached leaves the others started, and is
+      // tried again at the next alarm (it stays queued, its place held).
+      await Promise.allSettled(
+        places.granted.map(async (index) => {
+          const spec = this.runnerSpec(sweepId, config, index);
+          if (!spec) return;
+          try {
+            await this.ports.runner(sweepId, index).start(spec);
+          } catch (error) {
+            this.starting.delete(index);
+            // Tried again at the next alarm; a runner that cannot be started at all ends failed.
+            const limit = this.ports.tuning("MAX_SLICE_FAILURES");
+            const pauseAt = spec.pauseAt ?? null;
+            await this.applyAndPerform(index, { type: "startFailed", error: (error as Error).message, limit, pauseAt });
+            return;
+          }
+          this.starting.delete(index);
+          // Refused when a report came first (it is running already), a cancel, or a rung kept it meanwhile: nothing to do.
+          this.apply(index, { type: "start", pauseAt: spec.pauseAt ?? null });
+        }),
+      );
+    } finally {
+      for (const index of wanted) this.starting.delete(index);
+    }
   }
 
   /**
