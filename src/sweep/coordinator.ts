@@ -6,8 +6,9 @@
  *   (lifecycle.ts) and applied by one method, apply(), which stores it, tells viewers and settles
  *   the sweep together, synchronously, so reports, alarms, cancels and retries cannot interleave
  *   between a check and its write;
- * - fans the experiments out to runners from its alarm, at most MAX_PARALLEL_RUNNERS at a time
- *   and as many as the Quota grants, and takes their idempotent reports;
+ * - fans the experiments out to runners from its alarm and as reports free places, at most
+ *   MAX_PARALLEL_RUNNERS at a time (locally twice that for experiments of one slice each, see
+ *   toStart) and as many as the Quota grants, and takes their idempotent reports;
  * - runs a watchdog on the same alarm: a quiet runner is woken (a finished one asked to report
  *   again), at most MAX_SLICE_FAILURES times before its experiment ends failed;
  * - with successive halving, decides a rung in the same write as the change that makes it ready
@@ -53,10 +54,17 @@ export class Coordinator {
   private purging = false;
   /** The purge under way, which a second request joins. */
   private purgeUnderWay: Promise<{ purged: string } | CoordinatorRefusal> | undefined;
-  /** Experiments whose runner was asked to start and has not answered: not asked twice meanwhile. */
-  private readonly starting = new Set<number>();
-  /** When the alarm being run began, while alarm() runs: that alarm may still read as set. */
-  private alarmStartedAt: number | null = null;
+  /**
+   * Experiments whose runner was asked to start and has not answered, with the fan-out that asked
+   * (only it forgets the entry) and the pause the start was for: not asked twice meanwhile.
+   */
+  private readonly starting = new Map<number, { call: number; pauseAt: number | null }>();
+  /** Fan-outs so far: each one's number tags its entries in `starting`. */
+  private startCalls = 0;
+  /** Alarms this object set so far, to tell the alarm being run from one set since it began. */
+  private alarmSets = 0;
+  /** alarmSets when the alarm being run began, while alarm() runs: that alarm may still read as set. */
+  private alarmSetsAtStart: number | null = null;
   /** Why queued experiments wait (MAX_RUNNING_EXPERIMENTS across all sweeps), shown in the view; undefined when none do. */
   private waiting: string | undefined;
   /** The runners' specs of this object's sweep and its halving groups, made once. */
@@ -91,7 +99,7 @@ export class Coordinator {
     // A search's trial values are drawn by the plan, and kept with its experiments.
     const experiments = effectiveSearch(config) ? this.plan.experiments(config) : sweepExperiments(config);
     this.ports.transaction(() => this.table.insert(id, config, requestHash, createdAt, experiments, now));
-    await this.ports.alarm.set(now);
+    await this.setAlarm(now);
     return this.publish();
   }
 
@@ -167,8 +175,11 @@ export class Coordinator {
       // its alarm in the same write: never live without one to watch it, never final without one
       // to publish it (a crash may come next).
       () =>
-        !("refused" in applied) &&
-        (applied.ended || (isFinalSweep(sweep.status) && (!isFinalSweep(applied.sweep.status) || applied.step.next !== record))),
+        this.woken(
+          !("refused" in applied) &&
+            (applied.ended ||
+              (isFinalSweep(sweep.status) && (!isFinalSweep(applied.sweep.status) || applied.step.next !== record))),
+        ),
     );
     if ("refused" in applied) return applied;
     const { step, ended, decided } = applied as Applied;
@@ -283,7 +294,7 @@ export class Coordinator {
           if (experiment) this.table.saveExperiment(this.rules.cancelExperiment(experiment));
         }
       },
-      () => true,
+      () => this.woken(true),
     );
     this.announce();
     // Every runner, grid combinations included; one that cannot be reached now stops at its next report.
@@ -352,7 +363,7 @@ export class Coordinator {
   async alarm(): Promise<void> {
     const sweep = this.table.sweep();
     if (!sweep || this.purging) return;
-    this.alarmStartedAt = this.ports.now();
+    this.alarmSetsAtStart = this.alarmSets;
     try {
       if (!isFinalSweep(sweep.status)) {
         await this.startQueued(sweep.id, sweep.config);
@@ -368,7 +379,7 @@ export class Coordinator {
       if (!isFinalSweep(this.table.sweep()?.status ?? "cancelled")) {
         await this.armAlarm(this.ports.now() + this.ports.tuning("WATCHDOG_INTERVAL_MS"));
       }
-      this.alarmStartedAt = null;
+      this.alarmSetsAtStart = null;
     }
   }
 
@@ -383,12 +394,23 @@ export class Coordinator {
   /** Sets the alarm for `at` unless one is set sooner: a sooner wake-up (a free place, a KV write due) stands. */
   private async armAlarm(at: number): Promise<void> {
     const current = await this.ports.alarm.get();
-    // Inside alarm() the alarm being run may still read as set (at or before its start): it does not
-    // count. One set since (a report freeing a place meanwhile) stands. Outside, a past one is about
-    // to run (and re-arms what is due after it): replacing it would lose it.
-    const started = this.alarmStartedAt;
-    const stale = started !== null && current !== null && current <= started;
-    if (current === null || stale || current > at) await this.ports.alarm.set(at);
+    // Inside alarm() the alarm being run may still read as set (in the past): unless this object set
+    // one since the alarm began (a report freeing a place meanwhile), it does not count. Outside, a
+    // past one is about to run (and re-arms what is due after it): replacing it would lose it.
+    const since = this.alarmSetsAtStart;
+    const stale = since !== null && since === this.alarmSets && current !== null && current <= this.ports.now();
+    if (current === null || stale || current > at) await this.setAlarm(at);
+  }
+
+  /** Whether a transaction sets the alarm to now (counted as a set of this object's). */
+  private woken(wake: boolean): boolean {
+    if (wake) this.alarmSets++;
+    return wake;
+  }
+
+  private async setAlarm(at: number): Promise<void> {
+    this.alarmSets++;
+    await this.ports.alarm.set(at);
   }
 
   /**
@@ -401,15 +423,17 @@ export class Coordinator {
   private toStart(config?: SweepConfig): number[] {
     const parallel = this.ports.tuning("MAX_PARALLEL_RUNNERS");
     const shards = this.ports.runnerShards;
-    const idle = (index: number) => !this.starting.has(index);
-    const busy = this.table.runningCount() + this.starting.size;
-    if (shards <= 1) {
-      const free = Math.max(0, parallel - busy);
-      return this.table
-        .queued(free + this.starting.size)
-        .filter(idle)
-        .slice(0, free);
-    }
+    const queued = this.table.withStatus("queued");
+    // A start still unanswered holds a place while its experiment waits queued for that start; one
+    // whose runner reported first counts as running, one kept again at a rung meanwhile waits anew.
+    const waiting = new Set(queued);
+    const unanswered = [...this.starting].filter(
+      ([index, { pauseAt }]) => waiting.has(index) && (this.table.experimentRecord(index)?.pauseAt ?? null) === pauseAt,
+    );
+    const held = new Set(unanswered.map(([index]) => index));
+    const candidates = queued.filter((index) => !held.has(index));
+    const busy = this.table.runningCount() + held.size;
+    if (shards <= 1) return candidates.slice(0, Math.max(0, parallel - busy));
     // Experiments that each end within one slice run twice as many per process: a process sends
     // the report of one that ended, and takes the next one's start, only once it is idle, so with
     // two each pair ran in step and the process waited for both round trips after every pair
@@ -419,9 +443,9 @@ export class Coordinator {
     if (free === 0) return [];
     const share = Math.ceil((depth * parallel) / shards);
     const load = new Array<number>(shards).fill(0);
-    for (const index of [...this.table.withStatus("running"), ...this.starting]) load[index % shards]++;
+    for (const index of [...this.table.withStatus("running"), ...held]) load[index % shards]++;
     const picked: number[] = [];
-    for (const index of this.table.withStatus("queued").filter(idle)) {
+    for (const index of candidates) {
       if (picked.length === free) break;
       if (load[index % shards] >= share) continue;
       load[index % shards]++;
@@ -433,15 +457,25 @@ export class Coordinator {
   private async startQueued(sweepId: string, config: SweepConfig): Promise<void> {
     const wanted = this.toStart(config);
     if (wanted.length === 0) return;
-    for (const index of wanted) this.starting.add(index);
+    const call = ++this.startCalls;
+    // Only this fan-out's entries: a later one may have asked again for an experiment meanwhile.
+    const forget = (index: number) => {
+      if (this.starting.get(index)?.call === call) this.starting.delete(index);
+    };
+    for (const index of wanted) this.starting.set(index, { call, pauseAt: this.table.experimentRecord(index)?.pauseAt ?? null });
     try {
       // Places across all sweeps (MAX_RUNNING_EXPERIMENTS): what is not granted waits its turn.
       const places = await this.ports.quota.acquire(sweepId, wanted);
-      for (const index of wanted) if (!places.granted.includes(index)) this.starting.delete(index);
+      // A cancel or purge came while they were asked for: they are given back, nothing starts.
+      if (this.purging || isFinalSweep(this.table.sweep()?.status ?? "cancelled")) {
+        if (places.granted.length > 0) await this.releasePlaces(sweepId, places.granted);
+        return;
+      }
       this.waiting =
         places.granted.length < wanted.length
           ? `${wanted.length - places.granted.length} experiment(s) wait for a place: ${places.running} of ${places.limit} run across all sweeps (MAX_RUNNING_EXPERIMENTS)${places.ahead > 0 ? `, ${places.ahead} sweep(s) ahead` : ""}`
           : undefined;
+      for (const index of wanted) if (!places.granted.includes(index)) forget(index);
       // Each start on its own: one runner that cannot be reached leaves the others started, and is
       // tried again at the next alarm (it stays queued, its place held).
       await Promise.allSettled(
@@ -451,20 +485,20 @@ export class Coordinator {
           try {
             await this.ports.runner(sweepId, index).start(spec);
           } catch (error) {
-            this.starting.delete(index);
+            forget(index);
             // Tried again at the next alarm; a runner that cannot be started at all ends failed.
             const limit = this.ports.tuning("MAX_SLICE_FAILURES");
             const pauseAt = spec.pauseAt ?? null;
             await this.applyAndPerform(index, { type: "startFailed", error: (error as Error).message, limit, pauseAt });
             return;
           }
-          this.starting.delete(index);
+          forget(index);
           // Refused when a report came first (it is running already), a cancel, or a rung kept it meanwhile: nothing to do.
           this.apply(index, { type: "start", pauseAt: spec.pauseAt ?? null });
         }),
       );
     } finally {
-      for (const index of wanted) this.starting.delete(index);
+      for (const index of wanted) forget(index);
     }
   }
 

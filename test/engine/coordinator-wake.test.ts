@@ -1,30 +1,46 @@
 import { describe, expect, it } from "vitest";
-import { parseSweepConfig } from "../../src/sweep/config";
+import { parseSweepConfig, type SweepConfig } from "../../src/sweep/config";
 import { Coordinator } from "../../src/sweep/coordinator";
 import type { CoordinatorPorts, CoordinatorTuning } from "../../src/sweep/coordinator-ports";
 import type { RunnerReport } from "../../src/sweep/runner-protocol";
 import { MemoryStorage } from "../sim/memory-storage";
 
-const WATCHDOG_INTERVAL_MS = 10_000;
+const WATCHDOG_INTERVAL_MS = 30_000;
 const EPOCHS = 2;
 
+interface Options {
+  /** MAX_PARALLEL_RUNNERS. */
+  parallel?: number;
+  /** Runs inside each KV write of the coordinator's: a report that arrives while one is awaited. */
+  duringPublish?: (c: Coordinator) => Promise<void>;
+  /** Whether a start of experiment `index` fails (its runner cannot be reached). */
+  failStart?: (index: number) => boolean;
+  /** Awaited by the Quota before it grants places. */
+  acquired?: Promise<void>;
+}
+
 /**
- * A coordinator of three experiments, one at a time, over memory storage and a clock set by the
- * test; `duringPublish` runs inside each KV write, as a report that arrives while one is awaited;
- * `quota.granting` false: no place across sweeps; a start whose index `held` names answers once released.
+ * A coordinator over memory storage and a clock set by the test. `quota.granting` false: no place
+ * across sweeps. `hold(i)`: the next start of experiment i answers only once released (a runner
+ * process busy with a slice); `started` lists every start asked, as index@pause.
  */
-function coordinator(
-  duringPublish: (c: Coordinator) => Promise<void>,
-  quota = { granting: true },
-  { parallel = 1, held = new Map<number, Promise<void>>() } = {},
-) {
+function coordinator({ parallel = 1, duringPublish, failStart, acquired }: Options = {}) {
   const storage = new MemoryStorage();
   const clock = { now: 1_000 };
-  const started: number[] = [];
+  const quota = { granting: true };
+  const started: string[] = [];
+  /** What each release gave back to the Quota (undefined: every place of the sweep). */
+  const released: (number[] | undefined)[] = [];
+  const held = new Map<number, Promise<void>>();
+  const hold = (index: number) => {
+    let release = () => {};
+    held.set(index, new Promise<void>((r) => (release = r)));
+    return () => release();
+  };
   const tuning: Record<CoordinatorTuning, number> = {
     MAX_PARALLEL_RUNNERS: parallel,
     SLICE_WORK: 3e9,
-    WATCHDOG_STALL_MS: 60_000,
+    WATCHDOG_STALL_MS: 600_000,
     WATCHDOG_INTERVAL_MS,
     MAX_SLICE_FAILURES: 3,
     RETAIN_DAYS: 30,
@@ -50,12 +66,12 @@ function coordinator(
     },
     deleteAll: async () => storage.deleteAll(),
     runner: (_id, index) => ({
-      start: async () => {
-        started.push(index);
-        // Only the first start is held: a second one (the bug) answers at once and fails the test.
+      start: async (spec) => {
+        started.push(`${index}@${spec.pauseAt ?? "end"}`);
         const gate = held.get(index);
         held.delete(index);
         await gate;
+        if (failStart?.(index)) throw new Error("runner unreachable");
         return true;
       },
       kick: async () => "busy",
@@ -64,12 +80,17 @@ function coordinator(
     }),
     runnerShards: 1,
     quota: {
-      acquire: async (_id, wanted) => ({ granted: quota.granting ? wanted : [], running: 0, limit: 100, ahead: 0 }),
-      release: async () => undefined,
+      acquire: async (_id, wanted) => {
+        await acquired;
+        return { granted: quota.granting ? wanted : [], running: 0, limit: 100, ahead: 0 };
+      },
+      release: async (_id, indices) => {
+        released.push(indices);
+      },
     },
     publisher: {
       publish: async () => {
-        if (core) await duringPublish(core);
+        if (core) await duringPublish?.(core);
         return null;
       },
       unpublish: async () => undefined,
@@ -80,103 +101,200 @@ function coordinator(
     log: () => undefined,
   };
   core = new Coordinator(ports);
-  return { core, storage, clock, started };
+  const create = (config: SweepConfig) => core.create("s", config, "hash", new Date(clock.now).toISOString());
+  return { core, storage, clock, quota, started, released, hold, create };
 }
 
-const completed: RunnerReport = {
-  status: "completed",
-  epochsDone: EPOCHS,
-  lists: { plain: [0.1, 0.2], batchNorm: [0.3, 0.4] },
-  runner: "test",
-};
+/** A sweep of `count` weight scales. */
+function scales(count: number): SweepConfig {
+  const weightScales = Array.from({ length: count }, (_, i) => 2 ** -i);
+  return parseSweepConfig({ weightScales, epochs: EPOCHS, trainSize: 100, testSize: 10 }, () => 7);
+}
 
-describe("the coordinator's alarm", () => {
+/** A runner's report after `epochs` epochs (with the pause it ran towards, for a halving trial). */
+function report(status: "running" | "completed" | "paused", epochs: number, pauseAt?: number): RunnerReport {
+  const list = (v: number) => Array<number>(epochs).fill(v);
+  const lists = { plain: list(0.1), batchNorm: list(0.2), testPlain: list(0.3), testBatchNorm: list(0.4) };
+  return { status, epochsDone: epochs, lists, runner: "test", ...(pauseAt === undefined ? {} : { pauseAt }) };
+}
+
+const turn = () => new Promise((r) => setTimeout(r, 0));
+
+describe("the coordinator's fan-out as reports come", () => {
   it("starts the next queued experiment as soon as a report frees a place, not at the next alarm", async () => {
-    const { core, storage, clock, started } = coordinator(async () => undefined);
-    const config = parseSweepConfig({ weightScales: [1, 0.5, 0.25], epochs: EPOCHS, trainSize: 100, testSize: 10 }, () => 7);
-    await core.create("s", config, "hash", new Date(clock.now).toISOString());
+    const { core, storage, clock, started, create } = coordinator();
+    await create(scales(3));
     await core.alarm();
-    expect(started).toEqual([0]);
+    expect(started).toEqual(["0@end"]);
     const due = storage.data.alarm;
     clock.now += 100;
-    expect(await core.report(0, completed)).toBe("ok");
-    expect(started).toEqual([0, 1]);
+    expect(await core.report(0, report("completed", EPOCHS))).toBe("ok");
+    expect(started).toEqual(["0@end", "1@end"]);
     expect(core.view()?.experiments.map((e) => e.status)).toEqual(["completed", "running", "queued"]);
     expect(storage.data.alarm).toBe(due);
   });
 
-  it("keeps the wake-up of a report whose experiment could not start while the alarm runs", async () => {
-    const quota = { granting: true };
-    let reportDuringAlarm = false;
-    const { core, storage, clock, started } = coordinator(async (c) => {
-      if (!reportDuringAlarm) return;
-      reportDuringAlarm = false;
-      // Experiment 0 ends while this alarm awaits its KV write; no place across sweeps for the next.
-      clock.now += 5;
-      quota.granting = false;
-      expect(await c.report(0, completed)).toBe("ok");
-      quota.granting = true;
-    }, quota);
-    const config = parseSweepConfig({ weightScales: [1, 0.5, 0.25], epochs: EPOCHS, trainSize: 100, testSize: 10 }, () => 7);
-    await core.create("s", config, "hash", new Date(clock.now).toISOString());
+  it("is not woken by a progress report, which frees no place", async () => {
+    const { core, storage, clock, create } = coordinator();
+    await create(scales(2));
     await core.alarm();
-    expect(started).toEqual([0]);
+    const due = storage.data.alarm;
+    clock.now += 50;
+    expect(await core.report(0, report("running", 1))).toBe("ok");
+    expect(core.view()?.experiments[0].epochsDone).toBe(1);
+    expect(storage.data.alarm).toBe(due);
+  });
+
+  it("does not start an experiment twice while its runner has not answered the first start", async () => {
+    const { core, clock, started, hold, create } = coordinator({ parallel: 2 });
+    await create(scales(4));
+    const release = hold(1);
+    const alarm = core.alarm();
+    await turn();
+    expect(started).toEqual(["0@end", "1@end"]);
+    // Experiment 0 ends while 1's runner has not answered: the free place goes to 2, not to 1 again.
+    clock.now += 10;
+    expect(await core.report(0, report("completed", EPOCHS))).toBe("ok");
+    expect(started).toEqual(["0@end", "1@end", "2@end"]);
+    release();
+    await alarm;
+    expect(core.view()?.experiments.map((e) => e.status)).toEqual(["completed", "running", "running", "queued"]);
+  });
+
+  it("frees the place of an experiment that ended before its start was answered (one slice ends it)", async () => {
+    const { core, clock, started, hold, create } = coordinator({ parallel: 2 });
+    await create(scales(4));
+    const release = hold(1);
+    const alarm = core.alarm();
+    await turn();
+    clock.now += 10;
+    expect(await core.report(1, report("completed", EPOCHS))).toBe("ok");
+    // 1 no longer holds a place: 0 runs and 2 starts.
+    expect(started).toEqual(["0@end", "1@end", "2@end"]);
+    release();
+    await alarm;
+    expect(core.view()?.experiments.map((e) => e.status)).toEqual(["running", "completed", "running", "queued"]);
+  });
+
+  it("keeps the entry of a later fan-out when an earlier one ends (no third start of one experiment)", async () => {
+    let firstStartOf0 = true;
+    const failStart = (index: number) => {
+      const fail = index === 0 && firstStartOf0;
+      if (index === 0) firstStartOf0 = false;
+      return fail;
+    };
+    const { core, clock, started, hold, create } = coordinator({ parallel: 3, failStart });
+    await create(scales(6));
+    // The alarm asks for 0, 1, 2: 0's runner cannot be reached (it stays queued), 2's answers late.
+    const release2 = hold(2);
+    const alarm = core.alarm();
+    await turn();
+    // 1 ends: its report's fan-out asks for 0 again, whose runner now answers late, and for 3.
+    clock.now += 10;
+    const release0 = hold(0);
+    const first = core.report(1, report("completed", EPOCHS));
+    await turn();
+    expect(started).toEqual(["0@end", "1@end", "2@end", "0@end", "3@end"]);
+    // The alarm's fan-out ends; the report's start of 0 is still unanswered.
+    release2();
+    await alarm;
+    // 3 ends: its place goes to the next queued experiment, not to a third start of 0.
+    const second = core.report(3, report("completed", EPOCHS));
+    await turn();
+    release0();
+    await Promise.all([first, second]);
+    expect(started.filter((s) => s === "0@end")).toHaveLength(2);
+    expect(started).toContain("4@end");
+  });
+
+  it("hands a trial kept at a rung its new start even while the start to its earlier rung is unanswered", async () => {
+    const { core, clock, quota, started, hold, create } = coordinator({ parallel: 2 });
+    const config = parseSweepConfig(
+      {
+        weightScales: [1],
+        search: { trials: 2, space: { learningRate: { log10Uniform: [-3, -1] } } },
+        halving: { rungs: [1, 2], keep: 0.5 },
+        epochs: 4,
+        trainSize: 100,
+        testSize: 10,
+      },
+      () => 7,
+    );
+    await create(config);
+    await core.alarm();
+    clock.now += 10;
+    expect(await core.report(0, report("paused", 1, 1))).toBe("ok");
+    // The rung decides with 1's pause; no place across sweeps for the kept trial at that moment.
+    quota.granting = false;
+    expect(await core.report(1, report("paused", 1, 1))).toBe("ok");
+    quota.granting = true;
+    const kept = started.length;
+    // The alarm starts the kept trial towards rung 2; its runner pauses there before its answer comes.
+    clock.now += 10;
+    const release = hold(0);
+    const alarm = core.alarm();
+    await turn();
+    expect(started.slice(kept)).toEqual(["0@2"]);
+    expect(await core.report(0, report("paused", 2, 2))).toBe("ok");
+    release();
+    await alarm;
+    // Kept again at rung 2, it is started to the end, not left for the watchdog.
+    expect(started.slice(kept)).toEqual(["0@2", "0@end"]);
+  });
+});
+
+describe("the coordinator's fan-out against a cancel", () => {
+  it("gives back the places granted after the sweep was cancelled, and starts nothing", async () => {
+    let grant = () => {};
+    const acquired = new Promise<void>((r) => (grant = r));
+    const { core, started, released, create } = coordinator({ acquired });
+    await create(scales(2));
+    const alarm = core.alarm();
+    await turn();
+    expect(core.view()?.status).toBe("queued");
+    await core.cancel();
+    grant();
+    await alarm;
+    expect(started).toEqual([]);
+    expect(released.at(-1)).toEqual([0]);
+  });
+});
+
+describe("the coordinator's alarm", () => {
+  it("keeps the wake-up of a report whose experiment could not start while the alarm runs", async () => {
+    let reportDuringAlarm = false;
+    const harness = coordinator({
+      duringPublish: async (c) => {
+        if (!reportDuringAlarm) return;
+        reportDuringAlarm = false;
+        // Experiment 0 ends while this alarm awaits its KV write, in the same millisecond; no
+        // place across sweeps for the next one at that moment.
+        harness.quota.granting = false;
+        expect(await c.report(0, report("completed", EPOCHS))).toBe("ok");
+        harness.quota.granting = true;
+      },
+    });
+    const { core, storage, clock, started, create } = harness;
+    await create(scales(3));
+    await core.alarm();
+    expect(started).toEqual(["0@end"]);
     expect(storage.data.alarm).toBe(clock.now + WATCHDOG_INTERVAL_MS);
 
     clock.now += 100;
     reportDuringAlarm = true;
     await core.alarm();
-    expect(started).toEqual([0]);
+    expect(started).toEqual(["0@end"]);
     // Due at the report's moment, not a watchdog interval later.
     expect(storage.data.alarm).toBe(clock.now);
     await core.alarm();
-    expect(started).toEqual([0, 1]);
-  });
-
-  it("is not woken by a progress report, which frees no place (each run writes KV)", async () => {
-    const { core, storage, clock } = coordinator(async () => undefined);
-    const config = parseSweepConfig({ weightScales: [1, 0.5], epochs: EPOCHS, trainSize: 100, testSize: 10 }, () => 7);
-    await core.create("s", config, "hash", new Date(clock.now).toISOString());
-    await core.alarm();
-    const due = storage.data.alarm;
-    clock.now += 50;
-    const progress: RunnerReport = {
-      status: "running",
-      epochsDone: 1,
-      lists: { plain: [0.1], batchNorm: [0.3] },
-      runner: "test",
-    };
-    expect(await core.report(0, progress)).toBe("ok");
-    expect(core.view()?.experiments[0].epochsDone).toBe(1);
-    expect(storage.data.alarm).toBe(due);
+    expect(started).toEqual(["0@end", "1@end"]);
   });
 
   it("re-arms the watchdog over the alarm being run when nothing came meanwhile", async () => {
-    const { core, storage, clock } = coordinator(async () => undefined);
-    const config = parseSweepConfig({ weightScales: [1, 0.5], epochs: EPOCHS, trainSize: 100, testSize: 10 }, () => 7);
-    await core.create("s", config, "hash", new Date(clock.now).toISOString());
+    const { core, storage, clock, create } = coordinator();
+    await create(scales(2));
     clock.now += 3;
     await core.alarm();
     expect(storage.data.alarm).toBe(clock.now + WATCHDOG_INTERVAL_MS);
-  });
-
-  it("does not start an experiment twice while its runner has not answered the first start", async () => {
-    let release = () => {};
-    const held = new Map([[1, new Promise<void>((r) => (release = r))]]);
-    const { core, clock, started } = coordinator(async () => undefined, undefined, { parallel: 2, held });
-    const config = parseSweepConfig(
-      { weightScales: [1, 0.5, 0.25, 0.125], epochs: EPOCHS, trainSize: 100, testSize: 10 },
-      () => 7,
-    );
-    await core.create("s", config, "hash", new Date(clock.now).toISOString());
-    const alarm = core.alarm();
-    await new Promise((r) => setTimeout(r, 0));
-    expect(started).toEqual([0, 1]);
-    // Experiment 0 ends while 1's runner has not answered: the free place goes to 2, not to 1 again.
-    expect(await core.report(0, completed)).toBe("ok");
-    expect(started).toEqual([0, 1, 2]);
-    release();
-    await alarm;
-    expect(core.view()?.experiments.map((e) => e.status)).toEqual(["completed", "running", "running", "queued"]);
   });
 });
