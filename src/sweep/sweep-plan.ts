@@ -4,7 +4,7 @@
  * bounds to about 5 s of CPU, so it is made once per object and config) and the halving groups.
  */
 
-import { totalWork } from "../experiment/cost";
+import { memoryEstimate, ownMemory, totalWork } from "../experiment/cost";
 import type { SweepConfig, SweepExperiment } from "./config";
 import { halvingGroups } from "./halving";
 import { runnerExperiments } from "./plan";
@@ -17,6 +17,7 @@ export class SweepPlan {
         byIndex: Map<number, SweepExperiment>;
         groups: Map<number, number[]>;
         largestWork: number;
+        largestOwnMemory: number;
       }
     | undefined;
 
@@ -30,6 +31,7 @@ export class SweepPlan {
         byIndex: new Map(planned.map((e) => [e.index, e])),
         groups: halvingGroups(planned),
         largestWork: Math.max(0, ...planned.map((e) => totalWork(e.config))),
+        largestOwnMemory: Math.max(0, ...planned.map((e) => ownMemory(memoryEstimate(e.config)))),
       };
     }
     return this.made;
@@ -53,5 +55,10 @@ export class SweepPlan {
   /** The work of its costliest experiment, in multiply-adds (src/experiment/cost.ts). */
   largestWork(config: SweepConfig): number {
     return this.of(config).largestWork;
+  }
+
+  /** The memory its largest experiment holds of its own, in bytes (src/experiment/cost.ts). */
+  largestOwnMemory(config: SweepConfig): number {
+    return this.of(config).largestOwnMemory;
   }
 }
