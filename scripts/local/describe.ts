@@ -9,7 +9,7 @@ export function describeServer(url: string, runners: number, ip: string, memory:
   const layout =
     runners === 1
       ? "1 workerd runs the API and every experiment, one at a time"
-      : `${runners} runner workerds run ${IN_FLIGHT_PER_RUNNER} experiments each at a time (${4 * IN_FLIGHT_PER_RUNNER} small ones that end within one slice); ${MAIN_WORKER}'s own workerd serves the API and the coordinators`;
+      : `${runners} runner workerds run ${IN_FLIGHT_PER_RUNNER} experiments each at a time (${4 * IN_FLIGHT_PER_RUNNER} that end within one slice each); ${MAIN_WORKER}'s own workerd serves the API and the coordinators`;
   const access = isLoopback(ip)
     ? "open on the loopback: starting, cancelling and retrying need no token"
     : `listening on ${ip}: every API route needs SWEEP_TOKEN (set it in .dev.vars), as when deployed`;

@@ -77,11 +77,6 @@ export interface MemoryEstimate {
 
 const OPTIMIZER_COPIES = { sgd: 0, momentum: 1, adagrad: 1, adam: 2 } as const;
 
-/** Memory an experiment holds of its own: what several in one isolate do not share (the runtime, the dataset). */
-export function ownMemory(estimate: MemoryEstimate): number {
-  return estimate.total - estimate.baseline - estimate.dataset - estimate.datasetLoad;
-}
-
 /** Peak memory of an experiment, counted from the buffers the engine allocates for its config. */
 export function memoryEstimate(config: ExperimentConfig): MemoryEstimate {
   const rows = networkRows(config);

@@ -7,8 +7,8 @@
  *   the sweep together, synchronously, so reports, alarms, cancels and retries cannot interleave
  *   between a check and its write;
  * - fans the experiments out to runners from its alarm and as reports free places, at most
- *   MAX_PARALLEL_RUNNERS at a time (locally four times that for small experiments of one slice
- *   each, see toStart) and as many as the Quota grants, and takes their idempotent reports;
+ *   MAX_PARALLEL_RUNNERS at a time (locally four times that for experiments of one slice each,
+ *   see toStart) and as many as the Quota grants, and takes their idempotent reports;
  * - runs a watchdog on the same alarm: a quiet runner is woken (a finished one asked to report
  *   again), at most MAX_SLICE_FAILURES times before its experiment ends failed;
  * - with successive halving, decides a rung in the same write as the change that makes it ready
@@ -48,9 +48,6 @@ export type CoordinatorRefusal = { refused: "not_found" | "conflict" | "idempote
  */
 const CHECKPOINTS_REMOVED = "checkpointsRemoved";
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** Own memory of an experiment that can be held four times as many per local runner process (toStart). */
-const SMALL_EXPERIMENT_BYTES = 8 << 20;
 
 export class Coordinator {
   /** Set by purge(): nothing is published or scheduled any more, so a deleted KV key stays deleted. */
@@ -150,9 +147,9 @@ export class Coordinator {
   async report(index: number, report: RunnerReport): Promise<ReportAnswer> {
     const step = await this.applyAndPerform(index, { type: "report", report });
     if ("refused" in step) return "stop";
-    // Once retention ran, no runner of the final sweep keeps a checkpoint: a failed run reported
-    // now (woken by a retry that never took, its coordinator gone mid-way) deletes its own too.
-    if (step.answer === "ok" && report.status === "failed" && (await this.retentionRan())) return "stop";
+    // Once retention ran, no runner of the final sweep keeps a checkpoint: a failed or paused run
+    // reported now (woken by a retry that never took, its coordinator gone mid-way) deletes its own too.
+    if (step.answer === "ok" && report.status !== "completed" && (await this.retentionRan())) return "stop";
     return step.answer;
   }
 
@@ -346,15 +343,20 @@ export class Coordinator {
       );
     }
     let reopened: ExperimentStep | Refusal = { refused: "the runner could not be reached" };
+    // Decided as the refusal comes, before any await: a sweep refused a retry while final (a
+    // purge came, or its experiment is no longer failed) leaves the runner the retry woke an
+    // orphan, to be stopped; one that runs (another retry took) keeps the place, which is its own.
+    let orphan = false;
+    let running = false;
     try {
       reopened = await this.reopen(sweep.id, sweep.config, index, fromScratch);
+      orphan = "refused" in reopened && (this.purging || isFinalSweep(this.table.sweep()?.status ?? "cancelled"));
+      running = this.table.experimentRecord(index)?.status === "running";
     } finally {
       // Every path that did not reopen the experiment gives its place back.
-      if ("refused" in reopened) await this.releasePlaces(sweep.id, [index]);
+      if ("refused" in reopened && !running) await this.releasePlaces(sweep.id, [index]);
     }
-    // A cancel or purge came while the runner was being woken: it is stopped again, or it would
-    // keep what it runs (a failed run's checkpoint, after retention has come and gone).
-    if ("refused" in reopened && (this.purging || isFinalSweep(this.table.sweep()?.status ?? "cancelled")))
+    if (orphan)
       await this.ports
         .runner(sweep.id, index)
         .cancel()
@@ -455,15 +457,13 @@ export class Coordinator {
     const candidates = queued.filter((index) => !held.has(index));
     const busy = this.table.runningCount() + held.size;
     if (shards <= 1) return candidates.slice(0, Math.max(0, parallel - busy));
-    // Small experiments that each end within one slice run four times as many per process: a
-    // process sends the report of one that ended, and takes the next one's start, only once it is
-    // idle, so with two each pair ran in step and the process waited for both round trips after
-    // every pair (runners busy 84% of the tiny sweep). Others keep their share: each costs memory.
-    const small =
-      config !== undefined &&
-      this.plan.largestWork(config) <= this.ports.tuning("SLICE_WORK") &&
-      this.plan.largestOwnMemory(config) <= SMALL_EXPERIMENT_BYTES;
-    const depth = small ? 4 : 1;
+    // Experiments that each end within one slice run four times as many per process: a process
+    // sends the report of one that ended, and takes the next one's start, only once it is idle, so
+    // with two each pair ran in step and the process waited for both round trips after every pair
+    // (runners busy 84% of the tiny sweep). Such an experiment holds memory only while its one slice
+    // runs (it is built as the slice starts and dropped as it ends); longer ones keep their share.
+    const oneSlice = config !== undefined && this.plan.largestWork(config) <= this.ports.tuning("SLICE_WORK");
+    const depth = oneSlice ? 4 : 1;
     const free = Math.max(0, depth * parallel - busy);
     if (free === 0) return [];
     const share = Math.ceil((depth * parallel) / shards);

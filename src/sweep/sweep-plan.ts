@@ -4,7 +4,8 @@
  * bounds to about 5 s of CPU, so it is made once per object and config) and the halving groups.
  */
 
-import { memoryEstimate, ownMemory, totalWork } from "../experiment/cost";
+import { iterationWork } from "../experiment/cost";
+import { studyIterations } from "../experiment/study";
 import type { SweepConfig, SweepExperiment } from "./config";
 import { halvingGroups } from "./halving";
 import { runnerExperiments } from "./plan";
@@ -17,7 +18,6 @@ export class SweepPlan {
         byIndex: Map<number, SweepExperiment>;
         groups: Map<number, number[]>;
         largestWork: number;
-        largestOwnMemory: number;
       }
     | undefined;
 
@@ -30,8 +30,8 @@ export class SweepPlan {
         planned,
         byIndex: new Map(planned.map((e) => [e.index, e])),
         groups: halvingGroups(planned),
-        largestWork: Math.max(0, ...planned.map((e) => totalWork(e.config))),
-        largestOwnMemory: Math.max(0, ...planned.map((e) => ownMemory(memoryEstimate(e.config)))),
+        // As a runner cuts slices (workers/slice-plan.ts): its iterations at the work of each.
+        largestWork: Math.max(0, ...planned.map((e) => studyIterations(e.config) * iterationWork(e.config))),
       };
     }
     return this.made;
@@ -52,13 +52,8 @@ export class SweepPlan {
     return this.of(config).groups.get(index) ?? [];
   }
 
-  /** The work of its costliest experiment, in multiply-adds (src/experiment/cost.ts). */
+  /** The work of its costliest experiment, in multiply-adds, as its runner cuts it into slices (src/experiment/cost.ts). */
   largestWork(config: SweepConfig): number {
     return this.of(config).largestWork;
-  }
-
-  /** The memory its largest experiment holds of its own, in bytes (src/experiment/cost.ts). */
-  largestOwnMemory(config: SweepConfig): number {
-    return this.of(config).largestOwnMemory;
   }
 }
