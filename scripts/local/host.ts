@@ -21,6 +21,9 @@ const { Log, LogLevel, Miniflare } = createRequire(import.meta.url)("miniflare")
 
 const layout = JSON.parse(readFileSync(process.argv[2], "utf8")) as LocalRunnersLayout;
 const scriptPath = process.argv[3];
+// The Worker is one bundle (its only imports are workerd's built-ins): named as the one module,
+// read once, Miniflare neither reads it per instance nor parses it for imports (0.19 s each).
+const modules = [{ type: "ESModule" as const, path: scriptPath, contents: readFileSync(scriptPath, "utf8") }];
 const registryPath = process.env.WRANGLER_REGISTRY_PATH;
 if (!registryPath) throw new Error("host: WRANGLER_REGISTRY_PATH must name the dev registry");
 
@@ -45,8 +48,7 @@ function instance(p: LayoutProcess): MiniflareModule.Miniflare {
     name: p.name,
     host: p.host,
     port: p.port,
-    modules: true,
-    scriptPath,
+    modules,
     compatibilityDate: p.compatibilityDate,
     compatibilityFlags: p.compatibilityFlags,
     bindings: p.bindings,
