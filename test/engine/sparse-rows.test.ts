@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Dataset, gatherSparseRows, PIXEL_VALUES, withNonZeros } from "../../src/data/dataset";
-import { matmulSparse, matmulSparseTransA } from "../../src/nn/linalg/matmul";
+import { matmulSparse, matmulSparseTransA, matmulSparseTransAShared } from "../../src/nn/linalg/matmul";
 import { SparseRows } from "../../src/nn/linalg/sparse-rows";
 import { NumpyRandom } from "../../src/numpy/random-state";
 import { matmulReference, matmulTransAReference } from "../oracles/reference-gemm";
@@ -93,7 +93,7 @@ const SHAPES: [number, number, number][] = [
 ];
 
 describe.each(SHAPES)("products of a %i×%i batch of non-zeros with %i columns", (m, k, n) => {
-  it.each([0, 0.81, 1])("equal the reference triple loops exactly with %s zero pixels", (zeros) => {
+  it.each([0, 0.81, 1])("equal the reference triple loops exactly with %s zero pixels, whatever out held before", (zeros) => {
     const batch = batchOf(
       images(m, k, zeros),
       Array.from({ length: m }, (_, i) => i),
@@ -107,11 +107,21 @@ describe.each(SHAPES)("products of a %i×%i batch of non-zeros with %i columns",
     expect(sameValues(got, want)).toBe(true);
 
     const dout = rng.fillNormal(new Float64Array(m * n));
-    const gotDW = new Float64Array(k * n);
+    // A pixel no image of the batch has is a row of dW the kernel does not gather: it must still be 0.
+    const gotDW = new Float64Array(k * n).fill(Number.NaN);
     matmulSparseTransA(batch, dout, gotDW, n);
     const wantDW = new Float64Array(k * n);
     matmulTransAReference(x, dout, wantDW, m, k, n);
     expect(sameValues(gotDW, wantDW)).toBe(true);
+
+    // Two networks' dW in one pass (an experiment's pair) equal each alone.
+    const dout2 = rng.fillNormal(new Float64Array(m * n));
+    const gotPair = [new Float64Array(k * n).fill(Number.NaN), new Float64Array(k * n).fill(Number.NaN)];
+    matmulSparseTransAShared(batch, [dout, dout2], gotPair, n);
+    const wantDW2 = new Float64Array(k * n);
+    matmulTransAReference(x, dout2, wantDW2, m, k, n);
+    expect(sameValues(gotPair[0], wantDW)).toBe(true);
+    expect(sameValues(gotPair[1], wantDW2)).toBe(true);
   });
 });
 
