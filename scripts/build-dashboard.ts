@@ -1,39 +1,21 @@
 /**
  * Bundles dashboard/main.ts into public/dashboard.js (an ES module for the browser, no CDN), unless
- * every file that went into the last bundle is unchanged (their modification times are kept in
- * .wrangler/bn-sweep/dashboard-stamp.json, from esbuild's own list of its inputs).
+ * every file that went into the last bundle is unchanged (build-stamp.ts; the stamp is
+ * .wrangler/bn-sweep/dashboard-stamp.json).
  */
 
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { upToDate, writeStamp } from "./build-stamp";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = resolve(ROOT, "public/dashboard.js");
 const STAMP = resolve(ROOT, ".wrangler/bn-sweep/dashboard-stamp.json");
 
-/** Each input's modification time, or -1 when it is gone. */
-function mtimes(inputs: string[]): Record<string, number> {
-  return Object.fromEntries(
-    inputs.map((path) => [path, existsSync(resolve(ROOT, path)) ? statSync(resolve(ROOT, path)).mtimeMs : -1]),
-  );
-}
-
-function upToDate(): boolean {
-  if (!existsSync(OUT)) return false;
-  try {
-    const kept = JSON.parse(readFileSync(STAMP, "utf8")) as Record<string, number>;
-    return Object.keys(kept).length > 0 && JSON.stringify(mtimes(Object.keys(kept))) === JSON.stringify(kept);
-  } catch {
-    // No stamp yet, or a damaged one: build.
-    return false;
-  }
-}
-
 /** Writes public/dashboard.js unless it is up to date. */
 export async function buildDashboard(): Promise<void> {
-  if (upToDate()) return;
+  if (upToDate(STAMP, ROOT, [OUT], null)) return;
   const started = Date.now();
   const result = await build({
     entryPoints: [resolve(ROOT, "dashboard/main.ts")],
@@ -47,9 +29,5 @@ export async function buildDashboard(): Promise<void> {
     metafile: true,
     logLevel: "warning",
   });
-  const inputs = mtimes(Object.keys(result.metafile.inputs));
-  mkdirSync(dirname(STAMP), { recursive: true });
-  // An input edited while it was being bundled leaves no stamp: the next start builds again.
-  if (Object.values(inputs).every((mtime) => mtime >= 0 && mtime < started)) writeFileSync(STAMP, JSON.stringify(inputs));
-  else rmSync(STAMP, { force: true });
+  writeStamp(STAMP, ROOT, Object.keys(result.metafile.inputs), null, started);
 }
