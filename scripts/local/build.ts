@@ -9,7 +9,7 @@
 
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { build, stop } from "esbuild";
+import { build, stop, version } from "esbuild";
 import { upToDate, writeStamp } from "../build-stamp";
 
 /** Where the built Worker and host are. */
@@ -24,6 +24,9 @@ function writeAtomically(path: string, text: string): void {
   renameSync(temporary, path);
 }
 
+/** What shapes the bundles besides their inputs. */
+const CONFIGS = ["scripts/local/build.ts", "tsconfig.json", "workers/tsconfig.json", "package.json"];
+
 /** Builds under way in this process: esbuild's service is stopped only once none is. */
 let building = 0;
 
@@ -31,7 +34,7 @@ export async function buildLocal(root: string, entry: string, define: Record<str
   const dir = join(root, ".wrangler", "bn-sweep");
   const paths = { worker: join(dir, "worker.js"), host: join(dir, "host.mjs") };
   const stamp = join(dir, "local-build-stamp.json");
-  const options = { entry, define };
+  const options = { entry, define, esbuild: version };
   if (upToDate(stamp, root, [paths.worker, paths.host], options)) return paths;
   mkdirSync(dir, { recursive: true });
   const started = Date.now();
@@ -68,6 +71,6 @@ export async function buildLocal(root: string, entry: string, define: Record<str
   writeAtomically(paths.worker, worker.outputFiles[0].text);
   writeAtomically(paths.host, host.outputFiles[0].text);
   const inputs = [...Object.keys(worker.metafile.inputs), ...Object.keys(host.metafile.inputs)];
-  writeStamp(stamp, root, inputs, options, started);
+  writeStamp(stamp, root, { inputs, configs: CONFIGS, outputs: [paths.worker, paths.host], options, started });
   return paths;
 }
