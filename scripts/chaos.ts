@@ -10,7 +10,7 @@
  */
 
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Experiment } from "../src/experiment";
@@ -167,11 +167,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The local scripts' temporary folders now in the system's temporary folder. */
+function scratchFolders(): Set<string> {
+  return new Set(readdirSync(tmpdir()).filter((name) => name.startsWith("bn-sweep-")));
+}
+
 /**
  * `npm start` (K = 2 runner workerds, or one) killed, its whole process group, the script's own
  * process alone, or npm alone (SIGKILL sends its children nothing; SIGTERM, as a supervisor sends,
  * npm passes on), as the OOM killer, a lost terminal or a supervisor do: every process it started
- * must end within 5 s, and its port be free.
+ * must end within 5 s, its port be free and its temporary folders gone.
  */
 async function parentCrash(
   runners: number,
@@ -179,6 +184,7 @@ async function parentCrash(
   signal: NodeJS.Signals = "SIGKILL",
 ): Promise<void> {
   const port = 20000 + Math.floor(Math.random() * 20000);
+  const foldersBefore = scratchFolders();
   const npm = spawn("npm", ["start", "--", "--runners", String(runners), "--port", String(port)], {
     cwd: ROOT,
     detached: true,
@@ -215,6 +221,8 @@ async function parentCrash(
       `${started.length} processes (${rss} MB), ${left.length} left${left.length ? `: ${left.join(" ")}` : ""}`,
     );
     check(`its port ${port} is free`, !(await healthy(url)));
+    const foldersLeft = [...scratchFolders()].filter((name) => !foldersBefore.has(name));
+    check("its temporary folders are gone", foldersLeft.length === 0, foldersLeft.join(" "));
   } finally {
     for (const p of [leader, ...started]) {
       try {

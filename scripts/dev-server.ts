@@ -17,7 +17,7 @@ import { DEFAULT_RUNNERS } from "./local/server-flags";
 import { type ServerProcess, type Spawned, spawnProcess } from "./local/spawn";
 import { localLayout, ROOT } from "./local-runners";
 import { onParentDeath } from "./parent-watch";
-import { dismissReaper } from "./process-reaper";
+import { dismissReaper, reapFolderWithThisProcess } from "./process-reaper";
 
 export { describeServer } from "./local/describe";
 export { healthy } from "./local/ports";
@@ -124,6 +124,8 @@ async function startProcesses(opts: DevServerOptions): Promise<DevServer> {
   const scratch = (prefix: string) => {
     const dir = mkdtempSync(join(tmpdir(), prefix));
     owned.push(dir);
+    // Removed by stop(), or by the reaper if this process is killed before it can.
+    reapFolderWithThisProcess(dir);
     return dir;
   };
   try {

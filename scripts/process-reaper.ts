@@ -2,7 +2,8 @@
  * Nothing a script starts outlives it. Every process group a script starts is handed to one
  * reaper (scripts/reaper.sh), a detached bash process that reads the groups on a pipe from the
  * script: when the pipe ends without a goodbye (the script died, whatever the signal) it ends every
- * group, TERM then KILL; when a group's leader dies it kills the rest of that group at once.
+ * group, TERM then KILL, then removes the script's temporary folders; when a group's leader dies it
+ * kills the rest of that group at once.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -28,6 +29,11 @@ function started(): ChildProcess {
  */
 export function reapWithThisProcess(child: number): void {
   started().stdin?.write(`${child} ${child}\n`);
+}
+
+/** Hands a temporary folder this process made to the reaper: removed if this process dies first. */
+export function reapFolderWithThisProcess(dir: string): void {
+  started().stdin?.write(`dir ${dir}\n`);
 }
 
 /**
