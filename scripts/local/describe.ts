@@ -1,5 +1,6 @@
 /** What a script prints once the local server is up. */
 
+import { ONE_SLICE_DEPTH } from "../../src/sweep/coordinator-ports";
 import { IN_FLIGHT_PER_RUNNER, MAIN_WORKER } from "../local-runners";
 import { isLoopback } from "./ports";
 import type { ServerProcess } from "./spawn";
@@ -9,7 +10,7 @@ export function describeServer(url: string, runners: number, ip: string, memory:
   const layout =
     runners === 1
       ? "1 workerd runs the API and every experiment, one at a time"
-      : `${runners} runner workerds run ${IN_FLIGHT_PER_RUNNER} experiments each at a time (${4 * IN_FLIGHT_PER_RUNNER} that end within one slice each); ${MAIN_WORKER}'s own workerd serves the API and the coordinators`;
+      : `${runners} runner workerds run ${IN_FLIGHT_PER_RUNNER} experiments each at a time (${ONE_SLICE_DEPTH * IN_FLIGHT_PER_RUNNER} that end within one slice each); ${MAIN_WORKER}'s own workerd serves the API and the coordinators`;
   const access = isLoopback(ip)
     ? "open on the loopback: starting, cancelling and retrying need no token"
     : `listening on ${ip}: every API route needs SWEEP_TOKEN (set it in .dev.vars), as when deployed`;

@@ -85,6 +85,9 @@ export interface QuotaPort {
 /** KV's limit: one write per key per second. */
 export const KV_WRITE_INTERVAL_MS = 1000;
 
+/** On several runner processes, experiments of one slice each run this many times MAX_PARALLEL_RUNNERS (Coordinator.toStart). */
+export const ONE_SLICE_DEPTH = 4;
+
 /** KV, through the publisher that paces its writes: `publish` answers when the writes still owed are due. */
 export interface PublisherPort {
   publish(view: SweepView): Promise<number | null>;

@@ -19,7 +19,13 @@
 
 import { studyPoints } from "../experiment/study";
 import { effectiveSearch, type SweepConfig, sweepExperiments } from "./config";
-import { type CoordinatorPorts, KV_WRITE_INTERVAL_MS, type SweepState, type SweepStore } from "./coordinator-ports";
+import {
+  type CoordinatorPorts,
+  KV_WRITE_INTERVAL_MS,
+  ONE_SLICE_DEPTH,
+  type SweepState,
+  type SweepStore,
+} from "./coordinator-ports";
 import { rungScore } from "./halving";
 import {
   type Change,
@@ -463,7 +469,7 @@ export class Coordinator {
     // (runners busy 84% of the tiny sweep). Such an experiment holds memory only while its one slice
     // runs (it is built as the slice starts and dropped as it ends); longer ones keep their share.
     const oneSlice = config !== undefined && this.plan.largestWork(config) <= this.ports.tuning("SLICE_WORK");
-    const depth = oneSlice ? 4 : 1;
+    const depth = oneSlice ? ONE_SLICE_DEPTH : 1;
     const free = Math.max(0, depth * parallel - busy);
     if (free === 0) return [];
     const share = Math.ceil((depth * parallel) / shards);
