@@ -168,7 +168,10 @@ export class Experiment {
     gatherSparseRows(this.train, this.batchIndices, batchSize, this.batchX);
     for (let r = 0; r < batchSize; r++) this.batchLabels[r] = this.train.labels[this.batchIndices[r]];
     this.group.gradients(this.batchX, this.batchLabels, batchSize);
-    for (const { net, optimizer } of this.trainees) optimizer.update(net.params());
+    for (let s = 0; s < this.trainees.length; s++) {
+      const { net, optimizer } = this.trainees[s];
+      optimizer.update(net.params(), this.group.sparseGradient(s));
+    }
     if (this.measuresLoss) {
       this.group.losses(this.batchX, this.batchLabels, batchSize, this.losses);
       for (let s = 0; s < this.losses.length; s++) this.lists.loss[s].push(this.losses[s]);

@@ -10,6 +10,7 @@ import type { Dataset } from "../data/dataset";
 import { matmulSparseShared, matmulSparseTransAShared } from "./linalg/matmul";
 import { SparseRows } from "./linalg/sparse-rows";
 import { forEachChunk, type MultiLayerNet } from "./multi-layer-net";
+import type { SparseGradient } from "./optimizers/optimizer";
 
 export class NetworkGroup {
   private readonly weights: readonly Float64Array[];
@@ -19,6 +20,9 @@ export class NetworkGroup {
   private readonly input: SparseRows;
   private readonly inputIndices: Int32Array;
   private readonly correct: number[];
+  /** Each network's dW1 as sparse, over the batch's non-empty pixels, or undefined where it is not (see gradients). */
+  private readonly sparseGradients: (SparseGradient | undefined)[];
+  private readonly firstSparse: SparseGradient[];
 
   constructor(readonly nets: readonly MultiLayerNet[]) {
     const [first, ...rest] = nets;
@@ -34,6 +38,13 @@ export class NetworkGroup {
     this.input = new SparseRows(first.firstLayer.inSize, first.options.maxRows);
     this.inputIndices = new Int32Array(first.options.maxRows);
     this.correct = nets.map(() => 0);
+    const rows = new Int32Array(first.firstLayer.inSize);
+    this.firstSparse = nets.map((net) => {
+      const param = net.params().find((p) => p.grad === net.firstLayer.dW);
+      if (!param) throw new Error("the first layer's weights are not among the network's parameters");
+      return { param, rows, count: 0, width: net.firstLayer.outSize };
+    });
+    this.sparseGradients = nets.map(() => undefined);
   }
 
   /** Every gradient of every network for one batch, as each network's `gradient` would fill it. */
@@ -41,8 +52,20 @@ export class NetworkGroup {
     const { nets, firstDouts } = this;
     matmulSparseShared(x, this.weights, this.products, this.nets[0].firstLayer.outSize);
     for (let s = 0; s < nets.length; s++) firstDouts[s] = nets[s].gradientExceptFirstWeights(x, labels, rows);
-    matmulSparseTransAShared(x, firstDouts, this.weightGrads, this.nets[0].firstLayer.outSize);
+    const width = this.nets[0].firstLayer.outSize;
+    const count = matmulSparseTransAShared(x, firstDouts, this.weightGrads, width, this.firstSparse[0].rows);
     for (const net of nets) net.addWeightDecayGrads();
+    // dW1 is +0 in the rows of the batch's empty pixels unless weight decay adds λ·W1 to them
+    // (or a NaN or ±∞ in some dout made the products go apart: count −1).
+    for (let s = 0; s < nets.length; s++) {
+      this.firstSparse[s].count = count;
+      this.sparseGradients[s] = count >= 0 && nets[s].options.weightDecay === 0 ? this.firstSparse[s] : undefined;
+    }
+  }
+
+  /** Network s's first-layer weight gradient as sparse, after {@link gradients}, when it is (for its optimizer). */
+  sparseGradient(s: number): SparseGradient | undefined {
+    return this.sparseGradients[s];
   }
 
   /** Each network's loss on a batch in evaluation mode (the book's `loss`), weight decay included, into `out`. */

@@ -4,21 +4,22 @@ import { gatherSparseRows } from "../../src/data/dataset";
 import { SparseRows } from "../../src/nn/linalg/sparse-rows";
 import { MultiLayerNet } from "../../src/nn/multi-layer-net";
 import { NetworkGroup } from "../../src/nn/network-group";
+import { Sgd } from "../../src/nn/optimizers/sgd";
 import { NumpyRandom } from "../../src/numpy/random-state";
 
 const PIXELS = 30;
 const ROWS = 8;
 
-/** `count` random images, about 70% zero bytes, with labels 0–9. */
-function images(rng: NumpyRandom, count: number): Dataset {
+/** `count` random images, a share `zeros` of their bytes zero, with labels 0–9. */
+function images(rng: NumpyRandom, count: number, zeros = 0.7): Dataset {
   const bytes = new Uint8Array(count * PIXELS);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = rng.randomSample() < 0.7 ? 0 : 1 + Math.floor(rng.randomSample() * 255);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = rng.randomSample() < zeros ? 0 : 1 + Math.floor(rng.randomSample() * 255);
   const labels = Uint8Array.from({ length: count }, () => Math.floor(rng.randomSample() * 10));
   return { count, pixelsPerImage: PIXELS, images: bytes, labels };
 }
 
 /** A Batch Norm and a plain network drawn from one seed, as an experiment makes them. */
-function twoNets(seed: number, weightScale: number): MultiLayerNet[] {
+function twoNets(seed: number, weightScale: number, weightDecay = 0.01): MultiLayerNet[] {
   const rng = new NumpyRandom(seed);
   return [true, false].map(
     (useBatchNorm) =>
@@ -29,12 +30,39 @@ function twoNets(seed: number, weightScale: number): MultiLayerNet[] {
         activation: "relu",
         weightScale,
         useBatchNorm,
-        weightDecay: 0.01,
+        weightDecay,
         dropout: 0,
         maxRows: ROWS,
         rng,
       }),
   );
+}
+
+/**
+ * Three steps of the book's SGD on the pair's gradients, each network's first layer updated over
+ * the rows the pair lists (`sparse`) or over all; every parameter after them, and each step's
+ * count of listed rows (−1 where a network's gradient was not sparse).
+ */
+function trainSgd(nets: MultiLayerNet[], data: Dataset, sparse: boolean): { params: Float64Array[]; counts: number[] } {
+  const pair = new NetworkGroup(nets);
+  const optimizers = nets.map(() => new Sgd(0.1));
+  const rng = new NumpyRandom(5);
+  const batch = new SparseRows(PIXELS, ROWS);
+  const indices = new Int32Array(ROWS);
+  const labels = new Int32Array(ROWS);
+  const counts: number[] = [];
+  for (let step = 0; step < 3; step++) {
+    rng.fillChoice(data.count, indices);
+    gatherSparseRows(data, indices, ROWS, batch);
+    for (let r = 0; r < ROWS; r++) labels[r] = data.labels[indices[r]];
+    pair.gradients(batch, labels, ROWS);
+    nets.forEach((net, s) => {
+      const rows = pair.sparseGradient(s);
+      counts.push(rows?.count ?? -1);
+      optimizers[s].update(net.params(), sparse ? rows : undefined);
+    });
+  }
+  return { params: nets.flatMap((net) => net.params().map((p) => p.value.slice())), counts };
 }
 
 /** Three SGD steps on the same batches, by the pair or by each network alone; every parameter after them. */
@@ -78,6 +106,40 @@ describe("two networks trained in shared passes", () => {
     const paired = train([bn2, plain2], data, true);
     for (const [i, p] of paired.entries()) expect(same(p, alone[i]), `parameter ${i}`).toBe(true);
     expect(paired.at(-2)?.every(Number.isNaN)).toBe(true);
+  });
+
+  describe("updated by SGD over only the batch's non-empty pixels' rows of W1", () => {
+    // 90% zero bytes: a batch of 8 leaves ~40% of the 30 pixels empty.
+    const sparseData = images(new NumpyRandom(12), 40, 0.9);
+    const expectSameAsFull = (make: () => MultiLayerNet[]) => {
+      const full = trainSgd(make(), sparseData, false);
+      const sparse = trainSgd(make(), sparseData, true);
+      for (const [i, p] of sparse.params.entries()) expect(same(p, full.params[i]), `parameter ${i}`).toBe(true);
+      return sparse.counts;
+    };
+
+    it("end with every parameter the double updating every row gives", () => {
+      const counts = expectSameAsFull(() => twoNets(3, 0.5, 0));
+      expect(counts).toHaveLength(6);
+      expect(counts.every((c) => c > 0 && c < PIXELS - 5)).toBe(true);
+    });
+
+    it("update every row under weight decay (λ·W1 is in every row of dW1)", () => {
+      const counts = expectSameAsFull(() => twoNets(3, 0.5, 0.1));
+      expect(counts).toEqual([-1, -1, -1, -1, -1, -1]);
+    });
+
+    it("update every row once a network diverged (0 · NaN makes the empty pixels' rows NaN, as numpy's do)", () => {
+      const make = () => {
+        const nets = twoNets(3, 0.5, 0);
+        nets[1].params()[2].value[0] = Number.NaN;
+        return nets;
+      };
+      const counts = expectSameAsFull(make);
+      expect(counts).toEqual([-1, -1, -1, -1, -1, -1]);
+      const plainW1 = trainSgd(make(), sparseData, true).params[10];
+      expect(plainW1.every(Number.isNaN)).toBe(true);
+    });
   });
 
   it("measure the accuracy each network measures alone, over several evaluation chunks", () => {

@@ -117,11 +117,18 @@ describe.each(SHAPES)("products of a %i×%i batch of non-zeros with %i columns",
     // Two networks' dW in one pass (an experiment's pair) equal each alone.
     const dout2 = rng.fillNormal(new Float64Array(m * n));
     const gotPair = [new Float64Array(k * n).fill(Number.NaN), new Float64Array(k * n).fill(Number.NaN)];
-    matmulSparseTransAShared(batch, [dout, dout2], gotPair, n);
+    const nonEmpty = new Int32Array(k);
+    const count = matmulSparseTransAShared(batch, [dout, dout2], gotPair, n, nonEmpty);
     const wantDW2 = new Float64Array(k * n);
     matmulTransAReference(x, dout2, wantDW2, m, k, n);
     expect(sameValues(gotPair[0], wantDW)).toBe(true);
     expect(sameValues(gotPair[1], wantDW2)).toBe(true);
+    // The rows it lists are the pixels some image of the batch has (an optimizer updates only those).
+    const used = new Set<number>();
+    x.forEach((v, i) => {
+      if (v !== 0) used.add(i % k);
+    });
+    expect([...nonEmpty.subarray(0, count)]).toEqual([...used].sort((p, q) => p - q));
   });
 });
 
@@ -154,5 +161,14 @@ describe("products of a batch of non-zeros with a non-finite operand", () => {
     matmulTransAReference(x, dout, wantDW, m, k, n);
     expect(wantDW.some((v) => Number.isNaN(v))).toBe(true);
     expect(sameValues(gotDW, wantDW)).toBe(true);
+
+    // Shared with a finite network's dout: each alone, and no list of rows (its empty rows are not 0).
+    const finite = rng.fillNormal(new Float64Array(m * n));
+    const gotPair = [new Float64Array(k * n), new Float64Array(k * n).fill(Number.NaN)];
+    expect(matmulSparseTransAShared(batch, [dout, finite], gotPair, n, new Int32Array(k))).toBe(-1);
+    const wantFinite = new Float64Array(k * n);
+    matmulTransAReference(x, finite, wantFinite, m, k, n);
+    expect(sameValues(gotPair[0], wantDW)).toBe(true);
+    expect(sameValues(gotPair[1], wantFinite)).toBe(true);
   });
 });

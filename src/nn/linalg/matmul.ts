@@ -61,20 +61,30 @@ export function matmulSparseTransA(a: SparseRows, b: Float64Array, out: Float64A
  * the double {@link matmulSparse} gives.
  */
 export function matmulSparseShared(a: SparseRows, bs: readonly Float64Array[], outs: readonly Float64Array[], n: number): void {
-  shared(a, false, bs, outs, a.rows, a.cols, n);
+  shared(a, false, bs, outs, a.rows, a.cols, n, undefined);
 }
 
-/** outs[s][cols×n] = aᵀ · bs[s] for each s, a's columns gathered once for all (both first layers' dW). */
+/**
+ * outs[s][cols×n] = aᵀ · bs[s] for each s, a's columns gathered once for all (both first layers' dW).
+ * When every b is finite, returns how many of a's columns hold a non-zero and lists them in
+ * `nonEmpty` (ascending): every other row of each out is then +0. Returns −1 otherwise (a NaN
+ * or ±∞ in b makes rows of out NaN whatever a holds, as 0 · ∞ does in numpy's product).
+ */
 export function matmulSparseTransAShared(
   a: SparseRows,
   bs: readonly Float64Array[],
   outs: readonly Float64Array[],
   n: number,
-): void {
-  shared(a, true, bs, outs, a.cols, a.rows, n);
+  nonEmpty: Int32Array,
+): number {
+  return shared(a, true, bs, outs, a.cols, a.rows, n, nonEmpty);
 }
 
-/** The shared product when every b fits the packed scratch together and is finite; each alone otherwise. */
+/**
+ * The shared product when every b fits the packed scratch together and is finite; each alone
+ * otherwise. Returns how many rows were summed (listed in `summed` when given), or −1 when the
+ * products were taken apart.
+ */
 function shared(
   a: SparseRows,
   aT: boolean,
@@ -83,18 +93,17 @@ function shared(
   m: number,
   k: number,
   n: number,
-): void {
+  summed: Int32Array | undefined,
+): number {
   const blocks = Math.ceil(n / WIDTH);
   let finite = k <= MAX_INNER && bs.length * blocks * WIDTH * k <= PACK_CAPACITY;
   for (let s = 0; s < bs.length && finite; s++) {
     for (let block = 0; block < blocks; block++)
       finite = packBlock(bs[s], false, k, n, block, (s * blocks + block) * k) && finite;
   }
-  if (finite) {
-    multiplyPackedShared(a, aT, outs, m, k, n);
-    return;
-  }
+  if (finite) return multiplyPackedShared(a, aT, outs, m, k, n, summed);
   for (let s = 0; s < bs.length; s++) product(a, aT, bs[s], false, outs[s], m, k, n);
+  return -1;
 }
 
 /**

@@ -93,6 +93,8 @@ function createPackedKernel() {
   /**
    * outs[s] = a · (the s-th b packed by packBlock at base (s·blocks + block)·k), for every s: each
    * chunk of a's rows gathered once for all of them (two networks' first layers on one batch).
+   * Returns how many output rows were summed, listed in `summed` when given (ascending; every
+   * other row is +0): all m but for aᵀ, whose empty columns are left out.
    */
   function multiplyPackedShared(
     a: SparseRows,
@@ -101,10 +103,14 @@ function createPackedKernel() {
     m: number,
     k: number,
     n: number,
-  ): void {
+    summed: Int32Array | undefined,
+  ): number {
     const blocks = Math.ceil(n / BLOCK_WIDTH);
+    let count = 0;
     for (let first = 0; first < m; ) {
       const end = gather(a, aT, m, k, first, true);
+      if (summed) for (let g = 0; g < gathered; g++) summed[count + g] = OUT_ROW[g];
+      count += gathered;
       for (let s = 0; s < outs.length; s++) {
         if (gathered < end - first) outs[s].fill(0, first * n, end * n);
         for (let block = 0; block < blocks; block++) {
@@ -114,6 +120,7 @@ function createPackedKernel() {
       }
       first = end;
     }
+    return count;
   }
 
   /**

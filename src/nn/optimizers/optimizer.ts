@@ -8,10 +8,22 @@ export interface OptimizerState {
   scalars: number[];
 }
 
+/**
+ * A gradient that is exactly +0 outside some rows of `width` values (the first layer's dW, where
+ * a batch leaves pixels empty). An optimizer for which a zero gradient leaves a value as it is
+ * may update the listed rows only.
+ */
+export interface SparseGradient {
+  param: Param;
+  rows: Int32Array;
+  count: number;
+  width: number;
+}
+
 /** Updates parameters in place from their gradients. */
 export interface Optimizer {
   readonly kind: OptimizerKind;
-  update(params: Param[]): void;
+  update(params: Param[], sparse?: SparseGradient): void;
   getState(): OptimizerState;
   setState(state: OptimizerState): void;
 }
