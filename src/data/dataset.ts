@@ -99,7 +99,19 @@ export function gatherSparseRows(data: Dataset, indices: Int32Array, rows: numbe
     const src = image * d;
     if (known && image < known.count) {
       const { start, columns: from, bytes } = known;
-      for (let u = start[image], end = start[image + 1]; u < end; u++) {
+      let u = start[image];
+      const end = start[image + 1];
+      for (; u + 4 <= end; u += 4, t += 4) {
+        columns[t] = from[u];
+        columns[t + 1] = from[u + 1];
+        columns[t + 2] = from[u + 2];
+        columns[t + 3] = from[u + 3];
+        values[t] = lookup[bytes[u]];
+        values[t + 1] = lookup[bytes[u + 1]];
+        values[t + 2] = lookup[bytes[u + 2]];
+        values[t + 3] = lookup[bytes[u + 3]];
+      }
+      for (; u < end; u++) {
         columns[t] = from[u];
         values[t++] = lookup[bytes[u]];
       }
