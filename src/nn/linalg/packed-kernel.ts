@@ -209,7 +209,28 @@ function createPackedKernel() {
     for (; i < m && i - first < ROW_CAPACITY && t + k <= NONZERO_CAPACITY; i++) {
       // Always write, advance only past a kept element: `+(v !== 0)` compiles without a branch,
       // which ReLU outputs' random zeros would mispredict half the time (5 ns against 1 ns).
-      for (let p = 0, s = aT ? i : i * k; p < k; p++, s += pStep) {
+      // Four a pass: the loop's own work costs as much as an element's.
+      let p = 0;
+      let s = aT ? i : i * k;
+      for (; p + 4 <= k; p += 4, s += 4 * pStep) {
+        const v0 = a[s];
+        const v1 = a[s + pStep];
+        const v2 = a[s + 2 * pStep];
+        const v3 = a[s + 3 * pStep];
+        offsets[t] = p;
+        values[t] = v0;
+        t += +(v0 !== 0) | keepZeros;
+        offsets[t] = p + 1;
+        values[t] = v1;
+        t += +(v1 !== 0) | keepZeros;
+        offsets[t] = p + 2;
+        values[t] = v2;
+        t += +(v2 !== 0) | keepZeros;
+        offsets[t] = p + 3;
+        values[t] = v3;
+        t += +(v3 !== 0) | keepZeros;
+      }
+      for (; p < k; p++, s += pStep) {
         const v = a[s];
         offsets[t] = p;
         values[t] = v;
