@@ -25,6 +25,22 @@ describe("ReLU", () => {
     expect(Object.is(out[0], 0) && Object.is(out[2], 0)).toBe(true);
   });
 
+  it.each([0, 1, 2, 3, 4, 5, 6, 7, 8])(
+    "zeroes a lone −∞ at element %i of 9, and takes back a lone −∞'s gradient where the output is 0",
+    (at) => {
+      // −∞ · 0 is NaN in the branch-free pass: whichever element it is, the plain comparison must redo it.
+      const relu = new Relu(3, 3);
+      const x = new Float64Array([1, -1, 2, -2, 3, -3, 4, -4, 5]);
+      x[at] = -Infinity;
+      const out = relu.forward(x, 3);
+      expect(Array.from(out)).toEqual(Array.from(numpyRelu(x), (v) => v + 0));
+      const dout = new Float64Array(9).fill(1);
+      dout[at] = -Infinity;
+      const dx = relu.backward(dout, 3);
+      expect(Array.from(dx)).toEqual(Array.from(out, (v, i) => (v === 0 ? 0 : dout[i])));
+    },
+  );
+
   it("passes the gradient where the output is not 0 and gives 0 elsewhere, even for NaN or ∞", () => {
     const relu = new Relu(6, 1);
     relu.forward(new Float64Array([1, -1, 2, -2, Number.NaN, 0]), 1);

@@ -56,8 +56,16 @@ export class Affine implements Layer {
   forwardAfterProduct(x: Float64Array | SparseRows, rows: number): Float64Array {
     this.x = x;
     const { out, b, outSize: n } = this;
-    for (let i = 0; i < rows; i++) {
-      for (let j = 0; j < n; j++) out[i * n + j] += b[j];
+    // Four a pass: the loop's own work costs as much as an addition.
+    for (let i = 0, k = 0; i < rows; i++) {
+      let j = 0;
+      for (; j + 4 <= n; j += 4, k += 4) {
+        out[k] += b[j];
+        out[k + 1] += b[j + 1];
+        out[k + 2] += b[j + 2];
+        out[k + 3] += b[j + 3];
+      }
+      for (; j < n; j++, k++) out[k] += b[j];
     }
     return out;
   }
