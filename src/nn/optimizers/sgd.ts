@@ -17,8 +17,14 @@ export class Sgd implements Optimizer {
         subtractScaled(value, grad, lr, 0, value.length);
         continue;
       }
+      // The listed rows in runs of consecutive ones (a digit's strokes cover neighbouring pixels).
       const { rows, count, width } = sparse;
-      for (let r = 0; r < count; r++) subtractScaled(value, grad, lr, rows[r] * width, rows[r] * width + width);
+      for (let r = 0; r < count; ) {
+        const first = rows[r];
+        let end = first + 1;
+        for (r++; r < count && rows[r] === end; r++) end++;
+        subtractScaled(value, grad, lr, first * width, end * width);
+      }
     }
   }
 
