@@ -43,9 +43,14 @@ function twoNets(seed: number, weightScale: number, weightDecay = 0.01): MultiLa
  * the rows the pair lists (`sparse`) or over all; every parameter after them, and each step's
  * count of listed rows (−1 where a network's gradient was not sparse).
  */
-function trainSgd(nets: MultiLayerNet[], data: Dataset, sparse: boolean): { params: Float64Array[]; counts: number[] } {
+function trainSgd(
+  nets: MultiLayerNet[],
+  data: Dataset,
+  sparse: boolean,
+  learningRate = 0.1,
+): { params: Float64Array[]; counts: number[] } {
   const pair = new NetworkGroup(nets);
-  const optimizers = nets.map(() => new Sgd(0.1));
+  const optimizers = nets.map(() => new Sgd(learningRate));
   const rng = new NumpyRandom(5);
   const batch = new SparseRows(PIXELS, ROWS);
   const indices = new Int32Array(ROWS);
@@ -111,9 +116,9 @@ describe("two networks trained in shared passes", () => {
   describe("updated by SGD over only the batch's non-empty pixels' rows of W1", () => {
     // 90% zero bytes: a batch of 8 leaves ~40% of the 30 pixels empty.
     const sparseData = images(new NumpyRandom(12), 40, 0.9);
-    const expectSameAsFull = (make: () => MultiLayerNet[]) => {
-      const full = trainSgd(make(), sparseData, false);
-      const sparse = trainSgd(make(), sparseData, true);
+    const expectSameAsFull = (make: () => MultiLayerNet[], learningRate = 0.1) => {
+      const full = trainSgd(make(), sparseData, false, learningRate);
+      const sparse = trainSgd(make(), sparseData, true, learningRate);
       for (const [i, p] of sparse.params.entries()) expect(same(p, full.params[i]), `parameter ${i}`).toBe(true);
       return sparse.counts;
     };
@@ -122,6 +127,17 @@ describe("two networks trained in shared passes", () => {
       const counts = expectSameAsFull(() => twoNets(3, 0.5, 0));
       expect(counts).toHaveLength(6);
       expect(counts.every((c) => c > 0 && c < PIXELS - 5)).toBe(true);
+    });
+
+    it("update every row at a learning rate of −0, which turns a −0 weight into +0 (v − (−0))", () => {
+      const withNegativeZeros = () => {
+        const nets = twoNets(3, 0.5, 0);
+        for (const net of nets) net.firstLayer.W.fill(-0);
+        return nets;
+      };
+      expectSameAsFull(withNegativeZeros, -0);
+      const plainW1 = trainSgd(withNegativeZeros(), sparseData, true, -0).params[10];
+      expect(plainW1.every((v) => Object.is(v, 0))).toBe(true);
     });
 
     it("update every row under weight decay (λ·W1 is in every row of dW1)", () => {

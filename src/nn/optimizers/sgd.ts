@@ -11,9 +11,11 @@ export class Sgd implements Optimizer {
 
   update(params: Param[], sparse?: SparseGradient): void {
     const lr = this.lr;
+    // With a learning rate of −0, v − lr·(+0) is v − (−0), which turns a −0 weight into +0.
+    const rowsOnly = sparse !== undefined && !Object.is(lr, -0);
     for (const param of params) {
       const { value, grad } = param;
-      if (param !== sparse?.param) {
+      if (!rowsOnly || param !== sparse.param) {
         subtractScaled(value, grad, lr, 0, value.length);
         continue;
       }
