@@ -20,8 +20,7 @@ export class NetworkGroup {
   private readonly input: SparseRows;
   private readonly inputIndices: Int32Array;
   private readonly correct: number[];
-  /** Each network's dW1 as sparse, over the batch's non-empty pixels, or undefined where it is not (see gradients). */
-  private readonly sparseGradients: (SparseGradient | undefined)[];
+  /** Each network's dW1 over the batch's non-empty pixels; count −1 where it is not sparse (see gradients). */
   private readonly firstSparse: SparseGradient[];
 
   constructor(readonly nets: readonly MultiLayerNet[]) {
@@ -42,30 +41,27 @@ export class NetworkGroup {
     this.firstSparse = nets.map((net) => {
       const param = net.params().find((p) => p.grad === net.firstLayer.dW);
       if (!param) throw new Error("the first layer's weights are not among the network's parameters");
-      return { param, rows, count: 0, width: net.firstLayer.outSize };
+      return { param, rows, count: -1, width: net.firstLayer.outSize };
     });
-    this.sparseGradients = nets.map(() => undefined);
   }
 
   /** Every gradient of every network for one batch, as each network's `gradient` would fill it. */
   gradients(x: SparseRows, labels: Uint8Array | Int32Array, rows: number): void {
-    const { nets, firstDouts } = this;
-    matmulSparseShared(x, this.weights, this.products, this.nets[0].firstLayer.outSize);
+    const { nets, firstDouts, firstSparse } = this;
+    const width = nets[0].firstLayer.outSize;
+    matmulSparseShared(x, this.weights, this.products, width);
     for (let s = 0; s < nets.length; s++) firstDouts[s] = nets[s].gradientExceptFirstWeights(x, labels, rows);
-    const width = this.nets[0].firstLayer.outSize;
-    const count = matmulSparseTransAShared(x, firstDouts, this.weightGrads, width, this.firstSparse[0].rows);
+    const count = matmulSparseTransAShared(x, firstDouts, this.weightGrads, width, firstSparse[0].rows);
     for (const net of nets) net.addWeightDecayGrads();
     // dW1 is +0 in the rows of the batch's empty pixels unless weight decay adds λ·W1 to them
     // (or a NaN or ±∞ in some dout made the products go apart: count −1).
-    for (let s = 0; s < nets.length; s++) {
-      this.firstSparse[s].count = count;
-      this.sparseGradients[s] = count >= 0 && nets[s].options.weightDecay === 0 ? this.firstSparse[s] : undefined;
-    }
+    for (let s = 0; s < nets.length; s++) firstSparse[s].count = nets[s].options.weightDecay === 0 ? count : -1;
   }
 
   /** Network s's first-layer weight gradient as sparse, after {@link gradients}, when it is (for its optimizer). */
   sparseGradient(s: number): SparseGradient | undefined {
-    return this.sparseGradients[s];
+    const sparse = this.firstSparse[s];
+    return sparse.count >= 0 ? sparse : undefined;
   }
 
   /** Each network's loss on a batch in evaluation mode (the book's `loss`), weight decay included, into `out`. */
