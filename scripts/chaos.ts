@@ -139,6 +139,21 @@ async function concurrent(): Promise<void> {
 }
 
 /** Every live (not zombie) descendant of `pid`, by parent id: detached groups included. */
+/** A process's command name and arguments, or undefined once it has ended (a short-lived child listed a moment before). */
+function commandOf(pid: number): { comm: string; args: string[] } | undefined {
+  try {
+    const [comm, ...args] = execFileSync("ps", ["-o", "comm=,args=", "-p", String(pid)], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    })
+      .trim()
+      .split(/\s+/);
+    return { comm, args };
+  } catch {
+    return undefined;
+  }
+}
+
 function descendants(pid: number): number[] {
   const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid=,stat="], { encoding: "utf8" })
     .trim()
@@ -206,10 +221,8 @@ async function parentCrash(
     else {
       // The script itself (node, under npm), not the npm that started it.
       const node = started.find((p) => {
-        const [comm, ...args] = execFileSync("ps", ["-o", "comm=,args=", "-p", String(p)], { encoding: "utf8" })
-          .trim()
-          .split(/\s+/);
-        return comm === "node" && args.includes("scripts/start.ts");
+        const command = commandOf(p);
+        return command?.comm === "node" && command.args.includes("scripts/start.ts");
       });
       process.kill(node ?? leader, signal);
     }
@@ -259,9 +272,7 @@ async function workerdCrash(): Promise<void> {
     while (!(await healthy(`http://127.0.0.1:${port}`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     await new Promise((r) => setTimeout(r, 2000));
     started = descendants(leader);
-    const workerds = started.filter(
-      (p) => execFileSync("ps", ["-o", "comm=", "-p", String(p)], { encoding: "utf8" }).trim() === "workerd",
-    );
+    const workerds = started.filter((p) => commandOf(p)?.comm === "workerd");
     process.kill(workerds[workerds.length - 1], "SIGKILL");
     const code = await Promise.race([exited, new Promise<"running">((r) => setTimeout(() => r("running"), 5000))]);
     const left = started.filter(alive);
