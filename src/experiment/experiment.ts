@@ -77,6 +77,7 @@ export class Experiment {
   private readonly batchLabels: Int32Array;
   private readonly batchX: SparseRows;
   private readonly group: NetworkGroup;
+  private readonly optimizers: readonly Optimizer[];
   private readonly points: number;
   /** Images a batch is drawn from, and iterations between evaluations: fixed by the config, read every step. */
   private readonly trainingImages: number;
@@ -116,6 +117,7 @@ export class Experiment {
       return { spec, net, optimizer: createOptimizer(spec.optimizer, net.params(), spec.learningRate) };
     });
     this.group = new NetworkGroup(this.trainees.map((t) => t.net));
+    this.optimizers = this.trainees.map((t) => t.optimizer);
     this.lists = { train: this.trainees.map(() => []), test: this.trainees.map(() => []), loss: this.trainees.map(() => []) };
     this.points = studyPoints(config);
     this.trainingImages = trainingCount(config);
@@ -168,10 +170,7 @@ export class Experiment {
     gatherSparseRows(this.train, this.batchIndices, batchSize, this.batchX);
     for (let r = 0; r < batchSize; r++) this.batchLabels[r] = this.train.labels[this.batchIndices[r]];
     this.group.gradients(this.batchX, this.batchLabels, batchSize);
-    for (let s = 0; s < this.trainees.length; s++) {
-      const { net, optimizer } = this.trainees[s];
-      optimizer.update(net.params(), this.group.sparseGradient(s));
-    }
+    this.group.update(this.optimizers);
     if (this.measuresLoss) {
       this.group.losses(this.batchX, this.batchLabels, batchSize, this.losses);
       for (let s = 0; s < this.losses.length; s++) this.lists.loss[s].push(this.losses[s]);

@@ -4,13 +4,20 @@
  * once and every first layer's product, every first-layer weight gradient, the evaluations and the
  * losses run in shared passes. Each network's arithmetic is its own, in its own order, so every
  * value equals training it alone.
+ *
+ * The kernel keeps the first layers' weights packed from one product to the next, so once the
+ * group has run a product they change only through {@link update}, which knows the rows it
+ * changed (SGD's: the batch's pixels') and has only those packed again.
  */
 
 import type { Dataset } from "../data/dataset";
-import { matmulSparseShared, matmulSparseTransAShared } from "./linalg/matmul";
+import { type KeptWeights, matmulSparseShared, matmulSparseTransAShared, newKeptOwner } from "./linalg/matmul";
 import { SparseRows } from "./linalg/sparse-rows";
 import { forEachChunk, type MultiLayerNet } from "./multi-layer-net";
-import type { SparseGradient } from "./optimizers/optimizer";
+import type { Optimizer, SparseGradient } from "./optimizers/optimizer";
+
+/** A network's first-layer weights may have changed anywhere since the last product. */
+const ANY_ROW = -1;
 
 export class NetworkGroup {
   private readonly weights: readonly Float64Array[];
@@ -22,6 +29,9 @@ export class NetworkGroup {
   private readonly correct: number[];
   /** Each network's dW1 over the batch's non-empty pixels; count −1 where it is not sparse (see gradients). */
   private readonly firstSparse: SparseGradient[];
+  /** The first layers' packing the kernel keeps; counts[s]: rows of W1 changed since the last product (listed in rows), or ANY_ROW. */
+  private readonly kept: KeptWeights & { counts: number[] };
+  private readonly width: number;
 
   constructor(readonly nets: readonly MultiLayerNet[]) {
     const [first, ...rest] = nets;
@@ -43,19 +53,31 @@ export class NetworkGroup {
       if (!param) throw new Error("the first layer's weights are not among the network's parameters");
       return { param, rows, count: -1, width: net.firstLayer.outSize };
     });
+    this.width = first.firstLayer.outSize;
+    this.kept = { owner: newKeptOwner(), rows, counts: nets.map(() => ANY_ROW) };
   }
 
   /** Every gradient of every network for one batch, as each network's `gradient` would fill it. */
   gradients(x: SparseRows, labels: Uint8Array | Int32Array, rows: number): void {
-    const { nets, firstDouts, firstSparse } = this;
-    const width = nets[0].firstLayer.outSize;
-    matmulSparseShared(x, this.weights, this.products, width);
+    const { nets, firstDouts, firstSparse, width } = this;
+    this.firstProducts(x);
     for (let s = 0; s < nets.length; s++) firstDouts[s] = nets[s].gradientExceptFirstWeights(x, labels, rows);
     const count = matmulSparseTransAShared(x, firstDouts, this.weightGrads, width, firstSparse[0].rows);
     for (const net of nets) net.addWeightDecayGrads();
     // dW1 is +0 in the rows of the batch's empty pixels unless weight decay adds λ·W1 to them
     // (or a NaN or ±∞ in some dout made the products go apart: count −1).
     for (let s = 0; s < nets.length; s++) firstSparse[s].count = nets[s].options.weightDecay === 0 ? count : -1;
+  }
+
+  /** Each network's optimizer step on the gradients of {@link gradients}, the first layer's as sparse where it is. */
+  update(optimizers: readonly Optimizer[]): void {
+    const { nets, kept } = this;
+    for (let s = 0; s < nets.length; s++) {
+      const sparse = this.sparseGradient(s);
+      const rowsOnly = optimizers[s].update(nets[s].params(), sparse);
+      // Rows of a second update since the last product would add to the first's: all are packed again then.
+      kept.counts[s] = rowsOnly && sparse && kept.counts[s] === 0 ? sparse.count : ANY_ROW;
+    }
   }
 
   /** Network s's first-layer weight gradient as sparse, after {@link gradients}, when it is (for its optimizer). */
@@ -67,7 +89,7 @@ export class NetworkGroup {
   /** Each network's loss on a batch in evaluation mode (the book's `loss`), weight decay included, into `out`. */
   losses(x: SparseRows, labels: Uint8Array | Int32Array, rows: number, out: number[]): void {
     const { nets } = this;
-    matmulSparseShared(x, this.weights, this.products, nets[0].firstLayer.outSize);
+    this.firstProducts(x);
     for (let s = 0; s < nets.length; s++) out[s] = nets[s].lossAfterProduct(x, labels, rows, false);
   }
 
@@ -81,7 +103,7 @@ export class NetworkGroup {
       this.input,
       this.inputIndices,
       (input, images, rows) => {
-        matmulSparseShared(input, this.weights, this.products, nets[0].firstLayer.outSize);
+        this.firstProducts(input);
         for (let s = 0; s < nets.length; s++) {
           correct[s] += nets[s].countCorrect(data, images, rows, nets[s].predictAfterProduct(input, rows, false));
         }
@@ -89,5 +111,11 @@ export class NetworkGroup {
       order,
     );
     return correct.map((c) => c / count);
+  }
+
+  /** x · W1 of every network into its first layer's `out`, from the packing kept since the last product. */
+  private firstProducts(x: SparseRows): void {
+    matmulSparseShared(x, this.weights, this.products, this.width, this.kept);
+    this.kept.counts.fill(0);
   }
 }

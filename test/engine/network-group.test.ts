@@ -4,6 +4,8 @@ import { gatherSparseRows } from "../../src/data/dataset";
 import { SparseRows } from "../../src/nn/linalg/sparse-rows";
 import { MultiLayerNet } from "../../src/nn/multi-layer-net";
 import { NetworkGroup } from "../../src/nn/network-group";
+import { Momentum } from "../../src/nn/optimizers/momentum";
+import type { Optimizer } from "../../src/nn/optimizers/optimizer";
 import { Sgd } from "../../src/nn/optimizers/sgd";
 import { NumpyRandom } from "../../src/numpy/random-state";
 
@@ -19,13 +21,13 @@ function images(rng: NumpyRandom, count: number, zeros = 0.7): Dataset {
 }
 
 /** A Batch Norm and a plain network drawn from one seed, as an experiment makes them. */
-function twoNets(seed: number, weightScale: number, weightDecay = 0.01): MultiLayerNet[] {
+function twoNets(seed: number, weightScale: number, weightDecay = 0.01, firstWidth = 9): MultiLayerNet[] {
   const rng = new NumpyRandom(seed);
   return [true, false].map(
     (useBatchNorm) =>
       new MultiLayerNet({
         inputSize: PIXELS,
-        hiddenSizes: [9, 7],
+        hiddenSizes: [firstWidth, 7],
         outputSize: 10,
         activation: "relu",
         weightScale,
@@ -38,17 +40,8 @@ function twoNets(seed: number, weightScale: number, weightDecay = 0.01): MultiLa
   );
 }
 
-/**
- * Three steps of the book's SGD on the pair's gradients, each network's first layer updated over
- * the rows the pair lists (`sparse`) or over all; every parameter after them, and each step's
- * count of listed rows (−1 where a network's gradient was not sparse).
- */
-function trainSgd(
-  nets: MultiLayerNet[],
-  data: Dataset,
-  sparse: boolean,
-  learningRate = 0.1,
-): { params: Float64Array[]; counts: number[] } {
+/** Networks trained by SGD step by step on batches of their own, as a pair or each alone (`step` may be interleaved with another's). */
+function sgdTrainer(nets: MultiLayerNet[], data: Dataset, byPair: boolean, learningRate = 0.1) {
   const pair = new NetworkGroup(nets);
   const optimizers = nets.map(() => new Sgd(learningRate));
   const rng = new NumpyRandom(5);
@@ -56,23 +49,50 @@ function trainSgd(
   const indices = new Int32Array(ROWS);
   const labels = new Int32Array(ROWS);
   const counts: number[] = [];
-  for (let step = 0; step < 3; step++) {
+  const step = () => {
     rng.fillChoice(data.count, indices);
     gatherSparseRows(data, indices, ROWS, batch);
     for (let r = 0; r < ROWS; r++) labels[r] = data.labels[indices[r]];
-    pair.gradients(batch, labels, ROWS);
-    nets.forEach((net, s) => {
-      const rows = pair.sparseGradient(s);
-      counts.push(rows?.count ?? -1);
-      optimizers[s].update(net.params(), sparse ? rows : undefined);
-    });
-  }
-  return { params: nets.flatMap((net) => net.params().map((p) => p.value.slice())), counts };
+    if (byPair) {
+      pair.gradients(batch, labels, ROWS);
+      for (let s = 0; s < nets.length; s++) counts.push(pair.sparseGradient(s)?.count ?? -1);
+      pair.update(optimizers);
+    } else {
+      nets.forEach((net, s) => {
+        net.gradient(batch, labels, ROWS);
+        optimizers[s].update(net.params());
+      });
+    }
+  };
+  const params = () => nets.flatMap((net) => net.params().map((p) => p.value.slice()));
+  return { pair, step, counts, params };
 }
 
-/** Three SGD steps on the same batches, by the pair or by each network alone; every parameter after them. */
-function train(nets: MultiLayerNet[], data: Dataset, byPair: boolean): Float64Array[] {
+/**
+ * Three steps of the book's SGD, by the pair (each first layer updated over the rows it lists)
+ * or by each network alone over all; every parameter after them, and each of the pair's steps'
+ * count of listed rows (−1 where a network's gradient was not sparse).
+ */
+function trainSgd(
+  nets: MultiLayerNet[],
+  data: Dataset,
+  byPair: boolean,
+  learningRate = 0.1,
+): { params: Float64Array[]; counts: number[] } {
+  const trainer = sgdTrainer(nets, data, byPair, learningRate);
+  for (let step = 0; step < 3; step++) trainer.step();
+  return { params: trainer.params(), counts: trainer.counts };
+}
+
+/** Three steps of `optimizer` on the same batches, by the pair or by each network alone; every parameter after them. */
+function train(
+  nets: MultiLayerNet[],
+  data: Dataset,
+  byPair: boolean,
+  optimizer: (net: MultiLayerNet) => Optimizer = () => new Sgd(0.1),
+): Float64Array[] {
   const pair = new NetworkGroup(nets);
+  const optimizers = nets.map(optimizer);
   const rng = new NumpyRandom(5);
   const batch = new SparseRows(PIXELS, ROWS);
   const indices = new Int32Array(ROWS);
@@ -81,10 +101,15 @@ function train(nets: MultiLayerNet[], data: Dataset, byPair: boolean): Float64Ar
     rng.fillChoice(data.count, indices);
     gatherSparseRows(data, indices, ROWS, batch);
     for (let r = 0; r < ROWS; r++) labels[r] = data.labels[indices[r]];
-    if (byPair) pair.gradients(batch, labels, ROWS);
-    else for (const net of nets) net.gradient(batch, labels, ROWS);
-    for (const net of nets)
-      for (const { value, grad } of net.params()) for (let i = 0; i < value.length; i++) value[i] -= 0.1 * grad[i];
+    if (byPair) {
+      pair.gradients(batch, labels, ROWS);
+      pair.update(optimizers);
+    } else {
+      nets.forEach((net, s) => {
+        net.gradient(batch, labels, ROWS);
+        optimizers[s].update(net.params());
+      });
+    }
   }
   return nets.flatMap((net) => net.params().map((p) => p.value.slice()));
 }
@@ -123,10 +148,38 @@ describe("two networks trained in shared passes", () => {
       return sparse.counts;
     };
 
-    it("end with every parameter the double updating every row gives", () => {
-      const counts = expectSameAsFull(() => twoNets(3, 0.5, 0));
+    // The kept packing of W1 is packed again in those rows only, four columns a block: widths 9 … 12 leave 1, 2, 3, 0 over.
+    it.each([9, 10, 11, 12])("end with every parameter the double updating every row gives (first layer %i wide)", (width) => {
+      const counts = expectSameAsFull(() => twoNets(3, 0.5, 0, width));
       expect(counts).toHaveLength(6);
       expect(counts.every((c) => c > 0 && c < PIXELS - 5)).toBe(true);
+    });
+
+    it("measure the accuracy each network measures alone after them (the evaluation reads the kept W1)", () => {
+      const nets = twoNets(4, 0.3, 0);
+      const trainer = sgdTrainer(nets, sparseData, true);
+      for (let step = 0; step < 3; step++) trainer.step();
+      const both = trainer.pair.accuracies(sparseData, 37);
+      expect(both).toEqual(nets.map((net) => net.accuracy(sparseData, 37)));
+      expect(both.every((a) => a > 0 && a < 1)).toBe(true);
+    });
+
+    it("end as each pair alone when two pairs' steps interleave (each one's products overwrite the other's kept W1)", () => {
+      const alone = [
+        trainSgd(twoNets(3, 0.5, 0), sparseData, true).params,
+        trainSgd(twoNets(6, 0.2, 0), sparseData, true).params,
+      ];
+      const trainers = [sgdTrainer(twoNets(3, 0.5, 0), sparseData, true), sgdTrainer(twoNets(6, 0.2, 0), sparseData, true)];
+      for (let step = 0; step < 3; step++) for (const trainer of trainers) trainer.step();
+      trainers.forEach((trainer, t) => {
+        for (const [i, p] of trainer.params().entries()) expect(same(p, alone[t][i]), `pair ${t}, parameter ${i}`).toBe(true);
+      });
+    });
+
+    it("end as each network alone under momentum, which moves every row of W1 (its update reports so)", () => {
+      const alone = train(twoNets(3, 0.5, 0), sparseData, false, (net) => new Momentum(net.params(), 0.1));
+      const paired = train(twoNets(3, 0.5, 0), sparseData, true, (net) => new Momentum(net.params(), 0.1));
+      for (const [i, p] of paired.entries()) expect(same(p, alone[i]), `parameter ${i}`).toBe(true);
     });
 
     it("update every row at a learning rate of −0, which turns a −0 weight into +0 (v − (−0))", () => {

@@ -16,6 +16,8 @@ import {
   restoreSkippedInfinities,
 } from "./non-finite";
 import {
+  KEPT_BASE,
+  KEPT_CAPACITY,
   MAX_INNER,
   multiplyMaskedRows,
   multiplyPacked,
@@ -23,12 +25,24 @@ import {
   PACK_CAPACITY,
   type Product,
   packBlock,
+  packKept,
   WIDTH,
 } from "./packed-kernel";
 import { SparseRows } from "./sparse-rows";
 
 export { allFinite } from "./non-finite";
-export { MAX_INNER } from "./packed-kernel";
+export { MAX_INNER, newKeptOwner } from "./packed-kernel";
+
+/**
+ * Weights whose packing the kernel keeps between products (a network group's first layers): the
+ * kept region's owner (from newKeptOwner), and which rows of each b changed since the last
+ * product, rows[0 … counts[s]) of bs[s] (−1: any row may have).
+ */
+export interface KeptWeights {
+  owner: number;
+  rows: Int32Array;
+  counts: readonly number[];
+}
 
 /** out[m×n] = a[m×k] · b[k×n] */
 export function matmul(a: Float64Array, b: Float64Array, out: Float64Array, m: number, k: number, n: number): void {
@@ -58,10 +72,22 @@ export function matmulSparseTransA(a: SparseRows, b: Float64Array, out: Float64A
 /**
  * outs[s][rows×n] = a · bs[s] for each s, a network input held as its non-zeros and each b a.cols×n:
  * a is gathered once for all (the two networks of an experiment on one batch). Every output is
- * the double {@link matmulSparse} gives.
+ * the double {@link matmulSparse} gives. With `kept`, the bs stay packed for the next product.
  */
-export function matmulSparseShared(a: SparseRows, bs: readonly Float64Array[], outs: readonly Float64Array[], n: number): void {
-  shared(a, false, bs, outs, a.rows, a.cols, n, undefined);
+export function matmulSparseShared(
+  a: SparseRows,
+  bs: readonly Float64Array[],
+  outs: readonly Float64Array[],
+  n: number,
+  kept?: KeptWeights,
+): void {
+  const k = a.cols;
+  const fits = k <= MAX_INNER && bs.length * Math.ceil(n / WIDTH) * WIDTH * k <= KEPT_CAPACITY;
+  if (kept && fits && packKept(kept.owner, bs, k, n, kept.rows, kept.counts)) {
+    multiplyPackedShared(a, false, outs, a.rows, k, n, undefined, KEPT_BASE);
+    return;
+  }
+  shared(a, false, bs, outs, a.rows, k, n, undefined);
 }
 
 /**
@@ -101,7 +127,7 @@ function shared(
     for (let block = 0; block < blocks; block++)
       finite = packBlock(bs[s], false, k, n, block, (s * blocks + block) * k) && finite;
   }
-  if (finite) return multiplyPackedShared(a, aT, outs, m, k, n, summed);
+  if (finite) return multiplyPackedShared(a, aT, outs, m, k, n, summed, 0);
   for (let s = 0; s < bs.length; s++) product(a, aT, bs[s], false, outs[s], m, k, n);
   return -1;
 }

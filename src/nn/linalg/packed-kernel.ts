@@ -12,6 +12,8 @@
  * - b fits: k ≤ MAX_INNER for one block; with packedOnce all its blocks fit PACK_CAPACITY.
  * - A skipped zero of a is only skipped for a finite b (0 · ∞ is NaN): matmul.ts checks b first.
  * - Nothing in the loops allocates.
+ * - The kept region (KEPT_BASE onwards) holds one owner's weights between products (packKept);
+ *   only packKept writes it, and it forgets the owner whenever it leaves the region unfinished.
  */
 
 import { SparseRows } from "./sparse-rows";
@@ -24,6 +26,10 @@ export const PACK_CAPACITY = 1 << 18;
 const COLUMN_CAPACITY = PACK_CAPACITY / WIDTH;
 /** The largest inner dimension: one packed block (k×WIDTH) must fit. */
 export const MAX_INNER = COLUMN_CAPACITY;
+/** Where the kept region starts in each column array of packed b: after the scratch of one product. */
+export const KEPT_BASE = COLUMN_CAPACITY;
+/** Doubles of the kept region: two default first layers (784×100) need 156,800. */
+export const KEPT_CAPACITY = PACK_CAPACITY;
 
 /** A product out[m×n] = a[m×k] · b[k×n], either operand stored transposed. */
 export interface Product {
@@ -62,10 +68,10 @@ function createPackedKernel() {
   /** b's rows for the masked product. */
   const B_ROWS = new Float64Array(CAPACITY);
   /** Packed b: column c of block `block` at PACKED_c[block·k + p]. */
-  const PACKED_0 = new Float64Array(COLUMN_CAPACITY);
-  const PACKED_1 = new Float64Array(COLUMN_CAPACITY);
-  const PACKED_2 = new Float64Array(COLUMN_CAPACITY);
-  const PACKED_3 = new Float64Array(COLUMN_CAPACITY);
+  const PACKED_0 = new Float64Array(KEPT_BASE + KEPT_CAPACITY / WIDTH);
+  const PACKED_1 = new Float64Array(KEPT_BASE + KEPT_CAPACITY / WIDTH);
+  const PACKED_2 = new Float64Array(KEPT_BASE + KEPT_CAPACITY / WIDTH);
+  const PACKED_3 = new Float64Array(KEPT_BASE + KEPT_CAPACITY / WIDTH);
   const NONZERO_OFFSET = new Int32Array(NONZERO_CAPACITY);
   const NONZERO_VALUE = new Float64Array(NONZERO_CAPACITY);
   const ROW_END = new Int32Array(ROW_CAPACITY);
@@ -74,6 +80,12 @@ function createPackedKernel() {
   const PICKED_ROW = new Int32Array(CAPACITY);
   /** Rows in the scratch from the last gather. */
   let gathered = 0;
+  /** The owner whose weights (k×n each) the kept region holds, all finite; 0 for none. */
+  let keptOwner = 0;
+  let keptK = 0;
+  let keptN = 0;
+  /** The last owner number handed out by {@link newKeptOwner}. */
+  let owners = 0;
 
   /** Row chunks of a gathered, each multiplied by every block of b. */
   function multiplyPacked({ a, aT, b, bT, out, m, k, n }: Product, { skipZeros, packedOnce }: PackedOptions): void {
@@ -91,7 +103,7 @@ function createPackedKernel() {
   }
 
   /**
-   * outs[s] = a · (the s-th b packed by packBlock at base (s·blocks + block)·k), for every s: each
+   * outs[s] = a · (the s-th b packed at base from + (s·blocks + block)·k), for every s: each
    * chunk of a's rows gathered once for all of them (two networks' first layers on one batch).
    * Returns how many output rows were summed, listed in `summed` when given (ascending; every
    * other row is +0): all m but for aᵀ, whose empty columns are left out.
@@ -104,6 +116,7 @@ function createPackedKernel() {
     k: number,
     n: number,
     summed: Int32Array | undefined,
+    from: number,
   ): number {
     const blocks = Math.ceil(n / BLOCK_WIDTH);
     let count = 0;
@@ -114,7 +127,7 @@ function createPackedKernel() {
       for (let s = 0; s < outs.length; s++) {
         if (gathered < end - first) outs[s].fill(0, first * n, end * n);
         for (let block = 0; block < blocks; block++) {
-          const base = (s * blocks + block) * k;
+          const base = from + (s * blocks + block) * k;
           multiplyBlock(outs[s], n, block * BLOCK_WIDTH, base);
         }
       }
@@ -180,6 +193,74 @@ function createPackedKernel() {
       const v2 = width > 2 ? b[s + 2 * jStep] : 0;
       packRow(d, v0, v1, v2, 0);
       check += v0 - v0 + (v1 - v1) + (v2 - v2);
+    }
+    return check === 0;
+  }
+
+  /** A number for a new owner of the kept region (see {@link packKept}). */
+  function newKeptOwner(): number {
+    return ++owners;
+  }
+
+  /**
+   * Packs each bs[s] (k×n) into the kept region for `owner`, at KEPT_BASE + (s·blocks + block)·k.
+   * Where the region holds owner's weights of this shape already, only the rows `changed[0 …
+   * counts[s])` of bs[s] are packed again (counts[s] −1: all of them), so weights that SGD
+   * changed in a batch's pixels only cost those rows. Returns whether every b is finite; when one
+   * is not, the region is left to be packed whole next time.
+   */
+  function packKept(
+    owner: number,
+    bs: readonly Float64Array[],
+    k: number,
+    n: number,
+    changed: Int32Array,
+    counts: readonly number[],
+  ): boolean {
+    const blocks = Math.ceil(n / BLOCK_WIDTH);
+    const whole = keptOwner !== owner || keptK !== k || keptN !== n;
+    keptOwner = 0;
+    let finite = true;
+    for (let s = 0; s < bs.length; s++) {
+      const base = KEPT_BASE + s * blocks * k;
+      if (whole || counts[s] < 0) {
+        for (let block = 0; block < blocks; block++) finite = packBlock(bs[s], false, k, n, block, base + block * k) && finite;
+      } else {
+        finite = packRows(bs[s], k, n, base, changed, counts[s]) && finite;
+      }
+    }
+    if (finite) {
+      keptOwner = owner;
+      keptK = k;
+      keptN = n;
+    }
+    return finite;
+  }
+
+  /** Rows rows[0 … count) of b (k×n, not transposed) into every block packed from `base`; whether they are finite. */
+  function packRows(b: Float64Array, k: number, n: number, base: number, rows: Int32Array, count: number): boolean {
+    const fullBlocks = n >> 2;
+    const rest = n - 4 * fullBlocks;
+    let check = 0;
+    for (let r = 0; r < count; r++) {
+      const p = rows[r];
+      let s = p * n;
+      let d = base + p;
+      for (let block = 0; block < fullBlocks; block++, s += BLOCK_WIDTH, d += k) {
+        const v0 = b[s];
+        const v1 = b[s + 1];
+        const v2 = b[s + 2];
+        const v3 = b[s + 3];
+        packRow(d, v0, v1, v2, v3);
+        check += v0 - v0 + (v1 - v1) + (v2 - v2) + (v3 - v3);
+      }
+      if (rest > 0) {
+        const v0 = b[s];
+        const v1 = rest > 1 ? b[s + 1] : 0;
+        const v2 = rest > 2 ? b[s + 2] : 0;
+        packRow(d, v0, v1, v2, 0);
+        check += v0 - v0 + (v1 - v1) + (v2 - v2);
+      }
     }
     return check === 0;
   }
@@ -477,7 +558,8 @@ function createPackedKernel() {
     }
   }
 
-  return { multiplyPacked, multiplyPackedShared, multiplyMaskedRows, packBlock };
+  return { multiplyPacked, multiplyPackedShared, multiplyMaskedRows, packBlock, packKept, newKeptOwner };
 }
 
-export const { multiplyPacked, multiplyPackedShared, multiplyMaskedRows, packBlock } = createPackedKernel();
+export const { multiplyPacked, multiplyPackedShared, multiplyMaskedRows, packBlock, packKept, newKeptOwner } =
+  createPackedKernel();

@@ -15,7 +15,7 @@ export class AdaGrad implements Optimizer {
     this.h = params.map((p) => new Float64Array(p.value.length));
   }
 
-  update(params: Param[]): void {
+  update(params: Param[]): boolean {
     const lr = this.lr;
     params.forEach(({ value, grad }, k) => {
       const h = this.h[k];
@@ -24,6 +24,7 @@ export class AdaGrad implements Optimizer {
         value[i] -= (lr * grad[i]) / (Math.sqrt(h[i]) + 1e-7);
       }
     });
+    return false;
   }
 
   getState(): OptimizerState {

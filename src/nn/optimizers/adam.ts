@@ -20,7 +20,7 @@ export class Adam implements Optimizer {
     this.v = params.map((p) => new Float64Array(p.value.length));
   }
 
-  update(params: Param[]): void {
+  update(params: Param[]): boolean {
     const { beta1, beta2 } = this;
     this.iter += 1;
     const lrT = (this.lr * Math.sqrt(1.0 - beta2 ** this.iter)) / (1.0 - beta1 ** this.iter);
@@ -34,6 +34,7 @@ export class Adam implements Optimizer {
         value[i] -= (lrT * m[i]) / (Math.sqrt(v[i]) + 1e-7);
       }
     });
+    return false;
   }
 
   getState(): OptimizerState {

@@ -16,7 +16,7 @@ export class Momentum implements Optimizer {
     this.v = params.map((p) => new Float64Array(p.value.length));
   }
 
-  update(params: Param[]): void {
+  update(params: Param[]): boolean {
     const { lr, momentum } = this;
     params.forEach(({ value, grad }, k) => {
       const v = this.v[k];
@@ -25,6 +25,7 @@ export class Momentum implements Optimizer {
         value[i] += v[i];
       }
     });
+    return false;
   }
 
   getState(): OptimizerState {

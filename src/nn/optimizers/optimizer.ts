@@ -23,7 +23,8 @@ export interface SparseGradient {
 /** Updates parameters in place from their gradients. */
 export interface Optimizer {
   readonly kind: OptimizerKind;
-  update(params: Param[], sparse?: SparseGradient): void;
+  /** Returns true when the sparse gradient's parameter changed in its listed rows only (else any value may have). */
+  update(params: Param[], sparse?: SparseGradient): boolean;
   getState(): OptimizerState;
   setState(state: OptimizerState): void;
 }

@@ -9,7 +9,7 @@ export class Sgd implements Optimizer {
 
   constructor(private readonly lr: number) {}
 
-  update(params: Param[], sparse?: SparseGradient): void {
+  update(params: Param[], sparse?: SparseGradient): boolean {
     const lr = this.lr;
     // With a learning rate of −0, v − lr·(+0) is v − (−0), which turns a −0 weight into +0.
     const rowsOnly = sparse !== undefined && !Object.is(lr, -0);
@@ -28,6 +28,7 @@ export class Sgd implements Optimizer {
         subtractScaled(value, grad, lr, first * width, end * width);
       }
     }
+    return rowsOnly;
   }
 
   getState(): OptimizerState {
