@@ -7,7 +7,8 @@
  *
  * The kernel keeps the first layers' weights packed from one product to the next, so once the
  * group has run a product they change only through {@link update}, which knows the rows it
- * changed (SGD's: the batch's pixels') and has only those packed again.
+ * changed (SGD's: the batch's pixels'): SGD packs them as it computes them, else only those are
+ * packed again.
  */
 
 import type { Dataset } from "../data/dataset";
@@ -48,13 +49,14 @@ export class NetworkGroup {
     this.inputIndices = new Int32Array(first.options.maxRows);
     this.correct = nets.map(() => 0);
     const rows = new Int32Array(first.firstLayer.inSize);
-    this.firstSparse = nets.map((net) => {
+    this.kept = { owner: newKeptOwner(), rows, counts: nets.map(() => ANY_ROW) };
+    const owner = this.kept.owner;
+    this.firstSparse = nets.map((net, s) => {
       const param = net.params().find((p) => p.grad === net.firstLayer.dW);
       if (!param) throw new Error("the first layer's weights are not among the network's parameters");
-      return { param, rows, count: -1, width: net.firstLayer.outSize };
+      return { param, rows, count: -1, width: net.firstLayer.outSize, kept: { owner, slot: s } };
     });
     this.width = first.firstLayer.outSize;
-    this.kept = { owner: newKeptOwner(), rows, counts: nets.map(() => ANY_ROW) };
   }
 
   /** Every gradient of every network for one batch, as each network's `gradient` would fill it. */
@@ -74,9 +76,10 @@ export class NetworkGroup {
     const { nets, kept } = this;
     for (let s = 0; s < nets.length; s++) {
       const sparse = this.sparseGradient(s);
-      const rowsOnly = optimizers[s].update(nets[s].params(), sparse);
+      const updated = optimizers[s].update(nets[s].params(), sparse);
       // Rows of a second update since the last product would add to the first's: all are packed again then.
-      kept.counts[s] = rowsOnly && sparse && kept.counts[s] === 0 ? sparse.count : ANY_ROW;
+      if (kept.counts[s] !== 0 || updated === "any") kept.counts[s] = ANY_ROW;
+      else if (updated === "rows") kept.counts[s] = sparse?.count ?? ANY_ROW;
     }
   }
 

@@ -193,6 +193,44 @@ describe("two networks trained in shared passes", () => {
       expect(plainW1.every((v) => Object.is(v, 0))).toBe(true);
     });
 
+    it("end as each alone when SGD overflows W1's listed rows to ±∞ (the kept W1 is then packed again, with 0 · ∞ as NaN)", () => {
+      const full = trainSgd(twoNets(3, 0.5, 0), sparseData, false, Number.MAX_VALUE);
+      const sparse = trainSgd(twoNets(3, 0.5, 0), sparseData, true, Number.MAX_VALUE);
+      for (const [i, p] of sparse.params.entries()) expect(same(p, full.params[i]), `parameter ${i}`).toBe(true);
+      // The first step's update overflowed (its rows listed); the products went apart from the second on.
+      expect(sparse.counts.slice(0, 2).every((c) => c > 0)).toBe(true);
+      expect(sparse.counts.slice(2)).toEqual([-1, -1, -1, -1]);
+      const plainW1 = sparse.params[10];
+      expect(plainW1.some(Number.isNaN) && !plainW1.every(Number.isNaN)).toBe(true);
+    });
+
+    it("multiply as each layer alone once SGD overflowed the kept W1's listed rows to ±∞ (0 · ∞ is NaN there)", () => {
+      const nets = twoNets(3, 0.5, 0);
+      // The last layer's weights ×1e10 make dW1 ~1e10, so that MAX_VALUE · dW1 overflows.
+      for (const net of nets) {
+        const last = net.params()[net.params().length - 2].value;
+        for (let i = 0; i < last.length; i++) last[i] *= 1e10;
+      }
+      const trainer = sgdTrainer(nets, sparseData, true, Number.MAX_VALUE);
+      trainer.step();
+      expect(trainer.counts.every((c) => c > 0)).toBe(true);
+      expect(nets[1].firstLayer.W.some((v) => Math.abs(v) === Number.POSITIVE_INFINITY)).toBe(true);
+      const batch = new SparseRows(PIXELS, ROWS);
+      gatherSparseRows(
+        sparseData,
+        Int32Array.from({ length: ROWS }, (_, r) => r),
+        ROWS,
+        batch,
+      );
+      trainer.pair.losses(batch, new Int32Array(ROWS), ROWS, [0, 0]);
+      for (const net of nets) {
+        const paired = net.firstLayer.out.slice(0, ROWS * 9);
+        const alone = net.firstLayer.forward(batch, ROWS).slice(0, ROWS * 9);
+        expect(same(paired, alone)).toBe(true);
+        expect(alone.some(Number.isNaN)).toBe(true);
+      }
+    });
+
     it("update every row under weight decay (λ·W1 is in every row of dW1)", () => {
       const counts = expectSameAsFull(() => twoNets(3, 0.5, 0.1));
       expect(counts).toEqual([-1, -1, -1, -1, -1, -1]);

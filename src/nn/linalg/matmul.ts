@@ -31,7 +31,7 @@ import {
 import { SparseRows } from "./sparse-rows";
 
 export { allFinite } from "./non-finite";
-export { MAX_INNER, newKeptOwner } from "./packed-kernel";
+export { MAX_INNER, newKeptOwner, subtractScaledRows } from "./packed-kernel";
 
 /**
  * Weights whose packing the kernel keeps between products (a network group's first layers): the

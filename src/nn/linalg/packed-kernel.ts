@@ -12,8 +12,8 @@
  * - b fits: k ≤ MAX_INNER for one block; with packedOnce all its blocks fit PACK_CAPACITY.
  * - A skipped zero of a is only skipped for a finite b (0 · ∞ is NaN): matmul.ts checks b first.
  * - Nothing in the loops allocates.
- * - The kept region (KEPT_BASE onwards) holds one owner's weights between products (packKept);
- *   only packKept writes it, and it forgets the owner whenever it leaves the region unfinished.
+ * - The kept region (KEPT_BASE onwards) holds one owner's weights between products: packKept
+ *   and subtractScaledRows write it, and forget the owner whenever the region is left unfinished.
  */
 
 import { SparseRows } from "./sparse-rows";
@@ -263,6 +263,62 @@ function createPackedKernel() {
       }
     }
     return check === 0;
+  }
+
+  /**
+   * SGD on rows rows[0 … count) of a k×n weight: value −= lr · grad, four at a time. Where the kept
+   * region holds `kept.owner`'s packing of that weight (at `kept.slot`), each new row is packed
+   * there too and true returned; a NaN or ±∞ among them leaves the region to be packed whole.
+   */
+  function subtractScaledRows(
+    value: Float64Array,
+    grad: Float64Array,
+    lr: number,
+    rows: Int32Array,
+    count: number,
+    n: number,
+    kept: { owner: number; slot: number } | undefined,
+  ): boolean {
+    const k = value.length / n;
+    const mirror = kept !== undefined && keptOwner === kept.owner && keptK === k && keptN === n;
+    const fullBlocks = n >> 2;
+    const rest = n - 4 * fullBlocks;
+    const base = mirror ? KEPT_BASE + kept.slot * Math.ceil(n / BLOCK_WIDTH) * k : 0;
+    let check = 0;
+    for (let r = 0; r < count; r++) {
+      const p = rows[r];
+      let i = p * n;
+      let d = base + p;
+      for (let block = 0; block < fullBlocks; block++, i += BLOCK_WIDTH, d += k) {
+        const v0 = value[i] - lr * grad[i];
+        const v1 = value[i + 1] - lr * grad[i + 1];
+        const v2 = value[i + 2] - lr * grad[i + 2];
+        const v3 = value[i + 3] - lr * grad[i + 3];
+        value[i] = v0;
+        value[i + 1] = v1;
+        value[i + 2] = v2;
+        value[i + 3] = v3;
+        if (mirror) {
+          packRow(d, v0, v1, v2, v3);
+          check += v0 - v0 + (v1 - v1) + (v2 - v2) + (v3 - v3);
+        }
+      }
+      if (rest > 0) {
+        const v0 = value[i] - lr * grad[i];
+        const v1 = rest > 1 ? value[i + 1] - lr * grad[i + 1] : 0;
+        const v2 = rest > 2 ? value[i + 2] - lr * grad[i + 2] : 0;
+        value[i] = v0;
+        if (rest > 1) value[i + 1] = v1;
+        if (rest > 2) value[i + 2] = v2;
+        if (mirror) {
+          packRow(d, v0, v1, v2, 0);
+          check += v0 - v0 + (v1 - v1) + (v2 - v2);
+        }
+      }
+    }
+    if (check === 0) return mirror;
+    keptOwner = 0;
+    return false;
   }
 
   /** Row d of the packed block: one value per column array. */
@@ -558,8 +614,8 @@ function createPackedKernel() {
     }
   }
 
-  return { multiplyPacked, multiplyPackedShared, multiplyMaskedRows, packBlock, packKept, newKeptOwner };
+  return { multiplyPacked, multiplyPackedShared, multiplyMaskedRows, packBlock, packKept, newKeptOwner, subtractScaledRows };
 }
 
-export const { multiplyPacked, multiplyPackedShared, multiplyMaskedRows, packBlock, packKept, newKeptOwner } =
+export const { multiplyPacked, multiplyPackedShared, multiplyMaskedRows, packBlock, packKept, newKeptOwner, subtractScaledRows } =
   createPackedKernel();

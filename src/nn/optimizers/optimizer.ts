@@ -18,13 +18,20 @@ export interface SparseGradient {
   rows: Int32Array;
   count: number;
   width: number;
+  /** The kernel's kept packing this parameter may be in (a network group's first layer, see matmul.ts). */
+  kept?: { owner: number; slot: number };
 }
+
+/**
+ * What an update changed: any value ("any"), or only the sparse gradient's listed rows of its
+ * parameter ("rows"), which were also packed into the kernel's kept region ("rows kept").
+ */
+export type Updated = "any" | "rows" | "rows kept";
 
 /** Updates parameters in place from their gradients. */
 export interface Optimizer {
   readonly kind: OptimizerKind;
-  /** Returns true when the sparse gradient's parameter changed in its listed rows only (else any value may have). */
-  update(params: Param[], sparse?: SparseGradient): boolean;
+  update(params: Param[], sparse?: SparseGradient): Updated;
   getState(): OptimizerState;
   setState(state: OptimizerState): void;
 }
