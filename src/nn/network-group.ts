@@ -6,9 +6,8 @@
  * value equals training it alone.
  *
  * The kernel keeps the first layers' weights packed from one product to the next, so once the
- * group has run a product they change only through {@link update}, which knows the rows it
- * changed (SGD's: the batch's pixels'): SGD packs them as it computes them, else only those are
- * packed again.
+ * group has run a product they change only through {@link update}: SGD over the batch's pixels'
+ * rows packs them as it computes them; after any other update the weights are packed again whole.
  */
 
 import type { Dataset } from "../data/dataset";
@@ -16,9 +15,6 @@ import { type KeptWeights, matmulSparseShared, matmulSparseTransAShared, newKept
 import { SparseRows } from "./linalg/sparse-rows";
 import { forEachChunk, type MultiLayerNet } from "./multi-layer-net";
 import type { Optimizer, SparseGradient } from "./optimizers/optimizer";
-
-/** A network's first-layer weights may have changed anywhere since the last product. */
-const ANY_ROW = -1;
 
 export class NetworkGroup {
   private readonly weights: readonly Float64Array[];
@@ -30,8 +26,8 @@ export class NetworkGroup {
   private readonly correct: number[];
   /** Each network's dW1 over the batch's non-empty pixels; count −1 where it is not sparse (see gradients). */
   private readonly firstSparse: SparseGradient[];
-  /** The first layers' packing the kernel keeps; counts[s]: rows of W1 changed since the last product (listed in rows), or ANY_ROW. */
-  private readonly kept: KeptWeights & { counts: number[] };
+  /** The first layers' packing the kernel keeps; stale[s]: network s's W1 changed since, not in it. */
+  private readonly kept: KeptWeights & { stale: boolean[] };
   private readonly width: number;
 
   constructor(readonly nets: readonly MultiLayerNet[]) {
@@ -49,7 +45,7 @@ export class NetworkGroup {
     this.inputIndices = new Int32Array(first.options.maxRows);
     this.correct = nets.map(() => 0);
     const rows = new Int32Array(first.firstLayer.inSize);
-    this.kept = { owner: newKeptOwner(), rows, counts: nets.map(() => ANY_ROW) };
+    this.kept = { owner: newKeptOwner(), stale: nets.map(() => true) };
     const owner = this.kept.owner;
     this.firstSparse = nets.map((net, s) => {
       const param = net.params().find((p) => p.grad === net.firstLayer.dW);
@@ -76,10 +72,7 @@ export class NetworkGroup {
     const { nets, kept } = this;
     for (let s = 0; s < nets.length; s++) {
       const sparse = this.sparseGradient(s);
-      const updated = optimizers[s].update(nets[s].params(), sparse);
-      // Rows of a second update since the last product would add to the first's: all are packed again then.
-      if (kept.counts[s] !== 0 || updated === "any") kept.counts[s] = ANY_ROW;
-      else if (updated === "rows") kept.counts[s] = sparse?.count ?? ANY_ROW;
+      if (!optimizers[s].update(nets[s].params(), sparse)) kept.stale[s] = true;
     }
   }
 
@@ -119,6 +112,6 @@ export class NetworkGroup {
   /** x · W1 of every network into its first layer's `out`, from the packing kept since the last product. */
   private firstProducts(x: SparseRows): void {
     matmulSparseShared(x, this.weights, this.products, this.width, this.kept);
-    this.kept.counts.fill(0);
+    this.kept.stale.fill(false);
   }
 }

@@ -148,7 +148,7 @@ describe("two networks trained in shared passes", () => {
       return sparse.counts;
     };
 
-    // The kept packing of W1 is packed again in those rows only, four columns a block: widths 9 … 12 leave 1, 2, 3, 0 over.
+    // SGD packs those rows into the kept W1 as it updates them, four columns a block: widths 9 … 12 leave 1, 2, 3, 0 over.
     it.each([9, 10, 11, 12])("end with every parameter the double updating every row gives (first layer %i wide)", (width) => {
       const counts = expectSameAsFull(() => twoNets(3, 0.5, 0, width));
       expect(counts).toHaveLength(6);

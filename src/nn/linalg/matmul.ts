@@ -35,13 +35,12 @@ export { MAX_INNER, newKeptOwner, subtractScaledRows } from "./packed-kernel";
 
 /**
  * Weights whose packing the kernel keeps between products (a network group's first layers): the
- * kept region's owner (from newKeptOwner), and which rows of each b changed since the last
- * product, rows[0 … counts[s]) of bs[s] (−1: any row may have).
+ * kept region's owner (from newKeptOwner), and which bs changed since its last product, other
+ * than through subtractScaledRows (packed again whole).
  */
 export interface KeptWeights {
   owner: number;
-  rows: Int32Array;
-  counts: readonly number[];
+  stale: readonly boolean[];
 }
 
 /** out[m×n] = a[m×k] · b[k×n] */
@@ -83,7 +82,7 @@ export function matmulSparseShared(
 ): void {
   const k = a.cols;
   const fits = k <= MAX_INNER && bs.length * Math.ceil(n / WIDTH) * WIDTH * k <= KEPT_CAPACITY;
-  if (kept && fits && packKept(kept.owner, bs, k, n, kept.rows, kept.counts)) {
+  if (kept && fits && packKept(kept.owner, bs, k, n, kept.stale)) {
     multiplyPackedShared(a, false, outs, a.rows, k, n, undefined, KEPT_BASE);
     return;
   }

@@ -203,31 +203,19 @@ function createPackedKernel() {
   }
 
   /**
-   * Packs each bs[s] (k×n) into the kept region for `owner`, at KEPT_BASE + (s·blocks + block)·k.
-   * Where the region holds owner's weights of this shape already, only the rows `changed[0 …
-   * counts[s])` of bs[s] are packed again (counts[s] −1: all of them), so weights that SGD
-   * changed in a batch's pixels only cost those rows. Returns whether every b is finite; when one
-   * is not, the region is left to be packed whole next time.
+   * Packs each bs[s] (k×n) into the kept region for `owner`, at KEPT_BASE + (s·blocks + block)·k,
+   * but those it holds already: owner's, of this shape, not `stale`. Returns whether every b is
+   * finite; when one is not, the region is left to be packed whole next time.
    */
-  function packKept(
-    owner: number,
-    bs: readonly Float64Array[],
-    k: number,
-    n: number,
-    changed: Int32Array,
-    counts: readonly number[],
-  ): boolean {
+  function packKept(owner: number, bs: readonly Float64Array[], k: number, n: number, stale: readonly boolean[]): boolean {
     const blocks = Math.ceil(n / BLOCK_WIDTH);
     const whole = keptOwner !== owner || keptK !== k || keptN !== n;
     keptOwner = 0;
     let finite = true;
     for (let s = 0; s < bs.length; s++) {
+      if (!whole && !stale[s]) continue;
       const base = KEPT_BASE + s * blocks * k;
-      if (whole || counts[s] < 0) {
-        for (let block = 0; block < blocks; block++) finite = packBlock(bs[s], false, k, n, block, base + block * k) && finite;
-      } else {
-        finite = packRows(bs[s], k, n, base, changed, counts[s]) && finite;
-      }
+      for (let block = 0; block < blocks; block++) finite = packBlock(bs[s], false, k, n, block, base + block * k) && finite;
     }
     if (finite) {
       keptOwner = owner;
@@ -235,34 +223,6 @@ function createPackedKernel() {
       keptN = n;
     }
     return finite;
-  }
-
-  /** Rows rows[0 … count) of b (k×n, not transposed) into every block packed from `base`; whether they are finite. */
-  function packRows(b: Float64Array, k: number, n: number, base: number, rows: Int32Array, count: number): boolean {
-    const fullBlocks = n >> 2;
-    const rest = n - 4 * fullBlocks;
-    let check = 0;
-    for (let r = 0; r < count; r++) {
-      const p = rows[r];
-      let s = p * n;
-      let d = base + p;
-      for (let block = 0; block < fullBlocks; block++, s += BLOCK_WIDTH, d += k) {
-        const v0 = b[s];
-        const v1 = b[s + 1];
-        const v2 = b[s + 2];
-        const v3 = b[s + 3];
-        packRow(d, v0, v1, v2, v3);
-        check += v0 - v0 + (v1 - v1) + (v2 - v2) + (v3 - v3);
-      }
-      if (rest > 0) {
-        const v0 = b[s];
-        const v1 = rest > 1 ? b[s + 1] : 0;
-        const v2 = rest > 2 ? b[s + 2] : 0;
-        packRow(d, v0, v1, v2, 0);
-        check += v0 - v0 + (v1 - v1) + (v2 - v2);
-      }
-    }
-    return check === 0;
   }
 
   /**

@@ -1,7 +1,7 @@
 /** AdaGrad: h += g²; p -= lr · g / (√h + 1e-7). */
 
 import type { Param } from "../layers/layer";
-import { type Optimizer, type OptimizerState, setTensors, type Updated } from "./optimizer";
+import { type Optimizer, type OptimizerState, setTensors } from "./optimizer";
 
 /** AdaGrad with one sum of squared gradients per parameter. */
 export class AdaGrad implements Optimizer {
@@ -15,7 +15,7 @@ export class AdaGrad implements Optimizer {
     this.h = params.map((p) => new Float64Array(p.value.length));
   }
 
-  update(params: Param[]): Updated {
+  update(params: Param[]): boolean {
     const lr = this.lr;
     params.forEach(({ value, grad }, k) => {
       const h = this.h[k];
@@ -24,7 +24,7 @@ export class AdaGrad implements Optimizer {
         value[i] -= (lr * grad[i]) / (Math.sqrt(h[i]) + 1e-7);
       }
     });
-    return "any";
+    return false;
   }
 
   getState(): OptimizerState {

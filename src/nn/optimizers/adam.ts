@@ -1,7 +1,7 @@
 /** Adam as in the book: bias correction folded into the step size. */
 
 import type { Param } from "../layers/layer";
-import { type Optimizer, type OptimizerState, setTensors, type Updated } from "./optimizer";
+import { type Optimizer, type OptimizerState, setTensors } from "./optimizer";
 
 /** Adam with first and second moments per parameter and a step count. */
 export class Adam implements Optimizer {
@@ -20,7 +20,7 @@ export class Adam implements Optimizer {
     this.v = params.map((p) => new Float64Array(p.value.length));
   }
 
-  update(params: Param[]): Updated {
+  update(params: Param[]): boolean {
     const { beta1, beta2 } = this;
     this.iter += 1;
     const lrT = (this.lr * Math.sqrt(1.0 - beta2 ** this.iter)) / (1.0 - beta1 ** this.iter);
@@ -34,7 +34,7 @@ export class Adam implements Optimizer {
         value[i] -= (lrT * m[i]) / (Math.sqrt(v[i]) + 1e-7);
       }
     });
-    return "any";
+    return false;
   }
 
   getState(): OptimizerState {

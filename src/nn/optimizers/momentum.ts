@@ -1,7 +1,7 @@
 /** Momentum SGD: v = μv − lr·g; p += v. */
 
 import type { Param } from "../layers/layer";
-import { type Optimizer, type OptimizerState, setTensors, type Updated } from "./optimizer";
+import { type Optimizer, type OptimizerState, setTensors } from "./optimizer";
 
 /** Momentum with one velocity per parameter, starting at zero. */
 export class Momentum implements Optimizer {
@@ -16,7 +16,7 @@ export class Momentum implements Optimizer {
     this.v = params.map((p) => new Float64Array(p.value.length));
   }
 
-  update(params: Param[]): Updated {
+  update(params: Param[]): boolean {
     const { lr, momentum } = this;
     params.forEach(({ value, grad }, k) => {
       const v = this.v[k];
@@ -25,7 +25,7 @@ export class Momentum implements Optimizer {
         value[i] += v[i];
       }
     });
-    return "any";
+    return false;
   }
 
   getState(): OptimizerState {

@@ -22,16 +22,11 @@ export interface SparseGradient {
   kept?: { owner: number; slot: number };
 }
 
-/**
- * What an update changed: any value ("any"), or only the sparse gradient's listed rows of its
- * parameter ("rows"), which were also packed into the kernel's kept region ("rows kept").
- */
-export type Updated = "any" | "rows" | "rows kept";
-
 /** Updates parameters in place from their gradients. */
 export interface Optimizer {
   readonly kind: OptimizerKind;
-  update(params: Param[], sparse?: SparseGradient): Updated;
+  /** Returns true when the sparse gradient's parameter is in the kernel's kept packing (sparse.kept) as updated. */
+  update(params: Param[], sparse?: SparseGradient): boolean;
   getState(): OptimizerState;
   setState(state: OptimizerState): void;
 }

@@ -2,7 +2,7 @@
 
 import type { Param } from "../layers/layer";
 import { subtractScaledRows } from "../linalg/matmul";
-import type { Optimizer, OptimizerState, SparseGradient, Updated } from "./optimizer";
+import type { Optimizer, OptimizerState, SparseGradient } from "./optimizer";
 
 /** Plain SGD; stateless. A zero gradient leaves a value as it is (v − lr·0 is v), so a sparse one updates its rows only. */
 export class Sgd implements Optimizer {
@@ -10,11 +10,11 @@ export class Sgd implements Optimizer {
 
   constructor(private readonly lr: number) {}
 
-  update(params: Param[], sparse?: SparseGradient): Updated {
+  update(params: Param[], sparse?: SparseGradient): boolean {
     const lr = this.lr;
     // With a learning rate of −0, v − lr·(+0) is v − (−0), which turns a −0 weight into +0.
     const rowsOnly = sparse !== undefined && !Object.is(lr, -0);
-    let updated: Updated = "any";
+    let kept = false;
     for (const param of params) {
       const { value, grad } = param;
       if (!rowsOnly || param !== sparse.param) {
@@ -22,10 +22,9 @@ export class Sgd implements Optimizer {
         continue;
       }
       // The listed rows, packed for the next product as they are computed where the kernel keeps this weight.
-      const kept = subtractScaledRows(value, grad, lr, sparse.rows, sparse.count, sparse.width, sparse.kept);
-      updated = kept ? "rows kept" : "rows";
+      kept = subtractScaledRows(value, grad, lr, sparse.rows, sparse.count, sparse.width, sparse.kept);
     }
-    return updated;
+    return kept;
   }
 
   getState(): OptimizerState {
