@@ -5,9 +5,12 @@
  * losses run in shared passes. Each network's arithmetic is its own, in its own order, so every
  * value equals training it alone.
  *
- * The kernel keeps the first layers' weights packed from one product to the next, so once the
- * group has run a product they change only through {@link update}: SGD over the batch's pixels'
- * rows packs them as it computes them; after any other update the weights are packed again whole.
+ * The kernel keeps the first layers' weights packed from one product to the next. So once the
+ * group has run a product, its networks' first-layer weights must change only through
+ * {@link update} (not by an optimizer called directly, nor by training a network alone or in
+ * another group): a change made otherwise goes unseen, and the next products are silently wrong.
+ * SGD over the batch's pixels' rows packs them as it computes them; after any other update that
+ * network's W1 is packed again whole.
  */
 
 import type { Dataset } from "../data/dataset";
@@ -76,8 +79,13 @@ export class NetworkGroup {
     }
   }
 
+  /** Rows of network s's W1 that SGD updates after {@link gradients} (the batch's non-empty pixels'), or −1 for all. */
+  sparseRowCount(s: number): number {
+    return this.sparseGradient(s)?.count ?? -1;
+  }
+
   /** Network s's first-layer weight gradient as sparse, after {@link gradients}, when it is (for its optimizer). */
-  sparseGradient(s: number): SparseGradient | undefined {
+  private sparseGradient(s: number): SparseGradient | undefined {
     const sparse = this.firstSparse[s];
     return sparse.count >= 0 ? sparse : undefined;
   }

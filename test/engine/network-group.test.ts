@@ -55,7 +55,7 @@ function sgdTrainer(nets: MultiLayerNet[], data: Dataset, byPair: boolean, learn
     for (let r = 0; r < ROWS; r++) labels[r] = data.labels[indices[r]];
     if (byPair) {
       pair.gradients(batch, labels, ROWS);
-      for (let s = 0; s < nets.length; s++) counts.push(pair.sparseGradient(s)?.count ?? -1);
+      for (let s = 0; s < nets.length; s++) counts.push(pair.sparseRowCount(s));
       pair.update(optimizers);
     } else {
       nets.forEach((net, s) => {

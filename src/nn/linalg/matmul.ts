@@ -31,7 +31,7 @@ import {
 import { SparseRows } from "./sparse-rows";
 
 export { allFinite } from "./non-finite";
-export { MAX_INNER, newKeptOwner, subtractScaledRows } from "./packed-kernel";
+export { type KeptSlot, MAX_INNER, newKeptOwner, subtractScaledRows } from "./packed-kernel";
 
 /**
  * Weights whose packing the kernel keeps between products (a network group's first layers): the
@@ -71,7 +71,8 @@ export function matmulSparseTransA(a: SparseRows, b: Float64Array, out: Float64A
 /**
  * outs[s][rows×n] = a · bs[s] for each s, a network input held as its non-zeros and each b a.cols×n:
  * a is gathered once for all (the two networks of an experiment on one batch). Every output is
- * the double {@link matmulSparse} gives. With `kept`, the bs stay packed for the next product.
+ * the double {@link matmulSparse} gives. With `kept`, the bs are packed into (or read from) the
+ * kernel's kept region, where they stay for the next product when they fit and are finite.
  */
 export function matmulSparseShared(
   a: SparseRows,

@@ -7,13 +7,15 @@
  * - Sums run in the order of p, one block of outputs at a time, so every output is the same
  *   double whatever the blocking: numpy's lists are reproduced bit for bit.
  * - The scratch is made once, as constants of the closure that holds the functions reading it
- *   (createPackedKernel). Each product fills what it reads before reading it and runs
- *   synchronously, so nothing carries over from one call to the next; only this file touches it.
+ *   (createPackedKernel). Each product fills what it reads below KEPT_BASE before reading it and
+ *   runs synchronously, so nothing there carries over from one call to the next; only this file
+ *   touches it.
  * - b fits: k ≤ MAX_INNER for one block; with packedOnce all its blocks fit PACK_CAPACITY.
  * - A skipped zero of a is only skipped for a finite b (0 · ∞ is NaN): matmul.ts checks b first.
  * - Nothing in the loops allocates.
- * - The kept region (KEPT_BASE onwards) holds one owner's weights between products: packKept
- *   and subtractScaledRows write it, and forget the owner whenever the region is left unfinished.
+ * - The kept region (KEPT_BASE onwards) does carry over: one owner's weights, all finite, between
+ *   its products. Only packKept and subtractScaledRows write it, and they forget the owner
+ *   whenever it may hold a NaN or ±∞ (a product from it skips a's zeros).
  */
 
 import { SparseRows } from "./sparse-rows";
@@ -30,6 +32,12 @@ export const MAX_INNER = COLUMN_CAPACITY;
 export const KEPT_BASE = COLUMN_CAPACITY;
 /** Doubles of the kept region: two default first layers (784×100) need 156,800. */
 export const KEPT_CAPACITY = PACK_CAPACITY;
+
+/** Where a weight's packing may be kept: the kept region's owner (newKeptOwner) and the weight's place among its bs. */
+export interface KeptSlot {
+  owner: number;
+  slot: number;
+}
 
 /** A product out[m×n] = a[m×k] · b[k×n], either operand stored transposed. */
 export interface Product {
@@ -67,7 +75,7 @@ function createPackedKernel() {
   const CAPACITY = PACK_CAPACITY;
   /** b's rows for the masked product. */
   const B_ROWS = new Float64Array(CAPACITY);
-  /** Packed b: column c of block `block` at PACKED_c[block·k + p]. */
+  /** Packed b: column c of block `block` at PACKED_c[base + block·k + p]; base 0 for a product's own, KEPT_BASE for kept weights. */
   const PACKED_0 = new Float64Array(KEPT_BASE + KEPT_CAPACITY / WIDTH);
   const PACKED_1 = new Float64Array(KEPT_BASE + KEPT_CAPACITY / WIDTH);
   const PACKED_2 = new Float64Array(KEPT_BASE + KEPT_CAPACITY / WIDTH);
@@ -204,25 +212,24 @@ function createPackedKernel() {
 
   /**
    * Packs each bs[s] (k×n) into the kept region for `owner`, at KEPT_BASE + (s·blocks + block)·k,
-   * but those it holds already: owner's, of this shape, not `stale`. Returns whether every b is
-   * finite; when one is not, the region is left to be packed whole next time.
+   * but those it holds already: owner's, of this shape, not `stale`. Returns whether every b it
+   * packed is finite (the others are); at the first that is not it stops, the region forgotten.
    */
   function packKept(owner: number, bs: readonly Float64Array[], k: number, n: number, stale: readonly boolean[]): boolean {
     const blocks = Math.ceil(n / BLOCK_WIDTH);
     const whole = keptOwner !== owner || keptK !== k || keptN !== n;
     keptOwner = 0;
-    let finite = true;
     for (let s = 0; s < bs.length; s++) {
       if (!whole && !stale[s]) continue;
       const base = KEPT_BASE + s * blocks * k;
+      let finite = true;
       for (let block = 0; block < blocks; block++) finite = packBlock(bs[s], false, k, n, block, base + block * k) && finite;
+      if (!finite) return false;
     }
-    if (finite) {
-      keptOwner = owner;
-      keptK = k;
-      keptN = n;
-    }
-    return finite;
+    keptOwner = owner;
+    keptK = k;
+    keptN = n;
+    return true;
   }
 
   /**
@@ -237,7 +244,7 @@ function createPackedKernel() {
     rows: Int32Array,
     count: number,
     n: number,
-    kept: { owner: number; slot: number } | undefined,
+    kept: KeptSlot | undefined,
   ): boolean {
     const k = value.length / n;
     const mirror = kept !== undefined && keptOwner === kept.owner && keptK === k && keptN === n;

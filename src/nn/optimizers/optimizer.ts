@@ -1,6 +1,7 @@
 /** The face of an optimizer: one update over a network's parameters, with saveable state. */
 
 import type { Param } from "../layers/layer";
+import type { KeptSlot } from "../linalg/matmul";
 
 /** Optimizer state for a checkpoint: per-parameter tensors and scalars such as a step count. */
 export interface OptimizerState {
@@ -19,7 +20,7 @@ export interface SparseGradient {
   count: number;
   width: number;
   /** The kernel's kept packing this parameter may be in (a network group's first layer, see matmul.ts). */
-  kept?: { owner: number; slot: number };
+  kept?: KeptSlot;
 }
 
 /** Updates parameters in place from their gradients. */

@@ -21,7 +21,8 @@ export class Sgd implements Optimizer {
         subtractScaled(value, grad, lr, value.length);
         continue;
       }
-      // The listed rows, packed for the next product as they are computed where the kernel keeps this weight.
+      // The listed rows, also written into the kernel's kept packing of this weight where it is
+      // kept: the routine lives in the kernel because only its closure holds that packing.
       kept = subtractScaledRows(value, grad, lr, sparse.rows, sparse.count, sparse.width, sparse.kept);
     }
     return kept;
