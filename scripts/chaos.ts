@@ -138,7 +138,6 @@ async function concurrent(): Promise<void> {
   }
 }
 
-/** Every live (not zombie) descendant of `pid`, by parent id: detached groups included. */
 /** A process's command name and arguments, or undefined once it has ended (a short-lived child listed a moment before). */
 function commandOf(pid: number): { comm: string; args: string[] } | undefined {
   try {
@@ -154,6 +153,7 @@ function commandOf(pid: number): { comm: string; args: string[] } | undefined {
   }
 }
 
+/** Every live (not zombie) descendant of `pid`, by parent id: detached groups included. */
 function descendants(pid: number): number[] {
   const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid=,stat="], { encoding: "utf8" })
     .trim()

@@ -233,9 +233,10 @@ function createPackedKernel() {
   }
 
   /**
-   * SGD on rows rows[0 … count) of a k×n weight: value −= lr · grad, four at a time. Where the kept
-   * region holds `kept.owner`'s packing of that weight (at `kept.slot`), each new row is packed
-   * there too and true returned; a NaN or ±∞ among them leaves the region to be packed whole.
+   * SGD on rows rows[0 … count) of a k×n weight (a whole parameter: row 0 of n = its length):
+   * value −= lr · grad, four at a time. Where the kept region holds `kept.owner`'s packing of that
+   * weight (at `kept.slot`), each new row is packed there too and true returned; a NaN or ±∞
+   * among them leaves the region to be packed whole.
    */
   function subtractScaledRows(
     value: Float64Array,

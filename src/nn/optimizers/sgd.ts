@@ -8,6 +8,9 @@ import type { Optimizer, OptimizerState, SparseGradient } from "./optimizer";
 export class Sgd implements Optimizer {
   readonly kind = "sgd";
 
+  /** A parameter updated whole: its one row, as long as the parameter. */
+  private readonly wholeRow = new Int32Array(1);
+
   constructor(private readonly lr: number) {}
 
   update(params: Param[], sparse?: SparseGradient): boolean {
@@ -18,7 +21,7 @@ export class Sgd implements Optimizer {
     for (const param of params) {
       const { value, grad } = param;
       if (!rowsOnly || param !== sparse.param) {
-        subtractScaled(value, grad, lr, value.length);
+        subtractScaledRows(value, grad, lr, this.wholeRow, 1, value.length, undefined);
         continue;
       }
       // The listed rows, also written into the kernel's kept packing of this weight where it is
@@ -33,20 +36,4 @@ export class Sgd implements Optimizer {
   }
 
   setState(): void {}
-}
-
-/** value[i] −= lr · grad[i] for i below `length`, four at a time (1.3× one at a time). */
-function subtractScaled(value: Float64Array, grad: Float64Array, lr: number, length: number): void {
-  let i = 0;
-  for (; i + 4 <= length; i += 4) {
-    const v0 = value[i] - lr * grad[i];
-    const v1 = value[i + 1] - lr * grad[i + 1];
-    const v2 = value[i + 2] - lr * grad[i + 2];
-    const v3 = value[i + 3] - lr * grad[i + 3];
-    value[i] = v0;
-    value[i + 1] = v1;
-    value[i + 2] = v2;
-    value[i + 3] = v3;
-  }
-  for (; i < length; i++) value[i] -= lr * grad[i];
 }
