@@ -1,26 +1,28 @@
 /**
  * An experiment as bytes and back. Layout: "BNX" and the format version (one digit), CRC-32 of
  * everything after it (u32 LE), header length (u32 LE), JSON header, zero padding to 8 bytes,
- * then every tensor as float64 LE in the header's order. The bytes are written straight into
- * pieces of at most `pieceBytes` (and read from them), so that each fits one value of whatever
- * store the caller uses and no second copy of the whole is ever held.
+ * then every tensor as float64 LE in the header's order, then every list point likewise (JSON
+ * would turn a diverged run's NaN into null). The bytes are written straight into pieces of at
+ * most `pieceBytes` (and read from them), so that each fits one value of whatever store the
+ * caller uses and no second copy of the whole is ever held.
  */
 
 import type { MnistData } from "../data/dataset";
 import type { ExperimentConfig } from "./config";
 import { crc32Of } from "./crc32";
-import { Experiment, type Trainee } from "./experiment";
+import { Experiment, type NetworkLists, type Trainee } from "./experiment";
 
 const MAGIC = "BNX";
 /** The format this engine writes and reads; any other is refused, never guessed at. */
-export const CHECKPOINT_VERSION = 3;
+export const CHECKPOINT_VERSION = 4;
 /** Bytes before the JSON header. */
 const PREAMBLE = 12;
 
 interface Header {
   config: ExperimentConfig;
   iteration: number;
-  lists: Experiment["lists"];
+  /** Each list's length per network; the points follow the tensors. */
+  listLengths: Record<keyof NetworkLists, number[]>;
   rng: { key: number[]; pos: number; hasGauss: boolean; gauss: number };
   /** Per network, in study order. */
   optimizerScalars: number[][];
@@ -47,6 +49,13 @@ function traineeTensors({ spec, net, optimizer }: Trainee): [string, Float64Arra
 /** Every tensor of the experiment's state, in checkpoint order. */
 function stateTensors(exp: Experiment): [string, Float64Array][] {
   return exp.trainees.flatMap(traineeTensors);
+}
+
+const LIST_NAMES = ["train", "test", "loss"] as const satisfies readonly (keyof NetworkLists)[];
+
+/** Every list of every network, in checkpoint order. */
+function listsInOrder(lists: NetworkLists): number[][] {
+  return LIST_NAMES.flatMap((name) => lists[name]);
 }
 
 /** Bytes laid out across pieces: a position is (piece, offset), reads and writes may straddle two pieces. */
@@ -131,19 +140,24 @@ export function saveExperiment(exp: Experiment, pieceBytes: number): Uint8Array[
   const header: Header = {
     config: exp.config,
     iteration: exp.iteration,
-    lists: exp.lists,
+    listLengths: {
+      train: exp.lists.train.map((l) => l.length),
+      test: exp.lists.test.map((l) => l.length),
+      loss: exp.lists.loss.map((l) => l.length),
+    },
     rng: { key: Array.from(rng.key), pos: rng.pos, hasGauss: rng.hasGauss, gauss: rng.gauss },
     optimizerScalars: exp.trainees.map((t) => t.optimizer.getState().scalars),
     tensors: tensors.map(([name, t]) => ({ name, length: t.length })),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = align8(PREAMBLE + json.length);
-  const out = Pieces.allocate(dataStart + 8 * tensors.reduce((s, [, t]) => s + t.length, 0), pieceBytes);
+  const values: ArrayLike<number>[] = [...tensors.map(([, t]) => t), ...listsInOrder(exp.lists)];
+  const out = Pieces.allocate(dataStart + 8 * values.reduce((s, t) => s + t.length, 0), pieceBytes);
   out.setBytes(0, new TextEncoder().encode(`${MAGIC}${CHECKPOINT_VERSION}`));
   out.setUint32(8, json.length);
   out.setBytes(PREAMBLE, json);
   let offset = dataStart;
-  for (const [, t] of tensors) {
+  for (const t of values) {
     for (let i = 0; i < t.length; i++, offset += 8) out.setFloat64(offset, t[i]);
   }
   out.setUint32(4, out.crc32From(8));
@@ -175,19 +189,27 @@ export function restoreExperiment(pieces: readonly Uint8Array[], data: MnistData
   const expected = tensors.map(([name, t]) => `${name}:${t.length}`).join(",");
   const found = header.tensors.map(({ name, length }) => `${name}:${length}`).join(",");
   if (expected !== found) throw new CheckpointError("checkpoint tensors do not fit the network of its config");
+  const lengths = LIST_NAMES.flatMap((name) => header.listLengths?.[name] ?? []);
+  const fits = (name: keyof NetworkLists) => header.listLengths?.[name]?.length === exp.trainees.length;
+  if (!LIST_NAMES.every(fits) || !lengths.every((n) => Number.isSafeInteger(n) && n >= 0)) {
+    throw new CheckpointError("checkpoint lists do not fit the networks of its config");
+  }
   let offset = align8(PREAMBLE + jsonLength);
-  if (total !== offset + 8 * tensors.reduce((s, [, t]) => s + t.length, 0)) {
+  const points = lengths.reduce((s, n) => s + n, 0);
+  if (total !== offset + 8 * (tensors.reduce((s, [, t]) => s + t.length, 0) + points)) {
     throw new CheckpointError(`checkpoint has ${total} bytes, its header describes another size`);
   }
   for (const [, t] of tensors) {
     for (let i = 0; i < t.length; i++, offset += 8) t[i] = bytes.getFloat64(offset);
   }
+  listsInOrder(exp.lists).forEach((list, l) => {
+    for (let i = 0; i < lengths[l]; i++, offset += 8) list.push(bytes.getFloat64(offset));
+  });
   exp.trainees.forEach(({ optimizer }, s) => {
     optimizer.setState({ tensors: optimizer.getState().tensors, scalars: header.optimizerScalars[s] ?? [] });
   });
   exp.rng.setState({ ...header.rng, key: Uint32Array.from(header.rng.key) });
   exp.iteration = header.iteration;
-  Object.assign(exp.lists, header.lists);
   return exp;
 }
 

@@ -85,6 +85,49 @@ describe("a study's checkpoint", () => {
   );
 });
 
+describe("a diverged study's checkpoint", () => {
+  // SGD at 1e100 takes every network of the weight-init study to NaN losses after its first step.
+  const diverging: ExperimentConfig = {
+    ...SMALL,
+    study: "weightInit",
+    learningRate: 1e100,
+    trainSize: 500,
+    iterations: 6,
+    hiddenSizes: [20],
+  };
+
+  it("keeps its NaN loss points through a restore, where JSON would have made them null", () => {
+    const expected = new Experiment(diverging, data).run();
+    expect(Object.values(expected.loss ?? {}).map((l) => l.map(Number.isNaN))).toEqual([
+      [false, true, true, true, true, true],
+      [false, true, true, true, true, true],
+      [false, true, true, true, true, true],
+    ]);
+    const exp = new Experiment(diverging, data);
+    exp.advance(3);
+    const restored = restoreExperiment(saveExperiment(exp, 64), data);
+    expect(restored.lists.loss.map((l) => l.map(Number.isNaN))).toEqual([
+      [false, true, true],
+      [false, true, true],
+      [false, true, true],
+    ]);
+    expect(restored.run()).toEqual(expected);
+  });
+
+  it("whose header counts lists for other networks is refused", () => {
+    const exp = new Experiment(diverging, data);
+    exp.advance(2);
+    const [whole] = saveExperiment(exp, 1 << 20);
+    const text = new TextDecoder().decode(whole);
+    const at = text.indexOf('"loss":[2,2,2]');
+    expect(at).toBeGreaterThan(0);
+    // The same number of bytes, one network fewer; the checksum made to match again.
+    whole.set(new TextEncoder().encode('"loss":[2, 2] '), at);
+    new DataView(whole.buffer).setUint32(4, crc32(whole.subarray(8)), true);
+    expect(() => restoreExperiment([whole], data)).toThrow("checkpoint lists do not fit the networks of its config");
+  });
+});
+
 describe("checkpoint pieces", () => {
   it("of the default network each stay within the piece size asked for", () => {
     const exp = new Experiment({ ...EXPERIMENT_DEFAULTS, weightScale: 0.01, seed: 0, optimizer: "adam" }, data);
@@ -122,7 +165,7 @@ describe("checkpoint pieces", () => {
     const pieces = saveExperiment(new Experiment(SMALL, data), 1 << 16);
     const old = new Uint8Array(pieces[0]);
     old[3] = "1".charCodeAt(0);
-    expect(() => restoreExperiment([old, ...pieces.slice(1)], data)).toThrow("checkpoint is format BNX1; this engine reads BNX3");
+    expect(() => restoreExperiment([old, ...pieces.slice(1)], data)).toThrow("checkpoint is format BNX1; this engine reads BNX4");
   });
 });
 

@@ -149,7 +149,7 @@ describe("a checkpoint", () => {
       (b: Uint8Array) => {
         b[3] = "1".charCodeAt(0);
       },
-      "checkpoint damaged: checkpoint is format BNX1; this engine reads BNX3",
+      "checkpoint damaged: checkpoint is format BNX1; this engine reads BNX4",
     ],
   ])("%s ends its experiment failed at once, never restored silently", async (name, damage, error) => {
     const key = `checkpoint-${name}`;
