@@ -4,8 +4,8 @@
  * sweeps at once while polling: all must complete, with the 99th percentile of GET under 2 s. Then
  * the parent crashes: `npm start` killed with SIGKILL, its whole process group, its process alone
  * and npm alone, and npm alone sent SIGTERM; within 5 s nothing it started may be left, and its
- * port must be free. Last, one of its
- * workerds killed: it must say so and exit within 5 s, leaving nothing.
+ * port must be free; its script killed the moment its host runs (the host started early). Last,
+ * one of its workerds killed: it must say so and exit within 5 s, leaving nothing.
  * Ends with a line `N passed, N failed`; exits 1 when a check failed.
  */
 
@@ -247,6 +247,61 @@ async function parentCrash(
   }
 }
 
+/** Every live process of process group `group`. */
+function groupMembers(group: number): number[] {
+  return execFileSync("ps", ["-e", "-o", "pid=,pgid=,stat="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, pgid, stat]) => Number(pgid) === group && !stat.startsWith("Z"))
+    .map(([pid]) => Number(pid));
+}
+
+/**
+ * `npm start`'s script killed with SIGKILL the moment its host runs: started before the script
+ * loaded (scripts/local/early-host.mjs), it waits for its start and is not yet the reaper's. It
+ * must end with the script, before or after starting its workerds, within 5 s.
+ */
+async function startCrash(): Promise<void> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const npm = spawn("npm", ["start", "--", "--runners", "2", "--port", String(port)], {
+    cwd: ROOT,
+    detached: true,
+    stdio: "ignore",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  const leader = npm.pid as number;
+  let started: number[] = [];
+  let host: number | undefined;
+  try {
+    const deadline = Date.now() + 30_000;
+    while (host === undefined && Date.now() < deadline) {
+      started = descendants(leader);
+      host = started.find((p) => commandOf(p)?.args.some((a) => a.endsWith("/host.mjs")));
+      if (host === undefined) await new Promise((r) => setTimeout(r, 5));
+    }
+    const script = started.find((p) => commandOf(p)?.args.includes("scripts/start.ts"));
+    const workerds = started.filter((p) => commandOf(p)?.comm === "workerd").length;
+    process.kill(script ?? leader, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 5000));
+    const left = [...new Set([...started.filter(alive), ...(host === undefined ? [] : groupMembers(host))])];
+    check(
+      "npm start's script killed with SIGKILL as its host starts leaves no process after 5 s",
+      host !== undefined && script !== undefined && left.length === 0,
+      `host ${host ?? "never seen"}, ${workerds} workerds then, ${left.length} processes left${left.length ? `: ${left.join(" ")}` : ""}`,
+    );
+    check(`its port ${port} is free`, !(await healthy(`http://127.0.0.1:${port}`)));
+  } finally {
+    for (const p of [leader, ...started, ...(host === undefined ? [] : groupMembers(host))]) {
+      try {
+        process.kill(p, "SIGKILL");
+      } catch {
+        // gone, as it should be
+      }
+    }
+  }
+}
+
 /**
  * One workerd of `npm start` killed with SIGKILL: Miniflare does not watch its workerd once
  * started, the host does (scripts/local/host.ts); npm start must say so and exit non-zero within
@@ -299,6 +354,7 @@ try {
   await parentCrash(1, "process");
   await parentCrash(1, "npm");
   await parentCrash(1, "npm", "SIGTERM");
+  await startCrash();
   await workerdCrash();
 } catch (e) {
   check("the chaos run itself", false, (e as Error).message);

@@ -3,7 +3,7 @@
  * coordinators, and, with K > 1, K runner workerds (scripts/local-runners.ts lays them out), all
  * hosted by one Node process (scripts/local/host.ts). One launch path for every K: K = 1 is the
  * main workerd running experiments itself. Its parts: ports and health (local/ports.ts), starting
- * a process (local/spawn.ts), `ps` (local/process-tree.ts), flags (local/server-flags.ts), what is
+ * the host (local/spawn.ts; started early, local/early-host.mjs), `ps` (local/process-tree.ts), flags (local/server-flags.ts), what is
  * printed (local/describe.ts).
  */
 
@@ -14,7 +14,7 @@ import { buildLocal } from "./local/build";
 import { freePort, healthy, isLoopback, localUrl } from "./local/ports";
 import { groupAlive, processTree, signalGroup } from "./local/process-tree";
 import { DEFAULT_RUNNERS } from "./local/server-flags";
-import { type ServerProcess, type Spawned, spawnProcess } from "./local/spawn";
+import { type ServerProcess, type Spawned, startHost } from "./local/spawn";
 import { localLayout, ROOT } from "./local-runners";
 import { onParentDeath } from "./parent-watch";
 import { dismissReaper, reapFolderWithThisProcess } from "./process-reaper";
@@ -141,10 +141,7 @@ async function startProcesses(opts: DevServerOptions): Promise<DevServer> {
     writeFileSync(layoutFile, JSON.stringify(layout));
     const built = await buildLocal(ROOT, layout.entry, layout.define);
     if (ending) throw new Error("stopped while starting");
-    const env = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_REGISTRY_PATH: registryPath };
-    procs.push(
-      spawnProcess("host", ["--expose-gc", "--max-semi-space-size=1", built.host, layoutFile, built.worker], env, opts.onOutput),
-    );
+    procs.push(startHost(built.host, { layout: layoutFile, worker: built.worker, registryPath }, opts.onOutput));
     const exited = new Promise<ServerProcess>((resolve) => {
       for (const { name, pid, child } of procs) child.on("exit", () => ending || resolve({ name, pid }));
     });

@@ -1,11 +1,13 @@
 /**
  * The local server's workerds, one Miniflare instance each, hosted by this one Node process (a
- * `wrangler dev` per process cost ~400 MB and seconds each): `node host.mjs <layout.json>
- * <worker.js>`, both built by scripts/local/build.ts and the layout written by
- * scripts/dev-server.ts. Starts every instance on the dev registry in WRANGLER_REGISTRY_PATH (as
- * wrangler dev does), prefixes each workerd's output with its worker name, and disposes of them all
- * on SIGTERM, SIGINT or SIGHUP. Started detached, in its own process group: the reaper ends the
- * group (workerds included) if the script that started it dies.
+ * `wrangler dev` per process cost ~400 MB and seconds each): `node host.mjs`, built by
+ * scripts/local/build.ts and started by scripts/local/spawn.ts, which then writes its start on
+ * stdin (one JSON line: the layout file, the Worker, the dev registry). Loads miniflare first, so
+ * that a host started before its script has laid the server out (early-host.mjs) is ready when
+ * told. Starts every instance on the dev registry (as wrangler dev does), prefixes each workerd's
+ * output with its worker name, and disposes of them all on SIGTERM, SIGINT or SIGHUP, or when stdin
+ * ends (the script that started it is gone). Started detached, in its own process group: the
+ * reaper ends the group (workerds included) if the script that started it dies.
  */
 
 import { readFileSync } from "node:fs";
@@ -14,18 +16,32 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import type * as MiniflareModule from "miniflare";
 import type { LayoutProcess, LocalRunnersLayout } from "../local-runners";
+import type { HostStart } from "./spawn";
 
 // Required, not imported: miniflare is CommonJS, and importing it makes Node scan its whole
 // bundle for export names first (0.40 s against 0.17 s on Node 20).
 const { Log, LogLevel, Miniflare } = createRequire(import.meta.url)("miniflare") as typeof MiniflareModule;
 
-const layout = JSON.parse(readFileSync(process.argv[2], "utf8")) as LocalRunnersLayout;
-const scriptPath = process.argv[3];
+let ending = false;
+let instances: MiniflareModule.Miniflare[] = [];
+async function end(code: number): Promise<never> {
+  if (!ending) {
+    ending = true;
+    await Promise.allSettled(instances.map((mf) => mf.dispose()));
+  }
+  process.exit(code);
+}
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(signal, () => void end(0));
+const stdin = createInterface(process.stdin);
+stdin.on("close", () => void end(0));
+const start = await new Promise<HostStart>((resolve) => stdin.once("line", (line) => resolve(JSON.parse(line))));
+const layout = JSON.parse(readFileSync(start.layout, "utf8")) as LocalRunnersLayout;
 // The Worker is one bundle (its only imports are workerd's built-ins): named as the one module,
 // read once, Miniflare neither reads it per instance nor parses it for imports (0.19 s each).
-const modules = [{ type: "ESModule" as const, path: scriptPath, contents: readFileSync(scriptPath, "utf8") }];
-const registryPath = process.env.WRANGLER_REGISTRY_PATH;
-if (!registryPath) throw new Error("host: WRANGLER_REGISTRY_PATH must name the dev registry");
+const modules = [{ type: "ESModule" as const, path: start.worker, contents: readFileSync(start.worker, "utf8") }];
+const { registryPath } = start;
+// As wrangler dev has it, for whatever in miniflare reads the registry from the environment.
+process.env.WRANGLER_REGISTRY_PATH = registryPath;
 
 /** Each workerd's lines prefixed with its worker name; a workerd whose output ends (it died) ends the host. */
 function prefixed(name: string) {
@@ -65,16 +81,7 @@ function instance(p: LayoutProcess): MiniflareModule.Miniflare {
   });
 }
 
-let ending = false;
-const instances = [layout.main, ...layout.runners].map(instance);
-async function end(code: number): Promise<never> {
-  if (!ending) {
-    ending = true;
-    await Promise.allSettled(instances.map((mf) => mf.dispose()));
-  }
-  process.exit(code);
-}
-for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(signal, () => void end(0));
+instances = [layout.main, ...layout.runners].map(instance);
 try {
   await Promise.all(instances.map((mf) => mf.ready));
   // Starting reads every asset (55 MB of MNIST chunks per instance) into buffers it then drops.

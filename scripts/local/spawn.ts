@@ -1,8 +1,8 @@
-/** Starting the process of a local server: in its own process group, handed to the reaper, its output kept. */
+/** Starting the local server's host process: in its own process group, handed to the reaper, its output kept. */
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { ROOT } from "../local-runners";
+import type { ChildProcess } from "node:child_process";
 import { reapWithThisProcess } from "../process-reaper";
+import { spawnHostProcess, takeEarlyHost } from "./early-host.mjs";
 
 /** One process of a local server: its name and the id of its process group. */
 export interface ServerProcess {
@@ -16,15 +16,23 @@ export interface Spawned extends ServerProcess {
   tail(): string;
 }
 
-/** Starts `node args…` as worker `name`; `onOutput` sees its output as it comes. */
-export function spawnProcess(
-  name: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  onOutput?: (name: string, text: string) => void,
-): Spawned {
-  // Its own process group, so that a stop reaches wrangler's children (workerd, esbuild) too.
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+/** What the host is told on its stdin, as one JSON line, to start its workerds (scripts/local/host.ts). */
+export interface HostStart {
+  /** The layout (scripts/local-runners.ts) as a JSON file. */
+  layout: string;
+  /** The built Worker. */
+  worker: string;
+  /** The dev registry its workerds share. */
+  registryPath: string;
+}
+
+/**
+ * Starts the host built at `file` (the one started early, if it runs this build) and tells it
+ * `start`; `onOutput` sees its output as it comes.
+ */
+export function startHost(file: string, start: HostStart, onOutput?: (name: string, text: string) => void): Spawned {
+  const name = "host";
+  const child = takeEarlyHost(file) ?? spawnHostProcess(file);
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   // A detached group outlives this process's death by SIGKILL: the reaper ends it then.
   reapWithThisProcess(child.pid);
@@ -33,7 +41,8 @@ export function spawnProcess(
     log = (log + d).slice(-4000);
     onOutput?.(name, d.toString());
   };
-  child.stdout?.on("data", take);
-  child.stderr?.on("data", take);
+  child.stdout.on("data", take);
+  child.stderr.on("data", take);
+  child.stdin.write(`${JSON.stringify(start)}\n`);
   return { name, pid: child.pid, child, tail: () => log };
 }
