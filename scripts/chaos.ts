@@ -264,6 +264,7 @@ function groupMembers(group: number): number[] {
  */
 async function startCrash(): Promise<void> {
   const port = 20000 + Math.floor(Math.random() * 20000);
+  const foldersBefore = scratchFolders();
   const npm = spawn("npm", ["start", "--", "--runners", "2", "--port", String(port)], {
     cwd: ROOT,
     detached: true,
@@ -291,6 +292,8 @@ async function startCrash(): Promise<void> {
       `host ${host ?? "never seen"}, ${workerds} workerds then, ${left.length} processes left${left.length ? `: ${left.join(" ")}` : ""}`,
     );
     check(`its port ${port} is free`, !(await healthy(`http://127.0.0.1:${port}`)));
+    const foldersLeft = [...scratchFolders()].filter((name) => !foldersBefore.has(name));
+    check("its temporary folders are gone", foldersLeft.length === 0, foldersLeft.join(" "));
   } finally {
     for (const p of [leader, ...started, ...(host === undefined ? [] : groupMembers(host))]) {
       try {

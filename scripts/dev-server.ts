@@ -165,7 +165,7 @@ async function startProcesses(opts: DevServerOptions): Promise<DevServer> {
       const gone = procs.find((p) => p.child.exitCode !== null || p.child.signalCode !== null);
       if (gone) throw new Error(`${gone.name} exited`);
       if (registered() && (await healthy(url))) return server;
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 10));
     }
     throw new Error(`not up within ${timeoutMs} ms`);
   } catch (e) {

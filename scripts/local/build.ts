@@ -7,7 +7,7 @@
  * while every file that went into them and the defines are unchanged (../build-stamp.ts).
  */
 
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build, stop, version } from "esbuild";
 import { upToDate, writeStamp } from "../build-stamp";
@@ -18,7 +18,9 @@ export interface LocalBuild {
   host: string;
 }
 
+/** Writes `text` to `path` unless it holds it already: an unchanged host keeps its file (early-host.mjs takes it by identity). */
 function writeAtomically(path: string, text: string): void {
+  if (existsSync(path) && readFileSync(path, "utf8") === text) return;
   const temporary = `${path}.${process.pid}.${Date.now()}`;
   writeFileSync(temporary, text);
   renameSync(temporary, path);

@@ -15,18 +15,25 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Where scripts/local/build.ts writes the host. */
 const BUILT_HOST = fileURLToPath(new URL("../../.wrangler/bn-sweep/host.mjs", import.meta.url));
 
-/** The host started early and not taken yet, with the identity of the file it runs. */
-let early;
+/**
+ * The host started early and not taken yet, with the identity of the file it runs. On the global
+ * object under a registered symbol, not in this module: the `--import` loads this file before tsx,
+ * and should a loader ever make tsx's import of it a second instance, the taker still finds it.
+ */
+const EARLY = Symbol.for("bn-sweep.earlyHost");
 
 /** Starts `node host.mjs` in its own process group (a stop signals the group: its workerds too), its stdio piped. */
 export function spawnHostProcess(file) {
   // gc() after the start drops the assets' buffers; a small young generation keeps it lean.
-  return spawn(process.execPath, ["--expose-gc", "--max-semi-space-size=1", file], {
+  const child = spawn(process.execPath, ["--expose-gc", "--max-semi-space-size=1", file], {
     cwd: ROOT,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
     stdio: "pipe",
     detached: true,
   });
+  // A host that died before its start is written to (EPIPE) is reported by its exit, with its output.
+  child.stdin.on("error", () => {});
+  return child;
 }
 
 /** Starts the host of the last build, if there is one; it keeps this process alive only once taken. */
@@ -40,13 +47,13 @@ export function startHostEarly() {
   const child = spawnHostProcess(BUILT_HOST);
   child.on("error", () => {});
   for (const handle of [child, child.stdin, child.stdout, child.stderr]) handle.unref();
-  early = { child, ino: stat.ino, mtimeMs: stat.mtimeMs };
+  globalThis[EARLY] = { child, ino: stat.ino, mtimeMs: stat.mtimeMs };
 }
 
 /** The host started early, if it runs `file` as it is now and lives; else undefined, having ended it. */
 export function takeEarlyHost(file) {
-  const taken = early;
-  early = undefined;
+  const taken = globalThis[EARLY];
+  globalThis[EARLY] = undefined;
   if (!taken) return undefined;
   const { child } = taken;
   let current = false;

@@ -35,6 +35,10 @@ for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(sign
 const stdin = createInterface(process.stdin);
 stdin.on("close", () => void end(0));
 const start = await new Promise<HostStart>((resolve) => stdin.once("line", (line) => resolve(JSON.parse(line))));
+if (![start.layout, start.worker, start.registryPath].every((v) => typeof v === "string" && v !== "")) {
+  process.stderr.write("[host] its start line must name the layout, the Worker and the dev registry\n");
+  await end(1);
+}
 const layout = JSON.parse(readFileSync(start.layout, "utf8")) as LocalRunnersLayout;
 // The Worker is one bundle (its only imports are workerd's built-ins): named as the one module,
 // read once, Miniflare neither reads it per instance nor parses it for imports (0.19 s each).
