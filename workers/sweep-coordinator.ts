@@ -25,10 +25,11 @@ export class SweepCoordinator extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const storage = ctx.storage;
+    const table = new SweepTable(storage.sql);
     // Read from this.env at each use, as the runner bindings are.
     const shards = () => runnerShards(this.env);
     this.core = new Coordinator({
-      table: new SweepTable(storage.sql),
+      table,
       transaction: (fn, wake) => {
         storage.transactionSync(fn);
         // Issued with no await between: the platform commits it with the SQL writes, atomically.
@@ -43,7 +44,10 @@ export class SweepCoordinator extends DurableObject<Env> {
         },
         put: (key, value) => storage.put(key, value),
       },
-      deleteAll: () => storage.deleteAll(),
+      deleteAll: async () => {
+        await storage.deleteAll();
+        table.forget();
+      },
       // Read from this.env at each call: tests replace the bindings of a live object.
       runner: (sweepId, index) => runnerOf(this.env, sweepId, index),
       get runnerShards() {
