@@ -9,7 +9,7 @@
  * Ends with a line `N passed, N failed`; exits 1 when a check failed.
  */
 
-import { execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -153,12 +153,17 @@ function commandOf(pid: number): { comm: string; args: string[] } | undefined {
   }
 }
 
-/** Every live (not zombie) descendant of `pid`, by parent id: detached groups included. */
-function descendants(pid: number): number[] {
-  const rows = execFileSync("ps", ["-e", "-o", "pid=,ppid=,stat="], { encoding: "utf8" })
+/** Every process as `ps -e -o <fields>` lists it, each a row of its fields. */
+function psRows(fields: string): string[][] {
+  return execFileSync("ps", ["-e", "-o", fields], { encoding: "utf8" })
     .trim()
     .split("\n")
     .map((line) => line.trim().split(/\s+/));
+}
+
+/** Every live (not zombie) descendant of `pid`, by parent id: detached groups included. */
+function descendants(pid: number): number[] {
+  const rows = psRows("pid=,ppid=,stat=");
   const found: number[] = [];
   const todo = [pid];
   while (todo.length > 0) {
@@ -187,6 +192,27 @@ function scratchFolders(): Set<string> {
   return new Set(readdirSync(tmpdir()).filter((name) => name.startsWith("bn-sweep-")));
 }
 
+/** `npm start` with K runners on `port`, in its own process group; its stderr piped when asked. */
+function npmStart(runners: number, port: number, stderr: "ignore" | "pipe" = "ignore"): ChildProcess {
+  return spawn("npm", ["start", "--", "--runners", String(runners), "--port", String(port)], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "ignore", stderr],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+}
+
+/** SIGKILL to each of `pids` still there: what a failed check left is not left to the next. */
+function killAll(pids: number[]): void {
+  for (const p of pids) {
+    try {
+      process.kill(p, "SIGKILL");
+    } catch {
+      // gone, as it should be
+    }
+  }
+}
+
 /**
  * `npm start` (K = 2 runner workerds, or one) killed, its whole process group, the script's own
  * process alone, or npm alone (SIGKILL sends its children nothing; SIGTERM, as a supervisor sends,
@@ -200,12 +226,7 @@ async function parentCrash(
 ): Promise<void> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const foldersBefore = scratchFolders();
-  const npm = spawn("npm", ["start", "--", "--runners", String(runners), "--port", String(port)], {
-    cwd: ROOT,
-    detached: true,
-    stdio: "ignore",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
+  const npm = npmStart(runners, port);
   const leader = npm.pid as number;
   const url = `http://127.0.0.1:${port}`;
   let started: number[] = [];
@@ -237,22 +258,13 @@ async function parentCrash(
     const foldersLeft = [...scratchFolders()].filter((name) => !foldersBefore.has(name));
     check("its temporary folders are gone", foldersLeft.length === 0, foldersLeft.join(" "));
   } finally {
-    for (const p of [leader, ...started]) {
-      try {
-        process.kill(p, "SIGKILL");
-      } catch {
-        // gone, as it should be
-      }
-    }
+    killAll([leader, ...started]);
   }
 }
 
 /** Every live process of process group `group`. */
 function groupMembers(group: number): number[] {
-  return execFileSync("ps", ["-e", "-o", "pid=,pgid=,stat="], { encoding: "utf8" })
-    .trim()
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/))
+  return psRows("pid=,pgid=,stat=")
     .filter(([, pgid, stat]) => Number(pgid) === group && !stat.startsWith("Z"))
     .map(([pid]) => Number(pid));
 }
@@ -265,12 +277,7 @@ function groupMembers(group: number): number[] {
 async function startCrash(): Promise<void> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const foldersBefore = scratchFolders();
-  const npm = spawn("npm", ["start", "--", "--runners", "2", "--port", String(port)], {
-    cwd: ROOT,
-    detached: true,
-    stdio: "ignore",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
+  const npm = npmStart(2, port);
   const leader = npm.pid as number;
   let started: number[] = [];
   let host: number | undefined;
@@ -295,13 +302,7 @@ async function startCrash(): Promise<void> {
     const foldersLeft = [...scratchFolders()].filter((name) => !foldersBefore.has(name));
     check("its temporary folders are gone", foldersLeft.length === 0, foldersLeft.join(" "));
   } finally {
-    for (const p of [leader, ...started, ...(host === undefined ? [] : groupMembers(host))]) {
-      try {
-        process.kill(p, "SIGKILL");
-      } catch {
-        // gone, as it should be
-      }
-    }
+    killAll([leader, ...started, ...(host === undefined ? [] : groupMembers(host))]);
   }
 }
 
@@ -312,12 +313,7 @@ async function startCrash(): Promise<void> {
  */
 async function workerdCrash(): Promise<void> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const npm = spawn("npm", ["start", "--", "--runners", "2", "--port", String(port)], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
+  const npm = npmStart(2, port, "pipe");
   let output = "";
   npm.stderr?.on("data", (d: Buffer) => {
     output = (output + d).slice(-4000);
@@ -340,13 +336,7 @@ async function workerdCrash(): Promise<void> {
       `exit ${code}, ${workerds.length} workerds, ${left.length} processes left`,
     );
   } finally {
-    for (const p of [leader, ...started]) {
-      try {
-        process.kill(p, "SIGKILL");
-      } catch {
-        // gone, as it should be
-      }
-    }
+    killAll([leader, ...started]);
   }
 }
 

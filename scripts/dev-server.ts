@@ -3,8 +3,8 @@
  * coordinators, and, with K > 1, K runner workerds (scripts/local-runners.ts lays them out), all
  * hosted by one Node process (scripts/local/host.ts). One launch path for every K: K = 1 is the
  * main workerd running experiments itself. Its parts: ports and health (local/ports.ts), starting
- * the host (local/spawn.ts; started early, local/early-host.mjs), `ps` (local/process-tree.ts), flags (local/server-flags.ts), what is
- * printed (local/describe.ts).
+ * the host (local/spawn.ts; started early, local/early-host.mjs), `ps` (local/process-tree.ts),
+ * flags (local/server-flags.ts), what is printed (local/describe.ts).
  */
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -31,9 +31,16 @@ export function spawnHostProcess(file) {
     stdio: "pipe",
     detached: true,
   });
-  // A host that died before its start is written to (EPIPE) is reported by its exit, with its output.
+  // A host that died before its start is written to (EPIPE), or could not be spawned, is reported
+  // by its exit or its missing pid, with its output.
+  child.on("error", () => {});
   child.stdin.on("error", () => {});
   return child;
+}
+
+/** The child and its pipes: what keeps this process alive while the host runs (unless unref'd). */
+function handles(child) {
+  return [child, child.stdin, child.stdout, child.stderr];
 }
 
 /** Starts the host of the last build, if there is one; it keeps this process alive only once taken. */
@@ -45,8 +52,7 @@ export function startHostEarly() {
     return;
   }
   const child = spawnHostProcess(BUILT_HOST);
-  child.on("error", () => {});
-  for (const handle of [child, child.stdin, child.stdout, child.stderr]) handle.unref();
+  for (const handle of handles(child)) handle.unref();
   globalThis[EARLY] = { child, ino: stat.ino, mtimeMs: stat.mtimeMs };
 }
 
@@ -62,7 +68,7 @@ export function takeEarlyHost(file) {
     current = file === BUILT_HOST && stat.ino === taken.ino && stat.mtimeMs === taken.mtimeMs;
   } catch {}
   if (current && child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-    for (const handle of [child, child.stdin, child.stdout, child.stderr]) handle.ref();
+    for (const handle of handles(child)) handle.ref();
     return child;
   }
   // It has started nothing yet: it only waited for its start.

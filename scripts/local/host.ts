@@ -34,7 +34,17 @@ async function end(code: number): Promise<never> {
 for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(signal, () => void end(0));
 const stdin = createInterface(process.stdin);
 stdin.on("close", () => void end(0));
-const start = await new Promise<HostStart>((resolve) => stdin.once("line", (line) => resolve(JSON.parse(line))));
+/** The start line as JSON, or nothing when it is not JSON. */
+function parsed(line: string): Partial<HostStart> {
+  try {
+    return JSON.parse(line) ?? {};
+  } catch {
+    return {};
+  }
+}
+const start = (await new Promise<Partial<HostStart>>((resolve) =>
+  stdin.once("line", (line) => resolve(parsed(line))),
+)) as HostStart;
 if (![start.layout, start.worker, start.registryPath].every((v) => typeof v === "string" && v !== "")) {
   process.stderr.write("[host] its start line must name the layout, the Worker and the dev registry\n");
   await end(1);

@@ -140,11 +140,9 @@ export function saveExperiment(exp: Experiment, pieceBytes: number): Uint8Array[
   const header: Header = {
     config: exp.config,
     iteration: exp.iteration,
-    listLengths: {
-      train: exp.lists.train.map((l) => l.length),
-      test: exp.lists.test.map((l) => l.length),
-      loss: exp.lists.loss.map((l) => l.length),
-    },
+    listLengths: Object.fromEntries(
+      LIST_NAMES.map((name) => [name, exp.lists[name].map((l) => l.length)]),
+    ) as Header["listLengths"],
     rng: { key: Array.from(rng.key), pos: rng.pos, hasGauss: rng.hasGauss, gauss: rng.gauss },
     optimizerScalars: exp.trainees.map((t) => t.optimizer.getState().scalars),
     tensors: tensors.map(([name, t]) => ({ name, length: t.length })),

@@ -58,14 +58,17 @@ describe("a host started early", () => {
     expect(await ending(started)).toBe("SIGKILL");
   });
 
-  it("refuses a start line that does not name its layout, Worker and dev registry: exit 1, saying so", async () => {
+  it.each([
+    ["that does not name its layout, Worker and dev registry", () => JSON.stringify({ layout: "", worker: host })],
+    ["that is not JSON", () => "layout.json worker.js"],
+  ])("refuses a start line %s: exit 1, saying so", async (_, line) => {
     startHostEarly();
     const taken = takeEarlyHost(host) as ChildProcess;
     let output = "";
     taken.stderr?.on("data", (d: Buffer) => {
       output += d;
     });
-    taken.stdin?.write(`${JSON.stringify({ layout: "", worker: host })}\n`);
+    taken.stdin?.write(`${line()}\n`);
     expect(await ending(taken)).toBe(1);
     expect(output).toContain("[host] its start line must name the layout, the Worker and the dev registry");
   });
