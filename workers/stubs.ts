@@ -13,12 +13,12 @@ export function runnerName(sweepId: string, index: number): string {
 }
 
 /**
- * The runner of experiment `index` of sweep `sweepId`. With RUNNER_SHARDS = K (local runs on K
- * processes) experiments are placed round-robin on the K runner processes, so K run at once.
+ * The runner of experiment `index` of sweep `sweepId`, on runner process `shard`: with
+ * RUNNER_SHARDS = K (local runs on K processes) the coordinator places each experiment on one of
+ * them as it starts; deployed there is one namespace.
  */
-export function runnerOf(env: Env, sweepId: string, index: number) {
-  const shards = runnerShards(env);
-  const namespace = (shards > 1 ? env[`RUNNERS_${index % shards}`] : undefined) ?? env.RUNNERS;
+export function runnerOf(env: Env, sweepId: string, index: number, shard: number) {
+  const namespace = (runnerShards(env) > 1 ? env[`RUNNERS_${shard}`] : undefined) ?? env.RUNNERS;
   return namespace.get(namespace.idFromName(runnerName(sweepId, index)));
 }
 

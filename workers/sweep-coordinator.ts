@@ -49,7 +49,7 @@ export class SweepCoordinator extends DurableObject<Env> {
         table.forget();
       },
       // Read from this.env at each call: tests replace the bindings of a live object.
-      runner: (sweepId, index) => runnerOf(this.env, sweepId, index),
+      runner: (sweepId, index, shard) => runnerOf(this.env, sweepId, index, shard),
       get runnerShards() {
         return shards();
       },

@@ -51,6 +51,8 @@ interface ExperimentRow extends Record<string, SqlStorageValue> {
   /** Successive halving: where its runner pauses next (null: at the end), and whether it stopped at a rung (0 or 1). */
   pause_at: number | null;
   stopped: number;
+  /** The runner process it was started on (null: not yet, or before experiments were placed). */
+  shard: number | null;
 }
 
 // Single statuses are bound as parameters, each checked against both unions.
@@ -66,7 +68,7 @@ CREATE TABLE IF NOT EXISTS experiment (
   idx INTEGER PRIMARY KEY, repeat INTEGER NOT NULL, weight_scale REAL, seed INTEGER NOT NULL,
   status TEXT NOT NULL, epochs_done INTEGER NOT NULL, lists TEXT NOT NULL, error TEXT,
   last_report INTEGER NOT NULL, restarts INTEGER NOT NULL, runner TEXT, combination INTEGER NOT NULL,
-  trial_values TEXT, pause_at INTEGER, stopped INTEGER NOT NULL DEFAULT 0
+  trial_values TEXT, pause_at INTEGER, stopped INTEGER NOT NULL DEFAULT 0, shard INTEGER
 );`;
 
 /** Columns added since the first schema, with their definitions: added to a table made before them. */
@@ -74,17 +76,21 @@ const ADDED_COLUMNS: Record<string, string> = {
   trial_values: "TEXT",
   pause_at: "INTEGER",
   stopped: "INTEGER NOT NULL DEFAULT 0",
+  shard: "INTEGER",
 };
 
 /**
  * The sweep's tables; every method is synchronous, so a caller's check and write cannot interleave.
- * What never changes once stored (that the tables exist, the config) is read once: every report
- * asked the catalogue and parsed the config several times (reading them once took 13–17% off the
- * coordinator's CPU in a sweep of small experiments). {@link forget} after the storage is deleted.
+ * What never changes once stored (that the tables exist, the config, where each experiment was
+ * started) is read once: every report asked the catalogue and parsed the config several times
+ * (reading them once took 13–17% off the coordinator's CPU in a sweep of small experiments).
+ * {@link forget} after the storage is deleted.
  */
 export class SweepTable implements SweepStore {
   private present = false;
   private config: SweepConfig | undefined;
+  /** Each experiment's shard by index, read at the first ask. */
+  private shards: (number | null)[] | undefined;
 
   constructor(private readonly sql: SqlStorage) {
     if (!this.exists()) return;
@@ -109,6 +115,7 @@ export class SweepTable implements SweepStore {
   forget(): void {
     this.present = false;
     this.config = undefined;
+    this.shards = undefined;
   }
 
   /** The stored config, parsed once and frozen (every caller shares it). */
@@ -300,6 +307,22 @@ export class SweepTable implements SweepStore {
       record.stopped ? 1 : 0,
       record.index,
     );
+  }
+
+  shardOf(index: number): number | null {
+    if (!this.exists()) return null;
+    if (!this.shards) {
+      const shards: (number | null)[] = [];
+      for (const r of this.sql.exec<Pick<ExperimentRow, "idx" | "shard">>("SELECT idx, shard FROM experiment"))
+        shards[r.idx] = r.shard;
+      this.shards = shards;
+    }
+    return this.shards[index] ?? null;
+  }
+
+  setShard(index: number, shard: number): void {
+    this.sql.exec("UPDATE experiment SET shard = ? WHERE idx = ?", shard, index);
+    if (this.shards) this.shards[index] = shard;
   }
 
   /** Stores the sweep's record as the lifecycle made it. */

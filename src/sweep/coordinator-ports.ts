@@ -55,6 +55,10 @@ export interface SweepStore {
   statuses(): ExperimentStatus[];
   saveExperiment(record: ExperimentRecord): void;
   saveSweep(record: SweepRecord): void;
+  /** The runner process (shard) experiment `index` was started on (Coordinator.toStart), or null if it never was. */
+  shardOf(index: number): number | null;
+  /** Records the shard experiment `index` starts on: it stays there, as its runner's checkpoint does. */
+  setShard(index: number, shard: number): void;
 }
 
 /** One experiment's runner, over RPC: every call may fail. */
@@ -126,10 +130,11 @@ export interface CoordinatorPorts {
   };
   /** Deletes everything stored (tables, marks, alarm). */
   deleteAll(): Promise<void>;
-  runner(sweepId: string, index: number): RunnerPort;
+  /** Experiment `index`'s runner on runner process `shard` (0 … runnerShards − 1). */
+  runner(sweepId: string, index: number, shard: number): RunnerPort;
   /**
-   * Runner processes experiment `index` is placed on by index % runnerShards: 1 when deployed (the
-   * platform places each object); K locally, one workerd each (scripts/local-runners.ts).
+   * Runner processes experiments are placed on, each as it starts (Coordinator.toStart): 1 when
+   * deployed (the platform places each object); K locally, one workerd each (scripts/local-runners.ts).
    */
   runnerShards: number;
   quota: QuotaPort;

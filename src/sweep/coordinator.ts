@@ -23,6 +23,7 @@ import {
   type CoordinatorPorts,
   KV_WRITE_INTERVAL_MS,
   ONE_SLICE_DEPTH,
+  type RunnerPort,
   type SweepState,
   type SweepStore,
 } from "./coordinator-ports";
@@ -64,7 +65,7 @@ export class Coordinator {
    * Experiments whose runner was asked to start and has not answered, with the fan-out that asked
    * (only it forgets the entry) and the pause the start was for: not asked twice meanwhile.
    */
-  private readonly starting = new Map<number, { call: number; pauseAt: number | null }>();
+  private readonly starting = new Map<number, { call: number; pauseAt: number | null; shard: number }>();
   /** Fan-outs so far: each one's number tags its entries in `starting`. */
   private startCalls = 0;
   /** Alarms this object set so far, to tell the alarm being run from one set since it began. */
@@ -250,21 +251,19 @@ export class Coordinator {
     if (!sweep) return step;
     // Trials stopped at a rung need their runners no more; one not reached now is told `stop` at its next report.
     const stopped = decided.filter((d) => d.step.effects.some((e) => e.type === "stopRunner"));
-    await Promise.allSettled(stopped.map((d) => this.ports.runner(sweep.id, d.index).cancel()));
+    await Promise.allSettled(stopped.map((d) => this.runner(sweep.id, d.index).cancel()));
     if (step.effects.some((e) => e.type === "resume")) {
       const spec = this.runnerSpec(sweep.id, sweep.config, index);
       // A paused runner given a later pause goes on from its checkpoint; one that cannot be reached is woken by the watchdog later.
       if (spec)
-        await this.ports
-          .runner(sweep.id, index)
+        await this.runner(sweep.id, index)
           .start(spec)
           .catch(() => false);
     }
     if (step.effects.some((e) => e.type === "startAfresh")) {
       const spec = this.runnerSpec(sweep.id, sweep.config, index);
       const fresh = spec
-        ? await this.ports
-            .runner(sweep.id, index)
+        ? await this.runner(sweep.id, index)
             .start(spec)
             .catch(() => false)
         : false;
@@ -316,7 +315,7 @@ export class Coordinator {
     this.announce();
     // Every runner, grid combinations included; one that cannot be reached now stops at its next report.
     const experiments = sweepExperiments(sweep.config);
-    await Promise.allSettled(experiments.map((e) => this.ports.runner(sweep.id, e.index).cancel()));
+    await Promise.allSettled(experiments.map((e) => this.runner(sweep.id, e.index).cancel()));
     await this.afterEnd(sweep.id);
     return this.table.view() as SweepView;
   }
@@ -363,8 +362,7 @@ export class Coordinator {
       if ("refused" in reopened && !running) await this.releasePlaces(sweep.id, [index]);
     }
     if (orphan)
-      await this.ports
-        .runner(sweep.id, index)
+      await this.runner(sweep.id, index)
         .cancel()
         .catch(() => undefined);
     return "refused" in reopened ? refusal(reopened.refused) : this.publish();
@@ -379,7 +377,7 @@ export class Coordinator {
   ): Promise<ExperimentStep | Refusal> {
     // The runner first: if it cannot be reached, nothing here has changed and the retry can be asked
     // again. The retry's record and the alarm that watches it are one write (apply()).
-    const runner = this.ports.runner(sweepId, index);
+    const runner = this.runner(sweepId, index);
     const spec = this.runnerSpec(sweepId, config, index);
     if (!spec) return { refused: `no experiment ${index} in this sweep` };
     // A runner that holds nothing (stopped, or its checkpoint removed by RETAIN_DAYS) starts from the seed.
@@ -444,12 +442,16 @@ export class Coordinator {
 
   /**
    * The queued experiments of `config` to start now, lowest index first, as many as
-   * MAX_PARALLEL_RUNNERS leaves room for. With several runner processes each gets its share of
-   * this sweep's places at most (a retry or a rung's resume starts outside this count, as before):
-   * a process given a third experiment while another has one would leave that one idle when it
-   * ends (the local sweep's runners were busy 85% of the time that way).
+   * MAX_PARALLEL_RUNNERS leaves room for, each with the runner process (shard) it starts on. With
+   * several processes each gets its share of this sweep's places at most (a retry or a rung's
+   * resume starts outside this count, as before): a process given a third experiment while another
+   * has one would leave that one idle when it ends (the local sweep's runners were busy 85% of the
+   * time that way). A new experiment goes to the process with the fewest running, so the one that
+   * ends its experiments first takes the next (placed by index, a grid whose costs alternate with
+   * the index left one process 8% busy); one started before goes back to its own, where its
+   * checkpoint is.
    */
-  private toStart(config?: SweepConfig): number[] {
+  private toStart(config?: SweepConfig): { index: number; shard: number }[] {
     const parallel = this.ports.tuning("MAX_PARALLEL_RUNNERS");
     const shards = this.ports.runnerShards;
     const queued = this.table.withStatus("queued");
@@ -462,7 +464,7 @@ export class Coordinator {
     const held = new Set(unanswered.map(([index]) => index));
     const candidates = queued.filter((index) => !held.has(index));
     const busy = this.table.runningCount() + held.size;
-    if (shards <= 1) return candidates.slice(0, Math.max(0, parallel - busy));
+    if (shards <= 1) return candidates.slice(0, Math.max(0, parallel - busy)).map((index) => ({ index, shard: 0 }));
     // Experiments that each end within one slice run four times as many per process: a process
     // sends the report of one that ended, and takes the next one's start, only once it is idle, so
     // with two each pair ran in step and the process waited for both round trips after every pair
@@ -474,26 +476,46 @@ export class Coordinator {
     if (free === 0) return [];
     const share = Math.ceil((depth * parallel) / shards);
     const load = new Array<number>(shards).fill(0);
-    for (const index of [...this.table.withStatus("running"), ...held]) load[index % shards]++;
-    const picked: number[] = [];
+    for (const index of this.table.withStatus("running")) load[this.shardOf(index)]++;
+    for (const [, { shard }] of unanswered) load[shard]++;
+    const picked: { index: number; shard: number }[] = [];
     for (const index of candidates) {
       if (picked.length === free) break;
-      if (load[index % shards] >= share) continue;
-      load[index % shards]++;
-      picked.push(index);
+      const placed = this.table.shardOf(index);
+      const shard = placed === null ? load.indexOf(Math.min(...load)) : placed % shards;
+      if (load[shard] >= share) continue;
+      load[shard]++;
+      picked.push({ index, shard });
     }
     return picked;
   }
 
+  /**
+   * Experiment `index`'s runner process: the one it was started on (modulo the processes there are
+   * now); one never started, or started before experiments were placed, by its index.
+   */
+  private shardOf(index: number): number {
+    const shards = this.ports.runnerShards;
+    return shards > 1 ? (this.table.shardOf(index) ?? index) % shards : 0;
+  }
+
+  /** Experiment `index`'s runner, on its process. */
+  private runner(sweepId: string, index: number): RunnerPort {
+    return this.ports.runner(sweepId, index, this.shardOf(index));
+  }
+
   private async startQueued(sweepId: string, config: SweepConfig): Promise<void> {
-    const wanted = this.toStart(config);
-    if (wanted.length === 0) return;
+    const picked = this.toStart(config);
+    if (picked.length === 0) return;
+    const wanted = picked.map(({ index }) => index);
+    const shardOf = new Map(picked.map(({ index, shard }) => [index, shard]));
     const call = ++this.startCalls;
     // Only this fan-out's entries: a later one may have asked again for an experiment meanwhile.
     const forget = (index: number) => {
       if (this.starting.get(index)?.call === call) this.starting.delete(index);
     };
-    for (const index of wanted) this.starting.set(index, { call, pauseAt: this.table.experimentRecord(index)?.pauseAt ?? null });
+    for (const { index, shard } of picked)
+      this.starting.set(index, { call, pauseAt: this.table.experimentRecord(index)?.pauseAt ?? null, shard });
     try {
       // Places across all sweeps (MAX_RUNNING_EXPERIMENTS): what is not granted waits its turn.
       const places = await this.ports.quota.acquire(sweepId, wanted);
@@ -513,8 +535,12 @@ export class Coordinator {
         places.granted.map(async (index) => {
           const spec = this.runnerSpec(sweepId, config, index);
           if (!spec) return;
+          // Stored before the start is sent, so that whatever happens to this object next, its
+          // runner is looked for where it was started.
+          const shard = shardOf.get(index) ?? 0;
+          if (this.ports.runnerShards > 1 && this.table.shardOf(index) === null) this.table.setShard(index, shard);
           try {
-            await this.ports.runner(sweepId, index).start(spec);
+            await this.runner(sweepId, index).start(spec);
           } catch (error) {
             forget(index);
             // Tried again at the next alarm; a runner that cannot be started at all ends failed.
@@ -549,8 +575,7 @@ export class Coordinator {
         await this.applyAndPerform(record.index, { type: "quietTooLong", error });
         continue;
       }
-      const found = await this.ports
-        .runner(sweepId, record.index)
+      const found = await this.runner(sweepId, record.index)
         .kick()
         .catch(() => "unreachable" as const);
       await this.applyAndPerform(record.index, { type: "woken", found });
@@ -586,7 +611,7 @@ export class Coordinator {
     // Every runner is told: a failed one keeps its checkpoint for a retry; one stopped at a rung or
     // cancelled while paused (no alarm, so never told `stop`) keeps it if its cancel was lost; a
     // completed one that crashed while deleting its own storage keeps what was left.
-    await Promise.all(sweepExperiments(sweep.config).map((e) => this.ports.runner(sweep.id, e.index).cancel()));
+    await Promise.all(sweepExperiments(sweep.config).map((e) => this.runner(sweep.id, e.index).cancel()));
     // A retry (the sweep live again) or a purge may have come during the awaits: then nothing is recorded.
     if (this.purging || this.table.state()?.completedAt !== completedAt) return null;
     await this.ports.mark.put(CHECKPOINTS_REMOVED, completedAt);
@@ -614,7 +639,7 @@ export class Coordinator {
     // Its alarm stays until the end: a purge cut short by a crash leaves a final sweep whose alarm
     // publishes it again, and which can be purged again.
     this.purging = true;
-    await Promise.all(sweepExperiments(sweep.config).map((e) => this.ports.runner(sweep.id, e.index).cancel()));
+    await Promise.all(sweepExperiments(sweep.config).map((e) => this.runner(sweep.id, e.index).cancel()));
     await this.releasePlaces(sweep.id);
     await this.ports.publisher.unpublish(this.table.view() as SweepView);
     this.ports.viewers.closeAll(LIVE_CLOSE.ended, "sweep purged");

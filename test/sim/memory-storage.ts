@@ -18,7 +18,7 @@ export { Crash } from "./crash-point";
 
 interface Data {
   sweep?: SweepRow & { createdAt: string; completedAt: string | null };
-  experiments: (ExperimentRecord & { seed: number; repeat: number; combination: number; weightScale: number })[];
+  experiments: (ExperimentRecord & { seed: number; repeat: number; combination: number; weightScale: number; shard?: number })[];
   marks: Record<string, string>;
   alarm: number | null;
   log: Record<string, LoggedWrite>;
@@ -206,6 +206,16 @@ export class MemoryStorage extends CrashPoint implements SweepStore, WriteLog {
   saveSweep(record: SweepRecord): void {
     this.write();
     if (this.data.sweep) Object.assign(this.data.sweep, record);
+  }
+
+  shardOf(index: number): number | null {
+    return this.data.experiments[index]?.shard ?? null;
+  }
+
+  setShard(index: number, shard: number): void {
+    this.write();
+    const e = this.data.experiments[index];
+    if (e) e.shard = shard;
   }
 
   // ---- WriteLog (the publisher's)

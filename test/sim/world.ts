@@ -136,6 +136,8 @@ export class World {
   /** A violation seen inside a handler (where the coordinator's own catch would hide a throw). */
   private violation: string | undefined;
   private readonly runnerShards: number;
+  /** The runner process each runner was first reached on. */
+  private readonly shards = new Map<string, number>();
   /** SLICE_WORK: every sweep here is one slice an experiment (so runs four times as many per process on two), or none is. */
   private readonly sliceWork: number;
 
@@ -300,7 +302,7 @@ export class World {
         },
       },
       deleteAll: async () => storage.deleteAll(),
-      runner: (_sweepId, index) => this.runnerPort(s, index),
+      runner: (_sweepId, index, shard) => this.runnerPort(s, index, shard),
       // Half the worlds place experiments on two runner processes, as the local layout does.
       runnerShards: this.runnerShards,
       quota: {
@@ -457,8 +459,12 @@ export class World {
     }
   }
 
-  private runnerPort(s: number, index: number): RunnerPort {
+  private runnerPort(s: number, index: number, shard: number): RunnerPort {
     const key = `${s}:${index}`;
+    // A runner is an object of one process: asked on another, it would be another, holding nothing.
+    const first = this.shards.get(key) ?? shard;
+    this.shards.set(key, first);
+    if (shard !== first) this.violation ??= `runner ${key} reached on runner process ${shard}, started on ${first}`;
     return {
       start: (spec) =>
         this.call(

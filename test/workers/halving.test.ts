@@ -86,7 +86,7 @@ describe("a sweep stored before halving", () => {
   it("gets the new columns when its table is opened: read as running to the end, not stopped, and saved with them", async () => {
     await runInDurableObject(coordinatorStub("e".repeat(32)), async (_, state) => {
       const { sql } = state.storage;
-      // The first schema: no trial_values, pause_at or stopped.
+      // The first schema: no trial_values, pause_at, stopped or shard.
       sql.exec(`CREATE TABLE sweep (id TEXT PRIMARY KEY, config TEXT NOT NULL, request_hash TEXT NOT NULL, status TEXT NOT NULL,
         created_at TEXT NOT NULL, completed_at TEXT);
         CREATE TABLE experiment (idx INTEGER PRIMARY KEY, repeat INTEGER NOT NULL, weight_scale REAL, seed INTEGER NOT NULL,
@@ -107,6 +107,10 @@ describe("a sweep stored before halving", () => {
       expect(table.rungStates()).toEqual([{ index: 0, status: "completed", pauseAt: null }]);
       expect(table.experimentRecord(0)?.stopped).toBe(false);
       expect(table.view()?.config.halving).toBeNull();
+      // Where its runner runs is not known (it was placed by its index then); once stored, a new object reads it.
+      expect(table.shardOf(0)).toBeNull();
+      table.setShard(0, 1);
+      expect([table.shardOf(0), new SweepTable(sql).shardOf(0)]).toEqual([1, 1]);
     });
   });
 });

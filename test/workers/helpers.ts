@@ -78,9 +78,9 @@ export async function waitForSweep(id: string, done: (v: SweepView) => boolean, 
 /** True once the sweep's status is final. */
 export const isFinal = (v: SweepView): boolean => isFinalSweep(v.status);
 
-/** The runner stub of experiment `index` of a sweep. */
+/** The runner stub of experiment `index` of a sweep (the tests run one runner process). */
 export function runnerStub(sweepId: string, index: number) {
-  return runnerOf(env, sweepId, index);
+  return runnerOf(env, sweepId, index, 0);
 }
 
 /** The coordinator stub of a sweep. */
