@@ -441,8 +441,8 @@ export class Coordinator {
   }
 
   /**
-   * The queued experiments of `config` to start now, lowest index first, as many as
-   * MAX_PARALLEL_RUNNERS leaves room for, each with the runner process (shard) it starts on. With
+   * The queued experiments of `config` to start now, the costliest first (then the lowest index),
+   * as many as MAX_PARALLEL_RUNNERS leaves room for, each with the runner process (shard) it starts on. With
    * several processes each gets its share of this sweep's places at most (a retry or a rung's
    * resume starts outside this count, as before): a process given a third experiment while another
    * has one would leave that one idle when it ends (the local sweep's runners were busy 85% of the
@@ -462,7 +462,9 @@ export class Coordinator {
       ([index, { pauseAt }]) => waiting.has(index) && (this.table.experimentRecord(index)?.pauseAt ?? null) === pauseAt,
     );
     const held = new Set(unanswered.map(([index]) => index));
-    const candidates = queued.filter((index) => !held.has(index));
+    // The costliest first: one started last would end the sweep alone, its process's others idle.
+    const order = config ? this.plan.costliestFirst(config).filter((index) => waiting.has(index)) : queued;
+    const candidates = order.filter((index) => !held.has(index));
     const busy = this.table.runningCount() + held.size;
     if (shards <= 1) return candidates.slice(0, Math.max(0, parallel - busy)).map((index) => ({ index, shard: 0 }));
     // Experiments that each end within one slice run four times as many per process: a process

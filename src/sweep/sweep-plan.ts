@@ -18,6 +18,7 @@ export class SweepPlan {
         byIndex: Map<number, SweepExperiment>;
         groups: Map<number, number[]>;
         largestWork: number;
+        costliestFirst: number[];
       }
     | undefined;
 
@@ -25,13 +26,16 @@ export class SweepPlan {
     const key = JSON.stringify(config);
     if (this.made?.config !== key) {
       const planned = runnerExperiments(config);
+      // As a runner cuts slices (workers/slice-plan.ts): its iterations at the work of each.
+      const work = new Map(planned.map((e) => [e.index, studyIterations(e.config) * iterationWork(e.config)]));
+      const at = (index: number) => work.get(index) ?? 0;
       this.made = {
         config: key,
         planned,
         byIndex: new Map(planned.map((e) => [e.index, e])),
         groups: halvingGroups(planned),
-        // As a runner cuts slices (workers/slice-plan.ts): its iterations at the work of each.
-        largestWork: Math.max(0, ...planned.map((e) => studyIterations(e.config) * iterationWork(e.config))),
+        largestWork: Math.max(0, ...work.values()),
+        costliestFirst: [...work.keys()].sort((a, b) => at(b) - at(a) || a - b),
       };
     }
     return this.made;
@@ -50,6 +54,11 @@ export class SweepPlan {
   /** The experiments halving compares experiment `index` with (itself included). */
   group(config: SweepConfig, index: number): number[] {
     return this.of(config).groups.get(index) ?? [];
+  }
+
+  /** Every experiment's index, the costliest first (by work, then index). */
+  costliestFirst(config: SweepConfig): readonly number[] {
+    return this.of(config).costliestFirst;
   }
 
   /** The work of its costliest experiment, in multiply-adds, as its runner cuts it into slices (src/experiment/cost.ts). */

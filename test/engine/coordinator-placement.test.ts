@@ -39,6 +39,9 @@ const TINY = parseSweepConfig(
   () => 3,
 );
 
+/** Two scales on a small network (experiments 0, 1), then on a larger one (2, 3). */
+const MIXED = parseSweepConfig({ weightScales: [1, 0.5], grid: { hiddenSizes: [[16], [100, 100]] }, epochs: 2 }, () => 3);
+
 describe("the coordinator's fan-out of queued experiments", () => {
   it("on one runner process, starts the lowest indices the free places allow", () => {
     expect(toStart(["running", "completed", "running", "queued", "queued", "queued"], 1, 4)).toEqual(["3@0", "4@0"]);
@@ -75,6 +78,13 @@ describe("the coordinator's fan-out of queued experiments", () => {
     expect(toStart(running, 2, 2, { sweep: { config: TINY, sliceWork: 3e9 } })).toEqual(["3@1", "4@0", "5@1", "6@0", "7@1"]);
     // A slice of 0.5 G multiply-adds cuts each of them in two: the 2 places are taken.
     expect(toStart(running, 2, 2, { sweep: { config: TINY, sliceWork: 5e8 } })).toEqual([]);
+  });
+
+  it("starts the costliest experiments first, then by index, on one process or two", () => {
+    const queued: ExperimentStatus[] = ["queued", "queued", "queued", "queued"];
+    const sweep = { config: MIXED, sliceWork: 0 };
+    expect(toStart(queued, 1, 2, { sweep })).toEqual(["2@0", "3@0"]);
+    expect(toStart(queued, 2, 4, { sweep })).toEqual(["2@0", "3@1", "0@0", "1@1"]);
   });
 
   it("keeps the limit on one runner process (as deployed), however short the experiments", () => {
