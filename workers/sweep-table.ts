@@ -20,7 +20,7 @@ import {
   storedSweepConfig,
   trialValues,
 } from "../src/sweep";
-import type { SweepState, SweepStore } from "../src/sweep/coordinator-ports";
+import { PLACED_BY_INDEX, type SweepState, type SweepStore } from "../src/sweep/coordinator-ports";
 import { nextPause } from "../src/sweep/halving";
 import type { ExperimentRecord, RungMember, SweepRecord } from "../src/sweep/lifecycle";
 
@@ -51,7 +51,7 @@ interface ExperimentRow extends Record<string, SqlStorageValue> {
   /** Successive halving: where its runner pauses next (null: at the end), and whether it stopped at a rung (0 or 1). */
   pause_at: number | null;
   stopped: number;
-  /** The runner process it was started on (null: not yet, or before experiments were placed). */
+  /** The runner process it was started on (null: not yet; PLACED_BY_INDEX: before experiments were placed). */
   shard: number | null;
 }
 
@@ -76,7 +76,8 @@ const ADDED_COLUMNS: Record<string, string> = {
   trial_values: "TEXT",
   pause_at: "INTEGER",
   stopped: "INTEGER NOT NULL DEFAULT 0",
-  shard: "INTEGER",
+  // Rows made before it: their runners were placed by index, started or not.
+  shard: `INTEGER DEFAULT ${PLACED_BY_INDEX}`,
 };
 
 /**

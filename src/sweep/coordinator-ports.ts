@@ -55,7 +55,10 @@ export interface SweepStore {
   statuses(): ExperimentStatus[];
   saveExperiment(record: ExperimentRecord): void;
   saveSweep(record: SweepRecord): void;
-  /** The runner process (shard) experiment `index` was started on (Coordinator.toStart), or null if it never was. */
+  /**
+   * The runner process (shard) experiment `index` was started on (Coordinator.toStart),
+   * PLACED_BY_INDEX in a sweep stored before experiments were placed, or null if it never was.
+   */
   shardOf(index: number): number | null;
   /** Records the shard experiment `index` starts on: it stays there, as its runner's checkpoint does. */
   setShard(index: number, shard: number): void;
@@ -88,6 +91,9 @@ export interface QuotaPort {
 
 /** KV's limit: one write per key per second. */
 export const KV_WRITE_INTERVAL_MS = 1000;
+
+/** SweepStore.shardOf of an experiment of a sweep stored before experiments were placed: its runner is on index % runnerShards. */
+export const PLACED_BY_INDEX = -1;
 
 /** On several runner processes, experiments of one slice each run this many times MAX_PARALLEL_RUNNERS (Coordinator.toStart). */
 export const ONE_SLICE_DEPTH = 4;

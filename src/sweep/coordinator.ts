@@ -23,6 +23,7 @@ import {
   type CoordinatorPorts,
   KV_WRITE_INTERVAL_MS,
   ONE_SLICE_DEPTH,
+  PLACED_BY_INDEX,
   type RunnerPort,
   type SweepState,
   type SweepStore,
@@ -68,6 +69,8 @@ export class Coordinator {
   private readonly starting = new Map<number, { call: number; pauseAt: number | null; shard: number }>();
   /** Fan-outs so far: each one's number tags its entries in `starting`. */
   private startCalls = 0;
+  /** Runner processes whose last start from the fan-out failed: given no new experiment while another can take it. */
+  private readonly failingShards = new Set<number>();
   /** Alarms this object set so far, to tell the alarm being run from one set since it began. */
   private alarmSets = 0;
   /** alarmSets when the alarm being run began, while alarm() runs: that alarm may still read as set. */
@@ -463,6 +466,7 @@ export class Coordinator {
     );
     const held = new Set(unanswered.map(([index]) => index));
     // The costliest first: one started last would end the sweep alone, its process's others idle.
+    // (A search's trials cost alike, as it draws no layer sizes: with halving, rungs come as before.)
     const order = config ? this.plan.costliestFirst(config).filter((index) => waiting.has(index)) : queued;
     const candidates = order.filter((index) => !held.has(index));
     const busy = this.table.runningCount() + held.size;
@@ -483,9 +487,8 @@ export class Coordinator {
     const picked: { index: number; shard: number }[] = [];
     for (const index of candidates) {
       if (picked.length === free) break;
-      const placed = this.table.shardOf(index);
-      const shard = placed === null ? load.indexOf(Math.min(...load)) : placed % shards;
-      if (load[shard] >= share) continue;
+      const shard = this.table.shardOf(index) === null ? this.newShard(load, share) : this.shardOf(index);
+      if (shard < 0 || load[shard] >= share) continue;
       load[shard]++;
       picked.push({ index, shard });
     }
@@ -493,12 +496,28 @@ export class Coordinator {
   }
 
   /**
+   * The process a new experiment starts on: of those with room, the one with the fewest running,
+   * but not one whose last start failed unless all did (experiments placed there would wait for it,
+   * each failing in turn); -1 when none has room.
+   */
+  private newShard(load: readonly number[], share: number): number {
+    const allFailing = this.failingShards.size >= load.length;
+    let best = -1;
+    for (let shard = 0; shard < load.length; shard++) {
+      if (load[shard] >= share || (this.failingShards.has(shard) && !allFailing)) continue;
+      if (best < 0 || load[shard] < load[best]) best = shard;
+    }
+    return best;
+  }
+
+  /**
    * Experiment `index`'s runner process: the one it was started on (modulo the processes there are
-   * now); one never started, or started before experiments were placed, by its index.
+   * now); one never started, or of a sweep stored before experiments were placed, by its index.
    */
   private shardOf(index: number): number {
     const shards = this.ports.runnerShards;
-    return shards > 1 ? (this.table.shardOf(index) ?? index) % shards : 0;
+    const shard = this.table.shardOf(index);
+    return shards > 1 ? (shard === null || shard === PLACED_BY_INDEX ? index : shard) % shards : 0;
   }
 
   /** Experiment `index`'s runner, on its process. */
@@ -543,7 +562,9 @@ export class Coordinator {
           if (this.ports.runnerShards > 1 && this.table.shardOf(index) === null) this.table.setShard(index, shard);
           try {
             await this.runner(sweepId, index).start(spec);
+            this.failingShards.delete(this.shardOf(index));
           } catch (error) {
+            this.failingShards.add(this.shardOf(index));
             forget(index);
             // Tried again at the next alarm; a runner that cannot be started at all ends failed.
             const limit = this.ports.tuning("MAX_SLICE_FAILURES");

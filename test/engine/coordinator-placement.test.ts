@@ -1,20 +1,25 @@
 import { describe, expect, it } from "vitest";
 import { parseSweepConfig, type SweepConfig } from "../../src/sweep/config";
 import { Coordinator } from "../../src/sweep/coordinator";
-import type { CoordinatorPorts } from "../../src/sweep/coordinator-ports";
+import { type CoordinatorPorts, PLACED_BY_INDEX } from "../../src/sweep/coordinator-ports";
 import type { ExperimentStatus } from "../../src/sweep/view";
 import { MemoryStorage } from "../sim/memory-storage";
 
 /**
  * What the fan-out would start now, as "index@shard", for experiments in `statuses` (by index) on
- * `shards` runner processes, those in `placed` started before on the shard given; with `config`,
+ * `shards` runner processes, those in `placed` started before on the shard given, the last start
+ * on each process of `failing` failed; with `config`,
  * of that sweep (its experiments' work against a slice's `sliceWork`).
  */
 function toStart(
   statuses: ExperimentStatus[],
   shards: number,
   parallel: number,
-  { placed = {}, sweep }: { placed?: Record<number, number>; sweep?: { config: SweepConfig; sliceWork: number } } = {},
+  {
+    placed = {},
+    failing = [],
+    sweep,
+  }: { placed?: Record<number, number>; failing?: number[]; sweep?: { config: SweepConfig; sliceWork: number } } = {},
 ): string[] {
   const table = new MemoryStorage();
   table.data.experiments = statuses.map(
@@ -22,7 +27,11 @@ function toStart(
   );
   const tuning = (name: string) => (name === "SLICE_WORK" ? (sweep?.sliceWork ?? 0) : parallel);
   const ports = { table, runnerShards: shards, tuning } as unknown as CoordinatorPorts;
-  const coordinator = new Coordinator(ports) as unknown as { toStart(config?: SweepConfig): { index: number; shard: number }[] };
+  const coordinator = new Coordinator(ports) as unknown as {
+    toStart(config?: SweepConfig): { index: number; shard: number }[];
+    failingShards: Set<number>;
+  };
+  for (const shard of failing) coordinator.failingShards.add(shard);
   return coordinator.toStart(sweep?.config).map(({ index, shard }) => `${index}@${shard}`);
 }
 
@@ -70,6 +79,8 @@ describe("the coordinator's fan-out of queued experiments", () => {
     const statuses: ExperimentStatus[] = ["running", "completed", "running", "completed", "queued", "queued"];
     expect(toStart(statuses, 2, 4, { placed: { 0: 0, 2: 0, 4: 0 } })).toEqual(["5@1"]);
     expect(toStart(["running", "completed", "running", "completed", "queued"], 2, 4, { placed: { 4: 0 } })).toEqual([]);
+    // In a sweep stored before experiments were placed, 4's runner is on process 4 % 2 = 0, kept at a rung or not.
+    expect(toStart(statuses, 2, 4, { placed: { 0: 0, 2: 0, 4: PLACED_BY_INDEX } })).toEqual(["5@1"]);
   });
 
   it("gives each process four times its share when every experiment ends within one slice", () => {
@@ -78,6 +89,14 @@ describe("the coordinator's fan-out of queued experiments", () => {
     expect(toStart(running, 2, 2, { sweep: { config: TINY, sliceWork: 3e9 } })).toEqual(["3@1", "4@0", "5@1", "6@0", "7@1"]);
     // A slice of 0.5 G multiply-adds cuts each of them in two: the 2 places are taken.
     expect(toStart(running, 2, 2, { sweep: { config: TINY, sliceWork: 5e8 } })).toEqual([]);
+  });
+
+  it("gives a process whose last start failed no new experiment while another has room; its own go on there", () => {
+    const queued: ExperimentStatus[] = ["queued", "queued", "queued", "queued", "queued", "queued"];
+    expect(toStart(queued, 2, 4, { failing: [1] })).toEqual(["0@0", "1@0"]);
+    expect(toStart(queued, 2, 4, { failing: [1], placed: { 0: 1 } })).toEqual(["0@1", "1@0", "2@0"]);
+    // Every process failing: placed as usual, none is better.
+    expect(toStart(queued, 2, 4, { failing: [0, 1] })).toEqual(["0@0", "1@1", "2@0", "3@1"]);
   });
 
   it("starts the costliest experiments first, then by index, on one process or two", () => {

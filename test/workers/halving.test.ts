@@ -2,6 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { ExperimentResult } from "../../src/experiment";
 import type { SweepRequest } from "../../src/sweep/config";
+import { PLACED_BY_INDEX } from "../../src/sweep/coordinator-ports";
 import { runnerExperiments } from "../../src/sweep/plan";
 import type { SweepView } from "../../src/sweep/view";
 import { SweepTable } from "../../workers/sweep-table";
@@ -107,8 +108,9 @@ describe("a sweep stored before halving", () => {
       expect(table.rungStates()).toEqual([{ index: 0, status: "completed", pauseAt: null }]);
       expect(table.experimentRecord(0)?.stopped).toBe(false);
       expect(table.view()?.config.halving).toBeNull();
-      // Where its runner runs is not known (it was placed by its index then); once stored, a new object reads it.
-      expect(table.shardOf(0)).toBeNull();
+      // Its runner was placed by its index, as every runner then, started or not.
+      expect([table.shardOf(0), new SweepTable(sql).shardOf(0)]).toEqual([PLACED_BY_INDEX, PLACED_BY_INDEX]);
+      // A shard stored is what a new object reads.
       table.setShard(0, 1);
       expect([table.shardOf(0), new SweepTable(sql).shardOf(0)]).toEqual([1, 1]);
     });
