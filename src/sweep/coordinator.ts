@@ -58,7 +58,7 @@ const CHECKPOINTS_REMOVED = "checkpointsRemoved";
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export class Coordinator {
-  /** Set by purge(): nothing is published or scheduled any more, so a deleted KV key stays deleted. */
+  /** Set by purge(): nothing is published or scheduled any more, so a deleted KV key stays deleted (until a new sweep is created here). */
   private purging = false;
   /** The purge under way, which a second request joins. */
   private purgeUnderWay: Promise<{ purged: string } | CoordinatorRefusal> | undefined;
@@ -105,6 +105,9 @@ export class Coordinator {
       }
       return this.table.view() as SweepView;
     }
+    // This object may have purged a sweep before (its Idempotency-Key used again the same day names
+    // the same id): that purge is over, its storage gone, and this sweep is to be run.
+    this.purging = false;
     const now = this.ports.now();
     // A search's trial values are drawn by the plan, and kept with its experiments.
     const experiments = effectiveSearch(config) ? this.plan.experiments(config) : sweepExperiments(config);

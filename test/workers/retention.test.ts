@@ -66,6 +66,18 @@ describe("purge", () => {
     expect((await api(`/api/sweeps/${id}`)).status).toBe(404);
   });
 
+  it("lets the same Idempotency-Key start a sweep again after the purge, on the same coordinator, which runs it to its end", async () => {
+    const headers = { "Idempotency-Key": "purge-again" };
+    const request = { weightScales: [0.05], epochs: 2, trainSize: 100, seed: 52 };
+    const id = await startSweep(request, headers);
+    expect((await waitForSweep(id, isFinal)).status).toBe("completed");
+    expect((await api(`/api/sweeps/${id}?purge=1`, { method: "DELETE" })).status).toBe(200);
+    // The same key the same day names the same id: the object that purged the first sweep runs this one.
+    expect(await startSweep(request, headers)).toBe(id);
+    const again = await waitForSweep(id, isFinal, 20_000);
+    expect([again.status, again.experiments[0].epochsDone]).toEqual(["completed", 2]);
+  });
+
   it("refuses a live sweep with 409 (cancel it first) and an unknown one with 404", async () => {
     const id = await startSweep({ weightScales: [0.05], epochs: 200, trainSize: 200, seed: 51 });
     const res = await api(`/api/sweeps/${id}?purge=1`, { method: "DELETE" });
