@@ -448,14 +448,14 @@ export class Coordinator {
 
   /**
    * The queued experiments of `config` to start now, the costliest first (then the lowest index),
-   * as many as MAX_PARALLEL_RUNNERS leaves room for, each with the runner process (shard) it starts on. With
-   * several processes each gets its share of this sweep's places at most (a retry or a rung's
-   * resume starts outside this count, as before): a process given a third experiment while another
-   * has one would leave that one idle when it ends (the local sweep's runners were busy 85% of the
-   * time that way). A new experiment goes to the process with the fewest running, so the one that
-   * ends its experiments first takes the next (placed by index, a grid whose costs alternate with
-   * the index left one process 8% busy); one started before goes back to its own, where its
-   * checkpoint is.
+   * as many as MAX_PARALLEL_RUNNERS leaves room for, each with the runner process (shard) it
+   * starts on. With several processes each gets its share of this sweep's places at most (a retry
+   * or a rung's resume starts outside this count, as before): a process given a third experiment
+   * while another has one would leave that one idle when it ends (the local sweep's runners were
+   * busy 85% of the time that way). A new experiment goes to the process with the fewest running,
+   * so the one that ends its experiments first takes the next (placed by index, a grid whose costs
+   * alternate with the index left one process 8% busy); one started before goes back to its own,
+   * where its checkpoint is.
    */
   private toStart(config?: SweepConfig): { index: number; shard: number }[] {
     const parallel = this.ports.tuning("MAX_PARALLEL_RUNNERS");
@@ -532,7 +532,7 @@ export class Coordinator {
     const picked = this.toStart(config);
     if (picked.length === 0) return;
     const wanted = picked.map(({ index }) => index);
-    const shardOf = new Map(picked.map(({ index, shard }) => [index, shard]));
+    const chosen = new Map(picked.map(({ index, shard }) => [index, shard]));
     const call = ++this.startCalls;
     // Only this fan-out's entries: a later one may have asked again for an experiment meanwhile.
     const forget = (index: number) => {
@@ -561,7 +561,7 @@ export class Coordinator {
           if (!spec) return;
           // Stored before the start is sent, so that whatever happens to this object next, its
           // runner is looked for where it was started.
-          const shard = shardOf.get(index) ?? 0;
+          const shard = chosen.get(index) ?? 0;
           if (this.ports.runnerShards > 1 && this.table.shardOf(index) === null) this.table.setShard(index, shard);
           try {
             await this.runner(sweepId, index).start(spec);
