@@ -60,6 +60,11 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export class Coordinator {
   /** Set by purge(): nothing is published or scheduled any more, so a deleted KV key stays deleted (until a new sweep is created here). */
   private purging = false;
+  /**
+   * Sweeps created on this object. After a purge the same id may be used again (its Idempotency-Key
+   * the same day): a fan-out or retry begun under the purged sweep does nothing once it resumes.
+   */
+  private created = 0;
   /** The purge under way, which a second request joins. */
   private purgeUnderWay: Promise<{ purged: string } | CoordinatorRefusal> | undefined;
   /**
@@ -108,6 +113,7 @@ export class Coordinator {
     // This object may have purged a sweep before (its Idempotency-Key used again the same day names
     // the same id): that purge is over, its storage gone, and this sweep is to be run.
     this.purging = false;
+    this.created++;
     const now = this.ports.now();
     // A search's trial values are drawn by the plan, and kept with its experiments.
     const experiments = effectiveSearch(config) ? this.plan.experiments(config) : sweepExperiments(config);
@@ -347,7 +353,10 @@ export class Coordinator {
     );
     if ("refused" in allowed || this.purging)
       return refusal("refused" in allowed ? allowed.refused : "the sweep is being purged");
+    const created = this.created;
     const places = await this.ports.quota.acquire(sweep.id, [index], { queue: false });
+    // Purged meanwhile, perhaps created again: its places went with it (the new sweep's are its own).
+    if (this.created !== created) return refusal("the sweep was purged");
     if (places.granted.length === 0) {
       return refusal(
         `${places.running} of ${places.limit} experiments run across all sweeps (MAX_RUNNING_EXPERIMENTS); retry when one ends`,
@@ -534,6 +543,7 @@ export class Coordinator {
     const wanted = picked.map(({ index }) => index);
     const chosen = new Map(picked.map(({ index, shard }) => [index, shard]));
     const call = ++this.startCalls;
+    const created = this.created;
     // Only this fan-out's entries: a later one may have asked again for an experiment meanwhile.
     const forget = (index: number) => {
       if (this.starting.get(index)?.call === call) this.starting.delete(index);
@@ -543,6 +553,9 @@ export class Coordinator {
     try {
       // Places across all sweeps (MAX_RUNNING_EXPERIMENTS): what is not granted waits its turn.
       const places = await this.ports.quota.acquire(sweepId, wanted);
+      // Purged meanwhile, perhaps created again: nothing of this fan-out starts, and the places
+      // went with the purge (given back now, they could be the new sweep's).
+      if (this.created !== created) return;
       // A cancel or purge came while they were asked for: they are given back, nothing starts.
       if (this.purging || isFinalSweep(this.table.sweep()?.status ?? "cancelled")) {
         if (places.granted.length > 0) await this.releasePlaces(sweepId, places.granted);
@@ -565,10 +578,10 @@ export class Coordinator {
           if (this.ports.runnerShards > 1 && this.table.shardOf(index) === null) this.table.setShard(index, shard);
           try {
             await this.runner(sweepId, index).start(spec);
-            this.failingShards.delete(this.shardOf(index));
           } catch (error) {
-            this.failingShards.add(this.shardOf(index));
             forget(index);
+            if (this.created !== created) return;
+            this.failingShards.add(this.shardOf(index));
             // Tried again at the next alarm; a runner that cannot be started at all ends failed.
             const limit = this.ports.tuning("MAX_SLICE_FAILURES");
             const pauseAt = spec.pauseAt ?? null;
@@ -576,6 +589,8 @@ export class Coordinator {
             return;
           }
           forget(index);
+          if (this.created !== created) return;
+          this.failingShards.delete(this.shardOf(index));
           // Refused when a report came first (it is running already), a cancel, or a rung kept it meanwhile: nothing to do.
           this.apply(index, { type: "start", pauseAt: spec.pauseAt ?? null });
         }),

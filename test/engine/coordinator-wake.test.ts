@@ -142,6 +142,30 @@ describe("the coordinator's fan-out against a cancel", () => {
   });
 });
 
+describe("the coordinator's fan-out against a purge and the same id created again", () => {
+  it("starts nothing of the purged sweep once its places come, and the new sweep's experiments stay queued for its own", async () => {
+    let grant = () => {};
+    const acquired = new Promise<void>((r) => (grant = r));
+    const { core, started, released, create } = coordinator({ acquired, parallel: 2 });
+    await create(scales(2));
+    const alarm = core.alarm();
+    await turn();
+    await core.cancel();
+    expect(await core.purge()).toEqual({ purged: "s" });
+    await create(scales(3));
+    const releasedBefore = released.length;
+    grant();
+    await alarm;
+    expect(started).toEqual([]);
+    expect(core.view()?.experiments.map((e) => e.status)).toEqual(["queued", "queued", "queued"]);
+    // Nothing given back for the purged sweep's late grant: under the same id, the places could be the new one's.
+    expect(released.length).toBe(releasedBefore);
+    // The new sweep's own fan-out starts its experiments.
+    await core.alarm();
+    expect(started).toEqual(["0@end", "1@end"]);
+  });
+});
+
 describe("the coordinator's alarm", () => {
   it("keeps the wake-up of a report whose experiment could not start while the alarm runs", async () => {
     let reportDuringAlarm = false;
