@@ -57,14 +57,15 @@ function pssMb(pid: number): number {
   }
 }
 
-/** What a process of the tree is, from its command's name and line. */
-function label({ pid, command }: TreeProcess, mainPort: string | undefined): string {
+/** What a process of the tree is, from its command's name and line; undefined once it is gone or ending (no command line). */
+function label({ pid, command }: TreeProcess, mainPort: string | undefined): string | undefined {
   let args = "";
   try {
     args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
   } catch {
-    return `${pid}`;
+    return undefined;
   }
+  if (args === "") return undefined;
   if (command === "workerd") return mainPort && args.includes(`:${mainPort} `) ? "workerd main" : `workerd runner ${pid}`;
   if (args.includes("host.mjs")) return "host (Node)";
   if (args.includes("bn-sweep.js")) return "bn-sweep CLI";
@@ -120,9 +121,10 @@ export async function timeLocalSweep(runners: number, seed: number, more: string
     }
     layoutPeakRssMb = Math.max(layoutPeakRssMb, layoutRss);
     for (const p of tree) {
-      // Named again until known for sure: a process just started may not show its command yet.
-      const name = names.get(p.pid);
-      if (!name || name.startsWith("workerd runner")) names.set(p.pid, label(p, mainPort));
+      // Named at every sample: a child caught between fork and exec shows its parent's command
+      // line (a workerd read as the host), and the main workerd is known once its port is.
+      const name = label(p, mainPort);
+      if (name !== undefined) names.set(p.pid, name);
       const ticks = cpuTicks(p.pid);
       if (ticks === undefined) continue;
       if (postAt !== undefined && doneAt === undefined && !cpuAtPost.has(p.pid)) cpuAtPost.set(p.pid, ticks);
